@@ -1,0 +1,52 @@
+# Kilt — run a security agent inside containers where no host agent can be installed.
+# `make help` lists the targets. Each component adds its own rules in <dir>/build.mk.
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+MAKEFLAGS += --no-builtin-rules
+
+include mk/toolchain.mk
+
+# Filled in by the components' build.mk files:
+ALL          :=   # host-arch artifacts built by `make`
+ARM64        :=   # aarch64 payload artifacts built by `make arm64`
+TEST_SUITES  :=   # names N with a target test-N; `make test` runs them all
+BENCH_SUITES :=   # names N with a target bench-N
+FUZZ_SUITES  :=   # names N with a target fuzz-N (long libFuzzer runs)
+
+include $(sort $(wildcard */build.mk))
+
+.PHONY: all arm64 deps check-deps test bench fuzz demo package image clean help
+
+all: $(ALL) ## Build every host-arch artifact into build/
+
+arm64: $(ARM64) ## Build the aarch64 payload into build/arm64/bin/
+
+deps: ## Install build/test dependencies (Debian packages, npm ci); idempotent, needs root
+	@tools/deps.sh
+
+check-deps:
+	@tools/deps.sh --check || { echo "kilt: installing them now (make deps)"; tools/deps.sh; }
+
+test: check-deps ## Build everything and run every test suite
+	@$(MAKE) --no-print-directory all
+	@tools/run-suites.sh test $(TEST_SUITES)
+
+bench: check-deps ## Run the benchmarks side by side with their anchors; writes docs/benchmarks.md
+	@$(MAKE) --no-print-directory all
+	@rm -rf $(B)/bench && mkdir -p $(B)/bench
+	@tools/run-suites.sh bench $(BENCH_SUITES); st=$$?; tools/bench-report.sh $(BENCH_SUITES) > docs/benchmarks.md; exit $$st
+
+fuzz: check-deps ## Long libFuzzer runs of every parser
+	@tools/run-suites.sh fuzz $(FUZZ_SUITES)
+
+demo: check-deps ## The main job end to end on the built-in examples
+	@$(MAKE) --no-print-directory all
+	@examples/demo.sh
+
+clean: ## Remove build/
+	rm -rf $(B)
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  Variables: STATIC=musl|glibc (payload toolchain), SAN=0 (tests without sanitizers)"
