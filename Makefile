@@ -43,6 +43,10 @@ demo: check-deps ## The main job end to end on the built-in examples
 	@$(MAKE) --no-print-directory all
 	@examples/demo.sh
 
+package: package-lambda ## The macro's Lambda zip: build/lambda/kilt-macro.zip
+
+image: image-payload ## The payload image: build/image/kilt-image.oci.tar (amd64 + arm64)
+
 clean: ## Remove build/
 	rm -rf $(B)
 
