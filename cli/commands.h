@@ -1,0 +1,15 @@
+// The `kilt` subcommands. Each is a main()-like function: argv[0] is the subcommand's name, the return value
+// is the process exit status. cli/kilt.cc dispatches to them; each engineer adds one line there and one
+// declaration here for a subcommand they own.
+#ifndef KILT_CLI_COMMANDS_H_
+#define KILT_CLI_COMMANDS_H_
+
+namespace kilt {
+
+int RunPatch(int argc, char** argv);    // cli/patch.cc: patch a CloudFormation template or ECS task definition
+int RunRecipe(int argc, char** argv);   // cli/recipe.cc: print or check a recipe
+int RunVersion(int argc, char** argv);  // cli/kilt.cc
+
+}  // namespace kilt
+
+#endif  // KILT_CLI_COMMANDS_H_
