@@ -1,0 +1,60 @@
+# init/: kilt-init (/kilt/init, a tiny static PID 1) and the reusable PID-1 core init/pid1.{h,c}.
+#
+# For the launcher (kilt-run) and any other payload binary that does PID 1's duties itself:
+#   - payload builds: list $(INIT_PID1_SRC) (= init/pid1.c) among your own sources and compile it with your
+#     own PAYLOAD_CC / PAYLOAD_CC_ARM64 into your own object directory; it needs only libc, -D_GNU_SOURCE
+#     (already in PAYLOAD_CFLAGS) and -I. (it includes "init/pid1.h");
+#   - host builds and tests: link the fixed path build/lib/libkilt_init.a (gcc objects, no sanitizers), or
+#     build/lib/libkilt_init_san.a (with $(TEST_SANFLAGS)) into sanitizer-instrumented tests.
+# The header is C with extern "C", so C++ includes it directly.
+
+INIT_PID1_SRC := init/pid1.c
+INIT_PID1_HDR := init/pid1.h
+INIT_SRCS     := init/main.c $(INIT_PID1_SRC)
+INIT_LIB      := $(B)/lib/libkilt_init.a
+INIT_SAN_LIB  := $(B)/lib/libkilt_init_san.a
+INIT_CFLAGS    = $(PAYLOAD_CFLAGS) -std=c11 -I.
+
+$(BIN)/kilt-init: $(INIT_SRCS) $(INIT_PID1_HDR) $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CC) $(INIT_CFLAGS) $(PAYLOAD_LDFLAGS) $(INIT_SRCS) -o $@
+
+$(ARM64BIN)/kilt-init: $(INIT_SRCS) $(INIT_PID1_HDR) $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CC_ARM64) $(INIT_CFLAGS) $(PAYLOAD_LDFLAGS) $(INIT_SRCS) -o $@
+
+$(INIT_LIB): $(OBJ)/host/init/pid1.o
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(INIT_SAN_LIB): $(OBJ)/san/init/pid1.o
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+ALL   += $(BIN)/kilt-init $(INIT_LIB)
+ARM64 += $(ARM64BIN)/kilt-init
+
+# ---- tests: unit tests of the core (Catch2) and end-to-end tests in real PID namespaces --------------
+
+INIT_TEST_HELPERS := $(patsubst tests/init/%.c,$(TESTBIN)/init/%,$(wildcard tests/init/*.c))
+
+$(TESTBIN)/init/pid1_test: $(OBJ)/san/init/pid1_test.o $(INIT_SAN_LIB) $(CATCH_MAIN)
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@
+
+# Helpers are plain C programs the shell tests run inside the namespaces (signal counters, zombie makers).
+$(TESTBIN)/init/%: tests/init/%.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $< -o $@
+
+.PHONY: test-init bench-init
+TEST_SUITES  += init
+BENCH_SUITES += init
+
+test-init: $(BIN)/kilt-init $(TESTBIN)/init/pid1_test $(INIT_TEST_HELPERS)
+	@$(TESTBIN)/init/pid1_test
+	@tests/init/run.sh $(BIN)/kilt-init $(TESTBIN)/init
+
+bench-init: $(BIN)/kilt-init $(INIT_TEST_HELPERS)
+	@mkdir -p $(B)/bench
+	@bench/init.sh $(BIN)/kilt-init $(TESTBIN)/init > $(B)/bench/init.md

@@ -1,0 +1,440 @@
+/* pid1.c — see pid1.h. Plain C, libc only (glibc or musl), so kilt-init (C) and kilt-run (C++) share it. */
+#include "init/pid1.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int fail(kilt_pid1_error *e, const char *call) {
+  if (e) {
+    e->call = call;
+    e->err = errno;
+  }
+  return -1;
+}
+
+/* Fault signals stay unblocked: blocking them while they are raised by the CPU kills the process anyway,
+ * and a crash of the init must stay visible as such. */
+static const int kSyncSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT};
+
+int kilt_pid1_setup(kilt_pid1 *p, kilt_pid1_error *e) {
+  memset(p, 0, sizeof *p);
+  p->sigfd = -1;
+  /* sigfillset leaves out the signals libc reserves for itself (glibc's SIGCANCEL/SIGSETXID, musl's 32-34). */
+  sigfillset(&p->blocked);
+  for (size_t i = 0; i < sizeof kSyncSignals / sizeof kSyncSignals[0]; i++) sigdelset(&p->blocked, kSyncSignals[i]);
+  if (sigprocmask(SIG_SETMASK, &p->blocked, &p->saved_mask) != 0) return fail(e, "sigprocmask");
+  p->sigfd = signalfd(-1, &p->blocked, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (p->sigfd < 0) {
+    int err = errno;
+    sigprocmask(SIG_SETMASK, &p->saved_mask, NULL);
+    errno = err;
+    return fail(e, "signalfd");
+  }
+  p->is_pid1 = getpid() == 1;
+  /* As PID 1 the kernel reparents every orphan of the namespace to us already; otherwise ask for it, or
+   * daemons that double-fork would become zombies of whoever runs us (or of the host's init). */
+  if (!p->is_pid1) {
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+      int err = errno;
+      kilt_pid1_teardown(p);
+      errno = err;
+      return fail(e, "prctl(PR_SET_CHILD_SUBREAPER)");
+    }
+    p->is_subreaper = 1;
+  }
+  return 0;
+}
+
+void kilt_pid1_teardown(kilt_pid1 *p) {
+  if (p->sigfd >= 0) close(p->sigfd);
+  p->sigfd = -1;
+  sigprocmask(SIG_SETMASK, &p->saved_mask, NULL);
+}
+
+/* ---- spawning ---------------------------------------------------------------------------------------- */
+
+/* What the child reports through the close-on-exec pipe when it cannot exec; nothing arrives on success. */
+struct spawn_failure {
+  int stage; /* index into kStageNames */
+  int err;
+};
+static const char *const kStageNames[] = {"exec", "setsid", "dup2", "fcntl"};
+enum { STAGE_EXEC, STAGE_SETSID, STAGE_DUP2, STAGE_FCNTL };
+
+static ssize_t write_all(int fd, const void *buf, size_t len) {
+  const char *b = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, b + done, len - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    done += (size_t)n;
+  }
+  return (ssize_t)done;
+}
+
+static void __attribute__((noreturn)) child_fail(int report_fd, int stage) {
+  struct spawn_failure f = {stage, errno};
+  write_all(report_fd, &f, sizeof f);
+  _exit(stage == STAGE_EXEC ? kilt_pid1_exec_exit_code(f.err) : 126);
+}
+
+/* Moves fd onto target (0, 1 or 2) without close-on-exec. dup2(fd, fd) would keep FD_CLOEXEC, hence the
+ * special case. */
+static int move_fd(int fd, int target) {
+  if (fd <= 0 || fd == target) {
+    if (fd == target) return fcntl(fd, F_SETFD, 0);
+    return 0;
+  }
+  return dup2(fd, target) < 0 ? -1 : 0;
+}
+
+/* Runs in the forked child: only async-signal-safe calls from here on. */
+static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts *o, int report_fd) {
+  /* Keep the report pipe clear of 0-2, which the dup2s below may overwrite (when we were started with
+   * closed standard fds, pipe2 hands out the lowest numbers). */
+  if (report_fd <= 2) {
+    int moved = fcntl(report_fd, F_DUPFD_CLOEXEC, 3);
+    if (moved < 0) _exit(126);
+    report_fd = moved;
+  }
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL); /* EINVAL for libc-reserved: fine */
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (o->new_session && setsid() < 0) child_fail(report_fd, STAGE_SETSID);
+  if (move_fd(o->stdin_fd, 0) < 0 || move_fd(o->stdout_fd, 1) < 0 || move_fd(o->stderr_fd, 2) < 0)
+    child_fail(report_fd, STAGE_DUP2);
+  if (o->envp)
+    execvpe(o->argv[0], o->argv, o->envp);
+  else
+    execvp(o->argv[0], o->argv);
+  child_fail(report_fd, STAGE_EXEC);
+}
+
+pid_t kilt_pid1_spawn(const kilt_pid1 *p, const kilt_pid1_spawn_opts *opts, kilt_pid1_error *e) {
+  (void)p;
+  if (!opts->argv || !opts->argv[0]) {
+    errno = EINVAL;
+    return fail(e, "spawn (empty argv)");
+  }
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return fail(e, "pipe2");
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    close(report[0]);
+    close(report[1]);
+    errno = err;
+    return fail(e, "fork");
+  }
+  if (pid == 0) {
+    close(report[0]);
+    child_exec(opts, report[1]);
+  }
+  close(report[1]);
+  struct spawn_failure f;
+  ssize_t n;
+  do n = read(report[0], &f, sizeof f);
+  while (n < 0 && errno == EINTR);
+  int read_err = errno;
+  close(report[0]);
+  if (n == 0) return pid; /* the pipe closed on exec: the program runs */
+  /* The child failed (or the pipe did): it is our child and exits at once, so this wait is short. */
+  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {
+  }
+  if (n != (ssize_t)sizeof f) {
+    errno = n < 0 ? read_err : EPROTO;
+    return fail(e, "read (spawn report)");
+  }
+  errno = f.err;
+  return fail(e, kStageNames[f.stage >= 0 && f.stage <= STAGE_FCNTL ? f.stage : 0]);
+}
+
+int kilt_pid1_exec_exit_code(int exec_errno) {
+  return (exec_errno == ENOENT || exec_errno == ENOTDIR) ? 127 : 126;
+}
+
+int kilt_pid1_exit_code(int st) {
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return 255; /* stopped/continued statuses are never reported without WUNTRACED */
+}
+
+/* ---- signals and reaping ----------------------------------------------------------------------------- */
+
+int kilt_pid1_read_signal(const kilt_pid1 *p, struct signalfd_siginfo *si, kilt_pid1_error *e) {
+  for (;;) {
+    ssize_t n = read(p->sigfd, si, sizeof *si);
+    if (n == (ssize_t)sizeof *si) return 1;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    if (n >= 0) errno = EIO;
+    return fail(e, "read (signalfd)");
+  }
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int kilt_pid1_wait_signal(const kilt_pid1 *p, int timeout_ms, kilt_pid1_error *e) {
+  int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+  for (;;) {
+    struct pollfd pfd = {p->sigfd, POLLIN, 0};
+    int left = -1;
+    if (timeout_ms >= 0) {
+      int64_t d = deadline - now_ms();
+      left = d > 0 ? (int)d : 0;
+    }
+    int r = poll(&pfd, 1, left);
+    if (r > 0) return 1;
+    if (r == 0) return 0;
+    if (errno != EINTR) return fail(e, "poll (signalfd)");
+  }
+}
+
+int kilt_pid1_reap(kilt_pid1_reaped_fn fn, void *ctx, int *no_children, kilt_pid1_error *e) {
+  int reaped = 0;
+  if (no_children) *no_children = 0;
+  for (;;) {
+    int st;
+    /* __WALL: an orphan created by clone() with an exit signal other than SIGCHLD is still ours to reap. */
+    pid_t pid = waitpid(-1, &st, WNOHANG | __WALL);
+    if (pid > 0) {
+      reaped++;
+      if (fn) fn(ctx, pid, st);
+      continue;
+    }
+    if (pid == 0) return reaped;
+    if (errno == EINTR) continue;
+    if (errno == ECHILD) {
+      if (no_children) *no_children = 1;
+      return reaped;
+    }
+    return fail(e, "waitpid");
+  }
+}
+
+int kilt_pid1_forward(pid_t pid, int sig, int to_group, kilt_pid1_error *e) {
+  if (pid <= 0) {
+    errno = EINVAL;
+    return fail(e, "kill (bad pid)");
+  }
+  if (to_group) {
+    if (kill(-pid, sig) == 0) return 0;
+    /* ESRCH for the group: the child moved itself to another group (a job-control shell does); it still
+     * deserves the signal, so fall back to the child alone. */
+    if (errno != ESRCH) return fail(e, "kill (process group)");
+  }
+  if (kill(pid, sig) == 0 || errno == ESRCH) return 0;
+  return fail(e, "kill");
+}
+
+/* ---- descendants ------------------------------------------------------------------------------------- */
+
+/* Depth-first walk of the process tree below us. Fixed storage: no allocation, and a tree larger than this
+ * is finished by the next round (terminate_rest signals repeatedly). */
+enum { kMaxWalk = 8192 };
+static pid_t walk_stack[kMaxWalk];
+
+static int format_uint(char *out, unsigned v) {
+  char tmp[12];
+  int n = 0;
+  do tmp[n++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  for (int i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+/* Appends the pids listed in path (a /proc/.../children file: "12 34 ") to walk_stack. */
+static void push_children_file(const char *path, int *top) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return; /* the process is gone: nothing to push */
+  char buf[1024];
+  unsigned cur = 0;
+  int in_num = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; i++) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        cur = cur * 10 + (unsigned)(buf[i] - '0');
+        in_num = 1;
+      } else if (in_num) {
+        if (*top < kMaxWalk) walk_stack[(*top)++] = (pid_t)cur;
+        cur = 0;
+        in_num = 0;
+      }
+    }
+  }
+  if (in_num && *top < kMaxWalk) walk_stack[(*top)++] = (pid_t)cur;
+  close(fd);
+}
+
+/* Pushes the children of every thread of pid: /proc/PID/task/TID/children. */
+static void push_children(pid_t pid, int *top) {
+  char path[64] = "/proc/";
+  int len = 6;
+  len += format_uint(path + len, (unsigned)pid);
+  memcpy(path + len, "/task", 6);
+  len += 5;
+  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return;
+  /* getdents64 on a stack buffer: opendir() would allocate. */
+  char buf[1024] __attribute__((aligned(8)));
+  for (;;) {
+    long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      struct {
+        uint64_t ino;
+        int64_t off;
+        unsigned short reclen;
+        unsigned char type;
+        char name[];
+      } *d = (void *)(buf + off);
+      off += d->reclen;
+      if (d->name[0] < '0' || d->name[0] > '9') continue;
+      size_t nl = strlen(d->name);
+      if ((size_t)len + 1 + nl + sizeof "/children" > sizeof path) continue;
+      char *q = path + len;
+      *q++ = '/';
+      memcpy(q, d->name, nl);
+      q += nl;
+      memcpy(q, "/children", sizeof "/children");
+      push_children_file(path, top);
+      path[len] = '\0';
+    }
+  }
+  close(dfd);
+}
+
+int kilt_pid1_signal_descendants(const kilt_pid1 *p, int sig, kilt_pid1_error *e) {
+  if (p->is_pid1) {
+    /* kill(-1) reaches every process of the namespace but ourselves. */
+    if (kill(-1, sig) == 0) return 1;
+    if (errno == ESRCH) return 0;
+    return fail(e, "kill(-1)");
+  }
+  int top = 0, signalled = 0;
+  push_children(getpid(), &top);
+  while (top > 0) {
+    pid_t pid = walk_stack[--top];
+    /* Read the children before signalling: a SIGKILLed parent hands its children to us and its own
+     * children list empties. */
+    push_children(pid, &top);
+    if (kill(pid, sig) == 0)
+      signalled++;
+    else if (errno != ESRCH)
+      return fail(e, "kill");
+  }
+  return signalled;
+}
+
+static void drain_signals(const kilt_pid1 *p) {
+  struct signalfd_siginfo si;
+  while (kilt_pid1_read_signal(p, &si, NULL) == 1) {
+  }
+}
+
+/* Reaps until no child is left (returns 0) or deadline passes (returns 1). When resend is non-zero it is sent
+ * to every descendant on each round, for processes that were reparented to us or forked meanwhile. */
+static int reap_until_gone(const kilt_pid1 *p, int64_t deadline, int resend, kilt_pid1_reaped_fn fn, void *ctx,
+                           kilt_pid1_error *e) {
+  for (;;) {
+    /* Drain first, reap second: a child exiting after the reap leaves a fresh SIGCHLD pending for the
+     * wait below, so no exit is missed. */
+    drain_signals(p);
+    int none;
+    if (kilt_pid1_reap(fn, ctx, &none, e) < 0) return -1;
+    if (none) return 0;
+    int64_t left = deadline - now_ms();
+    if (left <= 0) return 1;
+    if (resend && kilt_pid1_signal_descendants(p, resend, e) < 0) return -1;
+    if (kilt_pid1_wait_signal(p, left > 1000 ? 1000 : (int)left, e) < 0) return -1;
+  }
+}
+
+int kilt_pid1_terminate_rest(const kilt_pid1 *p, int grace_ms, int kill_wait_ms, kilt_pid1_reaped_fn fn,
+                             void *ctx, kilt_pid1_error *e) {
+  int none;
+  if (kilt_pid1_reap(fn, ctx, &none, e) < 0) return -1;
+  if (none) return 0;
+  if (kilt_pid1_signal_descendants(p, SIGTERM, e) < 0) return -1;
+  if (kilt_pid1_signal_descendants(p, SIGCONT, e) < 0) return -1;
+  int r = reap_until_gone(p, now_ms() + (grace_ms > 0 ? grace_ms : 0), 0, fn, ctx, e);
+  if (r <= 0) return r;
+  if (kilt_pid1_signal_descendants(p, SIGKILL, e) < 0) return -1;
+  return reap_until_gone(p, now_ms() + (kill_wait_ms > 0 ? kill_wait_ms : 0), SIGKILL, fn, ctx, e);
+}
+
+/* ---- names ------------------------------------------------------------------------------------------- */
+
+static const struct {
+  int sig;
+  const char *name;
+} kSignalNames[] = {
+    {SIGHUP, "HUP"},   {SIGINT, "INT"},       {SIGQUIT, "QUIT"},     {SIGILL, "ILL"},   {SIGTRAP, "TRAP"},
+    {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},       {SIGFPE, "FPE"},       {SIGKILL, "KILL"}, {SIGUSR1, "USR1"},
+    {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"},     {SIGPIPE, "PIPE"},     {SIGALRM, "ALRM"}, {SIGTERM, "TERM"},
+    {SIGCHLD, "CHLD"}, {SIGCONT, "CONT"},     {SIGSTOP, "STOP"},     {SIGTSTP, "TSTP"}, {SIGTTIN, "TTIN"},
+    {SIGTTOU, "TTOU"}, {SIGURG, "URG"},       {SIGXCPU, "XCPU"},     {SIGXFSZ, "XFSZ"}, {SIGVTALRM, "VTALRM"},
+    {SIGPROF, "PROF"}, {SIGWINCH, "WINCH"},   {SIGIO, "IO"},         {SIGPWR, "PWR"},   {SIGSYS, "SYS"},
+#ifdef SIGSTKFLT
+    {SIGSTKFLT, "STKFLT"},
+#endif
+};
+
+const char *kilt_pid1_signal_name(int sig) {
+  for (size_t i = 0; i < sizeof kSignalNames / sizeof kSignalNames[0]; i++)
+    if (kSignalNames[i].sig == sig) return kSignalNames[i].name;
+  return "?";
+}
+
+static int ascii_upper(int c) { return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c; }
+
+static int name_equals(const char *a, const char *upper) {
+  while (*a && *upper && ascii_upper((unsigned char)*a) == *upper) a++, upper++;
+  return *a == '\0' && *upper == '\0';
+}
+
+int kilt_pid1_parse_signal(const char *s) {
+  if (!s || !*s) return -1;
+  if (*s >= '0' && *s <= '9') {
+    int v = 0;
+    for (; *s; s++) {
+      if (*s < '0' || *s > '9' || v > NSIG) return -1;
+      v = v * 10 + (*s - '0');
+    }
+    return v >= 1 && v < NSIG ? v : -1;
+  }
+  if (ascii_upper((unsigned char)s[0]) == 'S' && ascii_upper((unsigned char)s[1]) == 'I' &&
+      ascii_upper((unsigned char)s[2]) == 'G')
+    s += 3;
+  for (size_t i = 0; i < sizeof kSignalNames / sizeof kSignalNames[0]; i++)
+    if (name_equals(s, kSignalNames[i].name)) return kSignalNames[i].sig;
+  /* RTMIN+n / RTMAX-n */
+  if (name_equals(s, "RTMIN")) return SIGRTMIN;
+  if (name_equals(s, "RTMAX")) return SIGRTMAX;
+  return -1;
+}
