@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Builds Kilt's payload image as an OCI archive without a Docker engine: one single-layer image per
+# architecture (amd64, arm64) made with umoci from a tar we write ourselves, and an OCI image index over
+# both, tagged in the archive's index.json.
+#
+# Reproducible: the same inputs give the same digests. That is why the layer tar is made by GNU tar with
+# sorted names, fixed owners and a fixed mtime (not by `umoci repack`, which records real mtimes), why
+# every `created` time is SOURCE_DATE_EPOCH (default 0), and why unreferenced blobs are garbage-collected
+# before the layout is archived (again with sorted names and fixed mtimes).
+#
+# usage: image/build.sh --bin DIR --arm64-bin DIR --out FILE.oci.tar [--tag TAG]
+#   DIR must hold kilt-init, kilt-run, kilt-demo-agent and kilt-pause built for that architecture.
+# Prints the index digest on success. Writes nothing at FILE unless everything succeeded.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+bin_amd64= bin_arm64= out= tag=latest
+while [ $# -gt 0 ]; do
+  case $1 in
+    --bin) bin_amd64=$2; shift 2 ;;
+    --arm64-bin) bin_arm64=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --tag) tag=$2; shift 2 ;;
+    *) echo "image/build.sh: unknown argument '$1' (see the usage at the top of image/build.sh)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$bin_amd64" ] && [ -n "$bin_arm64" ] && [ -n "$out" ] || {
+  echo "usage: image/build.sh --bin DIR --arm64-bin DIR --out FILE.oci.tar [--tag TAG]" >&2; exit 2; }
+
+for tool in umoci jq sha256sum tar; do
+  command -v $tool >/dev/null || { echo "image/build.sh: '$tool' not found; run 'make deps'" >&2; exit 1; }
+done
+for dir in "$bin_amd64" "$bin_arm64"; do
+  for f in kilt-init kilt-run kilt-demo-agent kilt-pause; do
+    [ -x "$dir/$f" ] || {
+      echo "image/build.sh: $dir/$f is missing; build it first ('make all arm64' or 'make image')" >&2
+      exit 1
+    }
+  done
+done
+
+epoch=${SOURCE_DATE_EPOCH:-0}
+created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
+work=$(mktemp -d "${TMPDIR:-/tmp}/kilt-image.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+layout=$work/layout
+
+# Deterministic tar: sorted, numeric root owner, fixed mtime, no atime/ctime in pax headers.
+det_tar() { # det_tar OUT DIR
+  tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=posix \
+    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$2" -cf "$1" .
+}
+
+# The /kilt tree for one architecture. Modes are set explicitly: the umask of the build must not leak.
+make_rootfs() { # make_rootfs DIR BIN
+  local r=$1 b=$2
+  install -d -m 0755 "$r/kilt"
+  install -m 0755 "$b/kilt-init" "$r/kilt/init"
+  install -m 0755 "$b/kilt-run" "$r/kilt/run"
+  install -m 0755 "$b/kilt-demo-agent" "$r/kilt/demo-agent"
+  install -m 0755 "$b/kilt-pause" "$r/kilt/pause"
+  install -m 0644 "$here/run.cfg" "$r/kilt/run.cfg"
+  install -m 0644 "$here/demo-agent.conf" "$r/kilt/demo-agent.conf"
+  install -m 0644 "$here/README.payload" "$r/kilt/README"
+  chmod 0755 "$r"
+}
+
+umoci init --layout "$layout"
+for arch in amd64 arm64; do
+  b=$bin_amd64
+  [ $arch = arm64 ] && b=$bin_arm64
+  make_rootfs "$work/rootfs-$arch" "$b"
+  det_tar "$work/layer-$arch.tar" "$work/rootfs-$arch"
+  umoci new --image "$layout:$arch"
+  umoci raw add-layer --image "$layout:$arch" --history.created "$created" \
+    --history.created_by "kilt image/build.sh: /kilt payload" "$work/layer-$arch.tar"
+  # No ENTRYPOINT: the sidecar runs its CMD; kilt-pause waits for SIGTERM at no cost.
+  umoci config --image "$layout:$arch" --no-history --created "$created" --os linux --architecture $arch \
+    --clear config.env --config.env PATH=/kilt:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --config.cmd /kilt/pause --config.volume /kilt --config.workingdir / \
+    --config.label org.opencontainers.image.title=kilt \
+    --config.label "org.opencontainers.image.description=Kilt payload: /kilt/run, /kilt/init, /kilt/run.cfg and a demo agent standing in for Falco"
+done
+umoci gc --layout "$layout"
+
+# The multi-arch index: a blob listing both manifests with their platforms, tagged `$tag`.
+blob() { # blob FILE -> moves FILE into blobs/, prints "DIGEST SIZE"
+  local d s
+  d=$(sha256sum "$1" | cut -d' ' -f1)
+  s=$(stat -c %s "$1")
+  mv "$1" "$layout/blobs/sha256/$d"
+  echo "sha256:$d $s"
+}
+manifest_desc() { # manifest_desc ARCH VARIANT
+  jq -c --arg arch "$1" --arg variant "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $arch)
+    | {mediaType, digest, size, platform: ({architecture: $arch, os: "linux"} + (if $variant == "" then {} else {variant: $variant} end))}' \
+    "$layout/index.json"
+}
+amd=$(manifest_desc amd64 "")
+arm=$(manifest_desc arm64 v8)
+[ -n "$amd" ] && [ -n "$arm" ] || { echo "image/build.sh: umoci did not tag both architectures" >&2; exit 1; }
+jq -cn --argjson a "$amd" --argjson b "$arm" \
+  '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [$a, $b]}' \
+  | tr -d '\n' > "$work/index-blob.json"
+read -r idx_digest idx_size < <(blob "$work/index-blob.json")
+jq -cn --arg d "$idx_digest" --argjson s "$idx_size" --arg tag "$tag" \
+  '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+    annotations: {"org.opencontainers.image.ref.name": $tag}}]}' | tr -d '\n' > "$layout/index.json"
+
+find "$layout" -exec touch -h -d "@$epoch" {} +
+mkdir -p "$(dirname "$out")"
+det_tar "$work/out.tar" "$layout"
+mv "$work/out.tar" "$out"
+echo "$idx_digest"
