@@ -334,7 +334,9 @@ int main(int argc, char **argv) {
   }
   if (o.verbose)
     say("started %s as pid %d (%s)", o.program[0], r.child,
-        p.is_pid1 ? "kilt-init is PID 1" : "kilt-init is a child subreaper");
+        p.is_pid1       ? "kilt-init is PID 1"
+        : p.is_subreaper ? "kilt-init is a child subreaper"
+                         : "warning: not PID 1 and the kernel refused PR_SET_CHILD_SUBREAPER; orphans are not ours");
 
   int failed = supervise(&o, &p, &r, &e) < 0;
   if (failed) report(&e);

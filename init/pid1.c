@@ -43,15 +43,8 @@ int kilt_pid1_setup(kilt_pid1 *p, kilt_pid1_error *e) {
   p->is_pid1 = getpid() == 1;
   /* As PID 1 the kernel reparents every orphan of the namespace to us already; otherwise ask for it, or
    * daemons that double-fork would become zombies of whoever runs us (or of the host's init). */
-  if (!p->is_pid1) {
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-      int err = errno;
-      kilt_pid1_teardown(p);
-      errno = err;
-      return fail(e, "prctl(PR_SET_CHILD_SUBREAPER)");
-    }
-    p->is_subreaper = 1;
-  }
+  /* Failure is not fatal (qemu-user, for one, rejects it): the caller sees is_subreaper == 0 and may warn. */
+  if (!p->is_pid1) p->is_subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
   return 0;
 }
 

@@ -39,14 +39,15 @@ typedef struct kilt_pid1_error {
 typedef struct kilt_pid1 {
   int sigfd;           /* signalfd (non-blocking, close-on-exec) delivering every blocked signal */
   int is_pid1;         /* 1 when getpid() == 1 (PID 1 of a PID namespace) */
-  int is_subreaper;    /* 1 when not PID 1 and PR_SET_CHILD_SUBREAPER succeeded */
+  int is_subreaper;    /* 1 when not PID 1 and PR_SET_CHILD_SUBREAPER succeeded (0 under qemu-user, and on
+                          kernels before 3.4: orphans then go to the namespace's init, not to us) */
   sigset_t blocked;    /* the set routed to sigfd */
   sigset_t saved_mask; /* the mask in force before kilt_pid1_setup */
 } kilt_pid1;
 
 /* Blocks every asynchronous signal (all but SIGKILL/SIGSTOP and the synchronous fault signals SIGSEGV,
- * SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT), creates the signalfd for them, and becomes child
- * subreaper when not PID 1. SIGTSTP/SIGTTIN/SIGTTOU are blocked too, so they arrive on sigfd and can never
+ * SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT), creates the signalfd for them, and tries to become
+ * child subreaper when not PID 1 (a refusal is not an error; see is_subreaper). SIGTSTP/SIGTTIN/SIGTTOU are blocked too, so they arrive on sigfd and can never
  * stop this process. Returns 0, or -1 with *e set. */
 int kilt_pid1_setup(kilt_pid1 *p, kilt_pid1_error *e);
 
