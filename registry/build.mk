@@ -1,0 +1,42 @@
+# registry/: the OCI / Docker registry client that finds an image's ENTRYPOINT/CMD (image config lookup).
+# Consumers link build/lib/libkilt_registry.a $(REGISTRY_LDLIBS). See docs/image-lookup.md.
+REGISTRY_SRCS     := $(filter-out %_test.cc,$(wildcard registry/*.cc))
+REGISTRY_LIB      := $(B)/lib/libkilt_registry.a
+REGISTRY_TESTS    := $(wildcard registry/*_test.cc)
+# Recursive (=): NET_LDLIBS is net/'s, expanded only inside recipes.
+REGISTRY_LDLIBS    = $(B)/lib/libkilt_net.a $(NET_LDLIBS)
+
+ALL += $(REGISTRY_LIB)
+
+$(REGISTRY_LIB): $(REGISTRY_SRCS:%.cc=$(OBJ)/host/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# Unit tests (sanitizers on): parsers, SigV4 vectors, the client against a scripted transport.
+$(TESTBIN)/registry_unit: $(REGISTRY_TESTS:%.cc=$(OBJ)/san/%.o) \
+    $(filter-out $(OBJ)/san/registry/net_transport.o $(OBJ)/san/registry/lookup.o,$(REGISTRY_SRCS:%.cc=$(OBJ)/san/%.o)) \
+    $(CATCH_MAIN)
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@ $(NET_LDLIBS)
+
+# `kilt image-config` on its own, so the end-to-end test does not wait for the whole CLI.
+$(TESTBIN)/kilt-image-config: $(OBJ)/host/tests/registry/image_config_main.o \
+    $(OBJ)/host/cli/image_config.o $(REGISTRY_LIB) $(B)/lib/libkilt_net.a
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(filter %.o,$^) $(REGISTRY_LIB) -o $@ $(REGISTRY_LDLIBS)
+
+TEST_SUITES += registry
+.PHONY: test-registry
+test-registry: $(TESTBIN)/registry_unit $(TESTBIN)/kilt-image-config
+	$(TESTBIN)/registry_unit
+	tests/registry/registry_e2e_test.sh $(TESTBIN)/kilt-image-config
+
+BENCH_SUITES += registry
+.PHONY: bench-registry
+bench-registry: $(TESTBIN)/registry_bench
+	@mkdir -p $(B)/bench
+	bench/registry_bench.sh $(TESTBIN)/registry_bench > $(B)/bench/registry.md
+
+$(TESTBIN)/registry_bench: $(OBJ)/host/bench/registry_bench.o $(REGISTRY_LIB) $(B)/lib/libkilt_net.a
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(filter %.o,$^) $(REGISTRY_LIB) -o $@ $(REGISTRY_LDLIBS)
