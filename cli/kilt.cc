@@ -22,6 +22,7 @@ int RunHelp(int argc, char** argv);
 // One line per subcommand. Keep it sorted by name; `kilt help` prints it in this order.
 const Command kCommands[] = {
     {"help", RunHelp, "show this help"},
+    {"image-config", RunImageConfig, "print an image's digest and config from its registry (kilt image-config --help)"},
     {"patch", RunPatch, "patch a CloudFormation template or ECS task definition (kilt patch --help)"},
     {"recipe", RunRecipe, "print the default recipe or check one (kilt recipe --help)"},
     {"version", RunVersion, "print the version"},
