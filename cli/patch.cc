@@ -1,0 +1,285 @@
+// `kilt patch`: read a CloudFormation template (JSON or YAML) or an ECS task definition, patch it with
+// the patcher library, write it in the input's format. Exit 0 ok, 1 --check found changes, 2 errors.
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include "cli/commands.h"
+#include "cli/io.h"
+#include "patcher/cfn_yaml.h"
+#include "patcher/patcher.h"
+#include "patcher/recipe.h"
+#ifdef KILT_HAVE_REGISTRY
+#include "registry/lookup.h"
+#endif
+
+namespace kilt {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: kilt patch [--ecs] [--recipe FILE] [--kilt-image IMAGE] [--parameter NAME=VALUE]...\n"
+    "                  [--parameter-defaults] [--lookup] [-o OUT] [--diff] [--check] [-q] [TEMPLATE|-]\n"
+    "\n"
+    "Patches every selected container of a CloudFormation template (JSON or YAML; written back in the same\n"
+    "format) or, with --ecs, of an ECS task definition (register-task-definition input, or\n"
+    "describe-task-definition output; written as register-task-definition input) so it runs through\n"
+    "/kilt/run. Reads stdin when no file (or -) is given.\n"
+    "\n"
+    "  --recipe FILE        the recipe (TOML; `kilt recipe --default` prints the defaults)\n"
+    "  --kilt-image IMAGE   the kilt image (overrides the recipe's `image`)\n"
+    "  --parameter N=V      a stack parameter's value, to resolve {\"Ref\": N} images and selections\n"
+    "  --parameter-defaults resolve {\"Ref\": N} with the template's Parameters N Default when not given\n"
+    "  --lookup             ask the images' registries for ENTRYPOINT/CMD the task definition leaves unset\n"
+    "  -o OUT               write the result to OUT (atomically; nothing is written on error)\n"
+    "  --diff               print a unified diff of the change instead of the result\n"
+    "  --check              write nothing; exit 1 when the input would change (for CI)\n"
+    "  -q                   do not report patched and skipped containers on stderr\n"
+    "\n"
+    "Exit status: 0 ok, 1 --check found changes, 2 error (each problem is printed; nothing is written).\n";
+
+struct Args {
+  bool ecs = false, diff = false, check = false, quiet = false, lookup = false, parameter_defaults = false;
+  std::string recipe, kilt_image, out, input = "-";
+  std::map<std::string, std::string> parameters;
+};
+
+int Usage(const std::string& problem) {
+  std::fprintf(stderr, "kilt patch: %s\n%s", problem.c_str(), kUsage);
+  return 2;
+}
+
+bool ParseArgs(int argc, char** argv, Args* a, int* exit_code) {
+  bool have_input = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    if (s == "--help" || s == "-h") {
+      std::fputs(kUsage, stdout);
+      *exit_code = 0;
+      return false;
+    } else if (s == "--ecs") {
+      a->ecs = true;
+    } else if (s == "--diff") {
+      a->diff = true;
+    } else if (s == "--check") {
+      a->check = true;
+    } else if (s == "-q" || s == "--quiet") {
+      a->quiet = true;
+    } else if (s == "--parameter-defaults") {
+      a->parameter_defaults = true;
+    } else if (s == "--lookup") {
+      a->lookup = true;
+    } else if (s == "--recipe" || s == "-o" || s == "--output" || s == "--kilt-image" || s == "--parameter") {
+      std::string v;
+      if (!value(&v)) {
+        *exit_code = Usage(s + " needs a value");
+        return false;
+      }
+      if (s == "--recipe") a->recipe = v;
+      else if (s == "--kilt-image") a->kilt_image = v;
+      else if (s == "--parameter") {
+        size_t eq = v.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          *exit_code = Usage("--parameter wants NAME=VALUE, not \"" + v + "\"");
+          return false;
+        }
+        a->parameters[v.substr(0, eq)] = v.substr(eq + 1);
+      } else {
+        a->out = v;
+      }
+    } else if (s.size() > 1 && s[0] == '-') {
+      *exit_code = Usage("unknown option " + s);
+      return false;
+    } else if (!have_input) {
+      a->input = s;
+      have_input = true;
+    } else {
+      *exit_code = Usage("only one input file, please (got \"" + a->input + "\" and \"" + s + "\")");
+      return false;
+    }
+  }
+  return true;
+}
+
+// "LINE:COL" of a byte offset.
+std::string Position(const std::string& text, size_t offset) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') ++line, col = 1;
+    else ++col;
+  }
+  return std::to_string(line) + ":" + std::to_string(col);
+}
+
+// The indentation of the input's first indented line (so a JSON file keeps its look); default 2 spaces.
+void DetectIndent(const std::string& text, char* ch, unsigned* n) {
+  *ch = ' ';
+  *n = 2;
+  size_t nl = text.find('\n');
+  while (nl != std::string::npos && nl + 1 < text.size()) {
+    size_t i = nl + 1, k = 0;
+    char c = text[i];
+    if (c == ' ' || c == '\t') {
+      while (i + k < text.size() && text[i + k] == c) ++k;
+      if (i + k < text.size() && text[i + k] != '\n' && text[i + k] != '\r') {
+        *ch = c;
+        *n = static_cast<unsigned>(k > 8 ? 8 : k);
+        return;
+      }
+    }
+    nl = text.find('\n', i);
+  }
+}
+
+std::string ToPrettyJson(const rapidjson::Value& v, char indent_char, unsigned indent) {
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  w.SetIndent(indent_char, indent);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+bool LoadRecipe(const Args& a, Recipe* r) {
+  std::string err;
+  if (a.recipe.empty()) {
+    if (!ParseRecipe(DefaultRecipeToml(), "default recipe", r, &err)) {
+      std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
+      return false;
+    }
+  } else {
+    std::string text;
+    if (!ReadWholeFile(a.recipe, &text, &err) || !ParseRecipe(text, a.recipe, r, &err)) {
+      std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
+      return false;
+    }
+  }
+  if (!a.kilt_image.empty() && !ApplyRecipeOverrides({{"KiltImage", a.kilt_image}}, r, &err)) {
+    std::fprintf(stderr, "kilt patch: --kilt-image: %s\n", err.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
+  std::vector<ImageNeed> needs = a.ecs ? ListEcsImageNeeds(doc, *in) : ListTemplateImageNeeds(doc, *in);
+  // Hints from the recipe answer without a registry; the lookup is for the rest.
+  std::vector<ImageNeed> ask;
+  for (const ImageNeed& n : needs) {
+    bool hinted = false;
+    for (const ImageHint& h : in->recipe.hints) hinted |= h.image == n.image;
+    if (!hinted) ask.push_back(n);
+  }
+  if (ask.empty()) return true;
+#ifdef KILT_HAVE_REGISTRY
+  ImageConfigResolver resolver{LookupOptions{}};
+  for (const std::string& e : resolver.Resolve(ask, &in->images))
+    std::fprintf(stderr, "kilt patch: lookup: %s\n", e.c_str());
+  return true;
+#else
+  std::fprintf(stderr, "kilt patch: --lookup: this kilt was built without the registry client\n");
+  return false;
+#endif
+}
+
+}  // namespace
+
+int RunPatch(int argc, char** argv) {
+  Args a;
+  int code = 0;
+  if (!ParseArgs(argc, argv, &a, &code)) return code;
+  PatchInput in;
+  if (!LoadRecipe(a, &in.recipe)) return 2;
+  in.parameters = a.parameters;
+
+  std::string text, err;
+  if (!ReadWholeFile(a.input, &text, &err)) {
+    std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
+    return 2;
+  }
+  const std::string name = a.input == "-" ? "stdin" : a.input;
+  size_t first = text.find_first_not_of(" \t\r\n");
+  bool yaml = !a.ecs && (first == std::string::npos || text[first] != '{');
+
+  rapidjson::Document doc;
+  YamlStyle style;
+  char indent_char = ' ';
+  unsigned indent = 2;
+  if (yaml) {
+    if (!ParseCfnYaml(text, &doc, &style, &err)) {
+      std::fprintf(stderr, "kilt patch: %s:%s\n", name.c_str(), err.c_str());
+      return 2;
+    }
+  } else {
+    doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str(), text.size());
+    if (doc.HasParseError()) {
+      std::fprintf(stderr, "kilt patch: %s:%s: invalid JSON: %s\n", name.c_str(),
+                   Position(text, doc.GetErrorOffset()).c_str(), rapidjson::GetParseError_En(doc.GetParseError()));
+      return 2;
+    }
+    DetectIndent(text, &indent_char, &indent);
+  }
+  auto render = [&](const rapidjson::Value& v) {
+    return yaml ? EmitCfnYaml(v, style) : ToPrettyJson(v, indent_char, indent);
+  };
+  std::string before = a.diff ? render(doc) : std::string();
+
+  if (a.parameter_defaults && !a.ecs && doc.IsObject()) {
+    auto params = doc.FindMember("Parameters");
+    if (params != doc.MemberEnd() && params->value.IsObject()) {
+      for (auto& p : params->value.GetObject()) {
+        if (!p.value.IsObject()) continue;
+        auto def = p.value.FindMember("Default");
+        if (def != p.value.MemberEnd() && def->value.IsString())
+          in.parameters.emplace(p.name.GetString(), def->value.GetString());
+      }
+    }
+  }
+  if (a.lookup && !Lookup(a, doc, &in)) return 2;
+  PatchReport rep = a.ecs ? PatchEcsTaskDefinition(&doc, in) : PatchTemplate(&doc, in);
+  if (!rep.ok()) {
+    for (const PatchError& e : rep.errors) std::fprintf(stderr, "kilt patch: %s: %s\n", name.c_str(), e.ToString().c_str());
+    std::fprintf(stderr, "kilt patch: %zu error(s); nothing written\n", rep.errors.size());
+    return 2;
+  }
+  if (!a.quiet) {
+    for (const std::string& p : rep.patched) std::fprintf(stderr, "kilt patch: patched %s\n", p.c_str());
+    for (const std::string& s : rep.skipped) std::fprintf(stderr, "kilt patch: skipped %s\n", s.c_str());
+  }
+  if (a.check) {
+    if (rep.changed) std::fprintf(stderr, "kilt patch: %s would change (run kilt patch to update it)\n", name.c_str());
+    else if (!a.quiet) std::fprintf(stderr, "kilt patch: %s is up to date\n", name.c_str());
+  }
+  std::string output = render(doc);
+  if (a.diff) {
+    if (!PrintUnifiedDiff(name, before, output, &err)) {
+      std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
+      return 2;
+    }
+  } else if (!a.check) {
+    if (a.out.empty()) {
+      std::fwrite(output.data(), 1, output.size(), stdout);
+      if (std::fflush(stdout) != 0) {
+        std::fprintf(stderr, "kilt patch: writing stdout: %s\n", std::strerror(errno));
+        return 2;
+      }
+    } else if (!WriteFileAtomically(a.out, output, &err)) {
+      std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
+      return 2;
+    }
+  }
+  return a.check && rep.changed ? 1 : 0;
+}
+
+}  // namespace kilt

@@ -1,0 +1,622 @@
+// The pod patcher. Rules (docs/webhook.md has the user-facing version):
+//  - k8s `command` ≙ Docker ENTRYPOINT, `args` ≙ CMD; `command` set ⇒ the image's CMD is dropped.
+//    The patched container runs `command := recipe entrypoint`, `args := what it would have run`.
+//  - /kilt is an emptyDir filled by an init container from the kilt image (there is no volumesFrom in
+//    Kubernetes), mounted read-only in every patched container.
+//  - Idempotent per container: a container whose command already is the recipe entrypoint and that
+//    mounts the payload volume is left alone, so reinvocation (reinvocationPolicy: IfNeeded) patches
+//    only containers other webhooks added since, and never adds a second init container or volume.
+#include "patcher/pod.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "patcher/command.h"
+
+namespace kilt {
+namespace {
+
+using rapidjson::Value;
+using Alloc = rapidjson::Document::AllocatorType;
+
+const Value* Find(const Value& obj, const char* key) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(key);
+  return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+Value* FindMut(Value* obj, const char* key) {
+  if (!obj->IsObject()) return nullptr;
+  auto it = obj->FindMember(key);
+  return it == obj->MemberEnd() ? nullptr : &it->value;
+}
+
+std::string StringAt(const Value& obj, const char* key) {
+  const Value* v = Find(obj, key);
+  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
+}
+
+// Returns obj[key], creating it as an empty object (or array) when absent or null.
+Value& Ensure(Value* obj, const char* key, rapidjson::Type type, Alloc& a) {
+  Value* v = FindMut(obj, key);
+  if (v && !v->IsNull()) return *v;
+  if (v) {
+    *v = Value(type);
+    return *v;
+  }
+  obj->AddMember(Value(key, a), Value(type), a);
+  return (*obj)[key];
+}
+
+void SetString(Value* obj, const char* key, const std::string& s, Alloc& a) {
+  Value* v = FindMut(obj, key);
+  Value nv(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+  if (v)
+    *v = nv;
+  else
+    obj->AddMember(Value(key, a), nv, a);
+}
+
+Value StringArray(const std::vector<std::string>& items, Alloc& a) {
+  Value arr(rapidjson::kArrayType);
+  for (const auto& s : items)
+    arr.PushBack(Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a), a);
+  return arr;
+}
+
+// Reads an optional list of strings; false if present but not a list of strings.
+bool ReadStringList(const Value* v, std::vector<std::string>* out) {
+  out->clear();
+  if (!v || v->IsNull()) return true;
+  if (!v->IsArray()) return false;
+  for (const auto& e : v->GetArray()) {
+    if (!e.IsString()) return false;
+    out->emplace_back(e.GetString(), e.GetStringLength());
+  }
+  return true;
+}
+
+std::vector<std::string> SplitNames(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    std::string item = s.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string JoinNames(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+bool IsFalse(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s == "false" || s == "disabled" || s == "no" || s == "0";
+}
+
+// Values taken from the image config are not subject to kubelet's $(VAR) expansion when the image
+// runs them, but they are once they sit in the pod's args: escape "$(" as "$$(" to keep them literal.
+std::string EscapeKubeletExpansion(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '(') out += '$';
+    out += s[i];
+  }
+  return out;
+}
+
+std::string NormalizeCapability(std::string c) {
+  std::transform(c.begin(), c.end(), c.begin(), [](unsigned char ch) { return std::toupper(ch); });
+  if (c.rfind("CAP_", 0) == 0) c.erase(0, 4);
+  return c;
+}
+
+// "namespace/name" of a pod for messages; generateName pods have no name yet.
+std::string PodId(const Value& pod) {
+  const Value* md = Find(pod, "metadata");
+  std::string ns = md ? StringAt(*md, "namespace") : "";
+  std::string name = md ? StringAt(*md, "name") : "";
+  if (name.empty() && md) {
+    name = StringAt(*md, "generateName");
+    if (!name.empty()) name += "*";
+  }
+  if (name.empty()) name = "(unnamed pod)";
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+std::string Annotation(const Value& pod, const char* key) {
+  const Value* md = Find(pod, "metadata");
+  const Value* ann = md ? Find(*md, "annotations") : nullptr;
+  return ann ? StringAt(*ann, key) : "";
+}
+
+bool HasLabel(const Value& pod, const char* key) {
+  const Value* md = Find(pod, "metadata");
+  const Value* labels = md ? Find(*md, "labels") : nullptr;
+  return labels && Find(*labels, key);
+}
+
+bool IsWindowsPod(const Value& spec) {
+  const Value* sel = Find(spec, "nodeSelector");
+  return sel && StringAt(*sel, "kubernetes.io/os") == "windows";
+}
+
+// Which containers the annotations select (empty `only` means all).
+struct Selection {
+  std::set<std::string> only;
+  std::set<std::string> exclude;
+  bool Selected(const std::string& name) const {
+    if (exclude.count(name)) return false;
+    return only.empty() || only.count(name);
+  }
+};
+
+bool MountsVolume(const Value& container, const std::string& volume) {
+  const Value* mounts = Find(container, "volumeMounts");
+  if (!mounts || !mounts->IsArray()) return false;
+  for (const auto& m : mounts->GetArray())
+    if (StringAt(m, "name") == volume) return true;
+  return false;
+}
+
+bool MountsPath(const Value& container, const std::string& path) {
+  const Value* mounts = Find(container, "volumeMounts");
+  if (!mounts || !mounts->IsArray()) return false;
+  for (const auto& m : mounts->GetArray())
+    if (StringAt(m, "mountPath") == path || StringAt(m, "mountPath") == path + "/") return true;
+  return false;
+}
+
+bool AlreadyPatched(const Value& container, const Recipe& recipe, const PodOptions& opt) {
+  std::vector<std::string> command;
+  if (!ReadStringList(Find(container, "command"), &command)) return false;
+  return command == recipe.entrypoint && MountsVolume(container, opt.volume_name);
+}
+
+// A lookup result wins over a recipe hint (hints are the offline fallback).
+bool LookupImage(const PatchInput& in, const ImageNeed& need, ImageConfig* out) {
+  auto it = in.images.find(need);
+  if (it != in.images.end()) {
+    *out = it->second;
+    return true;
+  }
+  for (const ImageHint& h : in.recipe.hints) {
+    if (h.image == need.image) {
+      *out = ImageConfig{h.entrypoint, h.cmd, ""};
+      return true;
+    }
+  }
+  return false;
+}
+
+// Adds the recipe's variables (patcher/command.h decides who wins). The task variable comes from the
+// downward API: pods of a Deployment have only a generateName at admission, the kubelet knows the name.
+void MergeEnv(Value* container, const Recipe& recipe, const std::string& pod_id,
+              const std::string& image, Alloc& a) {
+  Value& env = Ensure(container, "env", rapidjson::kArrayType, a);
+  if (!env.IsArray()) return;  // typed decode would have rejected it; leave it alone
+  std::vector<RecipeEnv> vars = RecipeEnvironment(recipe, {pod_id, StringAt(*container, "name"), image});
+  for (const RecipeEnv& var : vars) {
+    Value* existing = nullptr;
+    for (auto& e : env.GetArray())
+      if (StringAt(e, "name") == var.name) existing = &e;
+    if (!RecipeVariableWins(var, existing != nullptr)) continue;
+    Value e(rapidjson::kObjectType);
+    e.AddMember("name", Value(var.name.c_str(), a), a);
+    if (var.name == recipe.task_env && !var.force) {
+      Value ref(rapidjson::kObjectType);
+      ref.AddMember("fieldPath", "metadata.name", a);
+      Value from(rapidjson::kObjectType);
+      from.AddMember("fieldRef", ref, a);
+      e.AddMember("valueFrom", from, a);
+    } else {
+      e.AddMember("value", Value(var.value.c_str(), a), a);
+    }
+    if (existing)
+      *existing = e;
+    else
+      env.PushBack(e, a);
+  }
+  if (env.Empty()) container->RemoveMember("env");
+}
+
+void AddCapabilities(Value* container, const std::vector<std::string>& caps, Alloc& a) {
+  if (caps.empty()) return;
+  Value& sc = Ensure(container, "securityContext", rapidjson::kObjectType, a);
+  Value& capabilities = Ensure(&sc, "capabilities", rapidjson::kObjectType, a);
+  Value& add = Ensure(&capabilities, "add", rapidjson::kArrayType, a);
+  if (!add.IsArray()) return;
+  std::set<std::string> present;
+  for (const auto& c : add.GetArray())
+    if (c.IsString()) present.insert(NormalizeCapability(c.GetString()));
+  for (const auto& c : caps)
+    if (present.insert(NormalizeCapability(c)).second) add.PushBack(Value(c.c_str(), a), a);
+}
+
+// Appends `names` to a comma-separated annotation, keeping existing entries and order.
+void MergeAnnotationList(Value* annotations, const char* key, const std::vector<std::string>& names,
+                         Alloc& a) {
+  std::vector<std::string> list = SplitNames(StringAt(*annotations, key));
+  for (const auto& n : names)
+    if (std::find(list.begin(), list.end(), n) == list.end()) list.push_back(n);
+  SetString(annotations, key, JoinNames(list), a);
+}
+
+Value InitContainer(const Recipe& recipe, const PodOptions& opt, Alloc& a) {
+  Value c(rapidjson::kObjectType);
+  c.AddMember("name", Value(opt.init_container_name.c_str(), a), a);
+  c.AddMember("image", Value(recipe.kilt_image.c_str(), a), a);
+  c.AddMember("imagePullPolicy", "IfNotPresent", a);
+  c.AddMember("command", StringArray(opt.init_command, a), a);
+  Value mount(rapidjson::kObjectType);
+  mount.AddMember("name", Value(opt.volume_name.c_str(), a), a);
+  mount.AddMember("mountPath", Value(opt.init_mount_path.c_str(), a), a);
+  Value mounts(rapidjson::kArrayType);
+  mounts.PushBack(mount, a);
+  c.AddMember("volumeMounts", mounts, a);
+  // A copy needs little; requests keep it schedulable in tight namespaces with LimitRanges.
+  Value requests(rapidjson::kObjectType);
+  requests.AddMember("cpu", "10m", a);
+  requests.AddMember("memory", "16Mi", a);
+  Value limits(rapidjson::kObjectType);
+  limits.AddMember("cpu", "200m", a);
+  limits.AddMember("memory", "64Mi", a);
+  Value resources(rapidjson::kObjectType);
+  resources.AddMember("requests", requests, a);
+  resources.AddMember("limits", limits, a);
+  c.AddMember("resources", resources, a);
+  Value sc(rapidjson::kObjectType);
+  sc.AddMember("allowPrivilegeEscalation", false, a);
+  sc.AddMember("readOnlyRootFilesystem", true, a);
+  c.AddMember("securityContext", sc, a);
+  return c;
+}
+
+Value PayloadVolume(const PodOptions& opt, Alloc& a) {
+  Value empty_dir(rapidjson::kObjectType);
+  empty_dir.AddMember("sizeLimit", Value(opt.volume_size_limit.c_str(), a), a);
+  Value v(rapidjson::kObjectType);
+  v.AddMember("name", Value(opt.volume_name.c_str(), a), a);
+  v.AddMember("emptyDir", empty_dir, a);
+  return v;
+}
+
+// Everything PatchPod and ListPodImageNeeds agree on before touching a container.
+struct PodPlan {
+  std::string id;
+  bool skip_pod = false;  // opted out / not a Linux pod: reason in skip_reason
+  std::string skip_reason;
+  Selection selection;
+  std::string platform;
+  bool opted_in = false;  // annotation kilt.io/inject=true (needed when the recipe is opt-in)
+};
+
+bool PlanPod(const Value& pod, const PodOptions& opt, PodPlan* plan, std::vector<PatchError>* errors) {
+  plan->id = PodId(pod);
+  (void)opt;
+  if (!pod.IsObject()) {
+    errors->push_back({"(input)", "", "the pod is not a JSON object"});
+    return false;
+  }
+  std::string kind = StringAt(pod, "kind");
+  if (!kind.empty() && kind != "Pod") {
+    errors->push_back({plan->id, "",
+                       "kind " + kind + " is not a Pod: pass the pod template as a Pod "
+                       "(the webhook only receives pods)"});
+    return false;
+  }
+  const Value* spec = Find(pod, "spec");
+  const Value* containers = spec ? Find(*spec, "containers") : nullptr;
+  if (!containers || !containers->IsArray() || containers->Empty()) {
+    errors->push_back({plan->id, "", "the pod has no spec.containers: nothing to patch"});
+    return false;
+  }
+  if (IsFalse(Annotation(pod, kPodInjectAnnotation)) && !Annotation(pod, kPodInjectAnnotation).empty()) {
+    plan->skip_pod = true;
+    plan->skip_reason = std::string("opted out by annotation ") + kPodInjectAnnotation + "=" +
+                        Annotation(pod, kPodInjectAnnotation);
+    return true;
+  }
+  if (IsWindowsPod(*spec)) {
+    plan->skip_pod = true;
+    plan->skip_reason = "Windows pod (nodeSelector kubernetes.io/os=windows): Kilt is Linux-only";
+    return true;
+  }
+  plan->platform = PodPlatform(pod);
+  std::string inject = Annotation(pod, kPodInjectAnnotation);
+  plan->opted_in = inject == "true" || inject == "enabled" || inject == "yes";
+  std::set<std::string> names;
+  for (const auto& c : containers->GetArray()) names.insert(StringAt(c, "name"));
+  bool ok = true;
+  auto read_selection = [&](const char* key, std::set<std::string>* out) {
+    for (const auto& n : SplitNames(Annotation(pod, key))) {
+      if (!names.count(n)) {
+        std::string known;
+        for (const auto& k : names) known += (known.empty() ? "" : ", ") + k;
+        errors->push_back({plan->id, n,
+                           std::string("annotation ") + key + " names container " + n +
+                               ", which the pod does not have (containers: " + known +
+                               "): fix the annotation"});
+        ok = false;
+      }
+      out->insert(n);
+    }
+  };
+  read_selection(kPodContainersAnnotation, &plan->selection.only);
+  read_selection(kPodExcludeContainersAnnotation, &plan->selection.exclude);
+  return ok;
+}
+
+// Reads command and args; false (with an error) if they are not lists of strings.
+bool ReadCommand(const Value& c, const std::string& id, std::vector<std::string>* command,
+                 bool* has_command, std::vector<std::string>* args, bool* has_args,
+                 std::vector<PatchError>* errors) {
+  const Value* cv = Find(c, "command");
+  const Value* av = Find(c, "args");
+  if (!ReadStringList(cv, command) || !ReadStringList(av, args)) {
+    errors->push_back({id, StringAt(c, "name"), "command/args must be lists of strings"});
+    return false;
+  }
+  // An empty list is the same as an absent one for Kubernetes (the image default applies).
+  *has_command = !command->empty();
+  *has_args = !args->empty();
+  return true;
+}
+
+}  // namespace
+
+std::string PodPlatform(const Value& pod) {
+  const Value* spec = Find(pod, "spec");
+  const Value* sel = spec ? Find(*spec, "nodeSelector") : nullptr;
+  std::string arch = sel ? StringAt(*sel, "kubernetes.io/arch") : "";
+  if (arch == "arm64" || arch == "aarch64") return "linux/arm64";
+  return "linux/amd64";
+}
+
+std::vector<ImageNeed> ListPodImageNeedsWithOptions(const Value& pod, const PatchInput& in,
+                                                    const PodOptions& opt) {
+  std::vector<ImageNeed> needs;
+  PodPlan plan;
+  std::vector<PatchError> errors;
+  if (!PlanPod(pod, opt, &plan, &errors) || plan.skip_pod) return needs;
+  if (in.recipe.opt_in && !plan.opted_in) return needs;
+  for (const auto& c : pod["spec"]["containers"].GetArray()) {
+    std::string name = StringAt(c, "name");
+    if (!plan.selection.Selected(name) || AlreadyPatched(c, in.recipe, opt)) continue;
+    std::vector<std::string> command, args;
+    bool has_command, has_args;
+    if (!ReadCommand(c, plan.id, &command, &has_command, &args, &has_args, &errors)) continue;
+    std::string image = StringAt(c, "image");
+    if (!has_command && !image.empty()) needs.push_back({image, plan.platform});
+  }
+  std::sort(needs.begin(), needs.end());
+  needs.erase(std::unique(needs.begin(), needs.end(),
+                          [](const ImageNeed& x, const ImageNeed& y) {
+                            return !(x < y) && !(y < x);
+                          }),
+              needs.end());
+  return needs;
+}
+
+PatchReport PatchPodWithOptions(rapidjson::Document* doc, const PatchInput& in, const PodOptions& opt) {
+  PatchReport report;
+  Alloc& a = doc->GetAllocator();
+  Value& pod = *doc;
+  PodPlan plan;
+  if (!PlanPod(pod, opt, &plan, &report.errors)) return report;
+  if (plan.skip_pod) {
+    report.skipped.push_back(plan.id + ": " + plan.skip_reason);
+    return report;
+  }
+  const Recipe& recipe = in.recipe;
+  std::string recipe_err;
+  if (!ValidateRecipe(recipe, &recipe_err)) {
+    report.errors.push_back({plan.id, "", "bad recipe: " + recipe_err});
+    return report;
+  }
+  if (recipe.opt_in && !plan.opted_in) {
+    report.skipped.push_back(plan.id + ": the recipe is opt-in and the pod has no annotation " +
+                             kPodInjectAnnotation + "=true");
+    return report;
+  }
+  Value& spec = pod["spec"];
+  const bool fargate = HasLabel(pod, kFargateProfileLabel) ||
+                       StringAt(spec, "schedulerName") == "fargate-scheduler";
+
+  // Our volume and init container may exist from an earlier pass; anything else by those names is
+  // the user's and we must not take it over.
+  bool have_volume = false, have_init = false;
+  if (const Value* vols = Find(spec, "volumes"); vols && vols->IsArray()) {
+    for (const auto& v : vols->GetArray()) {
+      if (StringAt(v, "name") != opt.volume_name) continue;
+      if (!Find(v, "emptyDir")) {
+        report.errors.push_back({plan.id, "",
+                                 "the pod already has a volume named " + opt.volume_name +
+                                     " that is not Kilt's emptyDir: rename it"});
+        return report;
+      }
+      have_volume = true;
+    }
+  }
+  if (const Value* inits = Find(spec, "initContainers"); inits && inits->IsArray()) {
+    for (const auto& c : inits->GetArray())
+      if (StringAt(c, "name") == opt.init_container_name) have_init = true;
+  }
+
+  const std::vector<std::string>& caps = recipe.capabilities;
+  std::vector<std::string> patched_names;
+  for (auto& c : spec["containers"].GetArray()) {
+    std::string name = StringAt(c, "name");
+    std::string where = plan.id + "/" + name;
+    if (name == opt.init_container_name) {
+      report.errors.push_back({plan.id, name,
+                               "a container is named " + name +
+                                   ", the name of Kilt's init container: rename it"});
+      continue;
+    }
+    if (!plan.selection.Selected(name)) {
+      report.skipped.push_back(where + ": not selected by annotations " + kPodContainersAnnotation +
+                               "/" + kPodExcludeContainersAnnotation);
+      continue;
+    }
+    if (AlreadyPatched(c, recipe, opt)) {
+      report.skipped.push_back(where + ": already patched");
+      continue;
+    }
+    if (MountsPath(c, opt.mount_path)) {
+      report.errors.push_back({plan.id, name,
+                               "the container already mounts something at " + opt.mount_path +
+                                   ", where Kilt mounts its payload: move that mount or exclude the "
+                                   "container with annotation " +
+                                   kPodExcludeContainersAnnotation});
+      continue;
+    }
+    std::vector<std::string> command, args;
+    bool has_command, has_args;
+    if (!ReadCommand(c, plan.id, &command, &has_command, &args, &has_args, &report.errors)) continue;
+    std::string image = StringAt(c, "image");
+
+    // Docker's rule (patcher/command.h): command (ENTRYPOINT) set ⇒ the image's CMD is dropped.
+    ImageConfig cfg;
+    const ImageConfig* image_cfg = nullptr;
+    if (NeedsImageConfig(has_command ? std::optional<Argv>(command) : std::nullopt)) {
+      if (!LookupImage(in, {image, plan.platform}, &cfg)) {
+        std::string why = "image " + image + " (" + plan.platform + "): its ENTRYPOINT" +
+                          (has_args ? "" : "/CMD") +
+                          " is unknown and the pod sets no command: set command/args in the pod, add "
+                          "an image hint to the recipe, or enable registry lookup";
+        if (opt.unknown_image == UnknownImagePolicy::kSkip)
+          report.skipped.push_back(where + ": " + why);
+        else
+          report.errors.push_back({plan.id, name, why});
+        continue;
+      }
+      for (auto& s : cfg.entrypoint) s = EscapeKubeletExpansion(s);
+      for (auto& s : cfg.cmd) s = EscapeKubeletExpansion(s);
+      image_cfg = &cfg;
+    }
+    std::vector<std::string> run;
+    std::string compose_err;
+    if (!ComposeArgv(has_command ? std::optional<Argv>(command) : std::nullopt,
+                     has_args ? std::optional<Argv>(args) : std::nullopt, image_cfg, &run,
+                     &compose_err)) {
+      report.errors.push_back({plan.id, name, "image " + image + ": " + compose_err});
+      continue;
+    }
+
+    Value& cmd = Ensure(&c, "command", rapidjson::kArrayType, a);
+    cmd = StringArray(recipe.entrypoint, a);
+    Value& argv = Ensure(&c, "args", rapidjson::kArrayType, a);
+    argv = StringArray(run, a);
+    Value mount(rapidjson::kObjectType);
+    mount.AddMember("name", Value(opt.volume_name.c_str(), a), a);
+    mount.AddMember("mountPath", Value(opt.mount_path.c_str(), a), a);
+    mount.AddMember("readOnly", true, a);
+    Value& mounts = Ensure(&c, "volumeMounts", rapidjson::kArrayType, a);
+    if (mounts.IsArray()) mounts.PushBack(mount, a);
+    MergeEnv(&c, recipe, plan.id, image, a);
+    // EKS Fargate refuses to schedule pods that add capabilities (beyond a short allow-list).
+    if (!fargate) AddCapabilities(&c, caps, a);
+    report.patched.push_back(where);
+    patched_names.push_back(name);
+  }
+  if (!report.errors.empty() || patched_names.empty()) return report;
+
+  if (!have_volume) Ensure(&spec, "volumes", rapidjson::kArrayType, a).PushBack(PayloadVolume(opt, a), a);
+  if (!have_init) {
+    // First, so that the payload is in place before any other init container (native sidecars
+    // included) starts.
+    Value& inits = Ensure(&spec, "initContainers", rapidjson::kArrayType, a);
+    Value init = InitContainer(recipe, opt, a);
+    Value rebuilt(rapidjson::kArrayType);
+    rebuilt.PushBack(init, a);
+    for (auto& c : inits.GetArray()) rebuilt.PushBack(c, a);
+    inits = rebuilt;
+  }
+  Value& metadata = Ensure(&pod, "metadata", rapidjson::kObjectType, a);
+  Value& annotations = Ensure(&metadata, "annotations", rapidjson::kObjectType, a);
+  SetString(&annotations, kPodStatusAnnotation, "injected", a);
+  MergeAnnotationList(&annotations, kPodInjectedContainersAnnotation, patched_names, a);
+  MergeAnnotationList(&annotations, kSafeToEvictAnnotation, {opt.volume_name}, a);
+  if (fargate && !caps.empty()) {
+    SetString(&annotations, kPodCapabilitiesAnnotation,
+              "not added (" + JoinNames(caps) +
+                  "): EKS Fargate pods cannot add capabilities; the agent runs with reduced "
+                  "visibility",
+              a);
+  }
+  report.changed = true;
+  return report;
+}
+
+PatchReport PatchPod(rapidjson::Document* pod, const PatchInput& in) {
+  return PatchPodWithOptions(pod, in, PodOptions());
+}
+
+std::vector<ImageNeed> ListPodImageNeeds(const Value& pod, const PatchInput& in) {
+  return ListPodImageNeedsWithOptions(pod, in, PodOptions());
+}
+
+bool FindPodTemplates(Value* object, std::vector<PodTemplate>* out, std::vector<std::string>* ignored,
+                      std::string* err) {
+  if (!object->IsObject()) {
+    *err = "a manifest item is not an object";
+    return false;
+  }
+  std::string kind = StringAt(*object, "kind");
+  const Value* md = Find(*object, "metadata");
+  std::string ns = md ? StringAt(*md, "namespace") : "";
+  std::string name = md ? StringAt(*md, "name") : "";
+  std::string resource = kind + "/" + (ns.empty() ? "" : ns + "/") + name;
+  if (kind == "List" || (kind.size() > 4 && kind.compare(kind.size() - 4, 4, "List") == 0)) {
+    Value* items = FindMut(object, "items");
+    if (!items || !items->IsArray()) {
+      *err = resource + ": a List without items";
+      return false;
+    }
+    for (auto& item : items->GetArray())
+      if (!FindPodTemplates(&item, out, ignored, err)) return false;
+    return true;
+  }
+  Value* spec = FindMut(object, "spec");
+  if (kind == "Pod") {
+    if (!spec || !spec->IsObject()) {
+      *err = resource + ": the Pod has no spec";
+      return false;
+    }
+    out->push_back({resource, spec, FindMut(object, "metadata")});
+    return true;
+  }
+  static const std::set<std::string> kWithTemplate = {"Deployment", "ReplicaSet", "StatefulSet",
+                                                      "DaemonSet",  "Job",        "ReplicationController"};
+  Value* holder = nullptr;
+  if (kWithTemplate.count(kind)) {
+    holder = spec;
+  } else if (kind == "CronJob") {
+    Value* job = spec ? FindMut(spec, "jobTemplate") : nullptr;
+    holder = job ? FindMut(job, "spec") : nullptr;
+  } else {
+    ignored->push_back(resource);
+    return true;
+  }
+  Value* tmpl = holder ? FindMut(holder, "template") : nullptr;
+  Value* pod_spec = tmpl ? FindMut(tmpl, "spec") : nullptr;
+  if (!pod_spec || !pod_spec->IsObject()) {
+    *err = resource + ": no pod template (spec" + (kind == "CronJob" ? ".jobTemplate.spec" : "") +
+           ".template.spec)";
+    return false;
+  }
+  out->push_back({resource, pod_spec, FindMut(tmpl, "metadata")});
+  return true;
+}
+
+}  // namespace kilt

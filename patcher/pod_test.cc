@@ -1,0 +1,386 @@
+#include "patcher/pod.h"
+
+#include <dirent.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <yaml-cpp/yaml.h>
+
+namespace kilt {
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+
+Document Parse(const std::string& json) {
+  Document d;
+  d.Parse(json.c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  return d;
+}
+
+std::string Dump(const Value& v) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  v.Accept(w);
+  return sb.GetString();
+}
+
+PatchInput Input() {
+  PatchInput in;
+  in.recipe.kilt_image = "registry.example/kilt:1.0";
+  return in;
+}
+
+std::vector<std::string> Strings(const Value& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v.GetArray()) out.push_back(s.GetString());
+  return out;
+}
+
+const Value& Container(const Document& pod, int i) { return pod["spec"]["containers"][i]; }
+
+// YAML 1.2 core schema scalars → JSON, enough for Kubernetes manifests (quoted scalars stay strings).
+Value YamlToJson(const YAML::Node& n, Document::AllocatorType& a) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      Value o(rapidjson::kObjectType);
+      for (const auto& kv : n)
+        o.AddMember(Value(kv.first.Scalar().c_str(), a), YamlToJson(kv.second, a), a);
+      return o;
+    }
+    case YAML::NodeType::Sequence: {
+      Value arr(rapidjson::kArrayType);
+      for (const auto& e : n) arr.PushBack(YamlToJson(e, a), a);
+      return arr;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = n.Scalar();
+      if (n.Tag() == "?") {
+        if (s == "true" || s == "True") return Value(true);
+        if (s == "false" || s == "False") return Value(false);
+        if (s == "null" || s == "~") return Value();
+        static const std::regex kInt("[-+]?[0-9]+");
+        static const std::regex kFloat("[-+]?([0-9]*\\.[0-9]+|[0-9]+\\.?[0-9]*)([eE][-+]?[0-9]+)?");
+        if (std::regex_match(s, kInt)) return Value(static_cast<int64_t>(std::stoll(s)));
+        if (std::regex_match(s, kFloat)) return Value(std::stod(s));
+      }
+      return Value(s.c_str(), a);
+    }
+    default:
+      return Value();
+  }
+}
+
+std::vector<std::string> CorpusFiles() {
+  const char* env = std::getenv("KILT_CORPUS");
+  std::string dir = std::string(env ? env : "../shared/corpus") + "/k8s";
+  std::vector<std::string> files;
+  DIR* d = opendir(dir.c_str());
+  REQUIRE(d != nullptr);
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() > 5 && n.substr(n.size() - 5) == ".yaml") files.push_back(dir + "/" + n);
+  }
+  closedir(d);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST_CASE("command set: args become command ++ args, image CMD dropped") {
+  Document pod = Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns"},
+    "spec":{"containers":[{"name":"app","image":"busybox","command":["sh","-c"],"args":["echo hi"]}]}})");
+  PatchReport r = PatchPod(&pod, Input());
+  REQUIRE(r.ok());
+  CHECK(r.changed);
+  CHECK(r.patched == std::vector<std::string>{"ns/p/app"});
+  CHECK(Strings(Container(pod, 0)["command"]) == std::vector<std::string>{"/kilt/run", "--"});
+  CHECK(Strings(Container(pod, 0)["args"]) == std::vector<std::string>{"sh", "-c", "echo hi"});
+  const Value& mount = Container(pod, 0)["volumeMounts"][0];
+  CHECK(std::string(mount["mountPath"].GetString()) == "/kilt");
+  CHECK(mount["readOnly"].GetBool());
+  const Value& init = pod["spec"]["initContainers"][0];
+  CHECK(std::string(init["name"].GetString()) == "kilt-init");
+  CHECK(std::string(init["image"].GetString()) == "registry.example/kilt:1.0");
+  const Value& vol = pod["spec"]["volumes"][0];
+  CHECK(std::string(vol["emptyDir"]["sizeLimit"].GetString()) == "256Mi");
+  const Value& ann = pod["metadata"]["annotations"];
+  CHECK(std::string(ann[kPodStatusAnnotation].GetString()) == "injected");
+  CHECK(std::string(ann[kSafeToEvictAnnotation].GetString()) == "kilt-payload");
+  CHECK(Strings(Container(pod, 0)["securityContext"]["capabilities"]["add"]) ==
+        std::vector<std::string>{"SYS_PTRACE"});
+}
+
+TEST_CASE("no command: image ENTRYPOINT (+ CMD unless args are set) from the lookup") {
+  PatchInput in = Input();
+  in.images[{"nginx:1.25", "linux/amd64"}] = {{"/docker-entrypoint.sh"}, {"nginx", "-g", "daemon off;"}, ""};
+  in.images[{"arm:1", "linux/arm64"}] = {{"/arm-entry"}, {}, ""};
+  Document pod = Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[
+    {"name":"a","image":"nginx:1.25"},
+    {"name":"b","image":"nginx:1.25","args":["nginx","-T"]},
+    {"name":"c","image":"nginx:1.25","command":[],"args":[]}]}})");
+  CHECK(ListPodImageNeeds(pod, in) == std::vector<ImageNeed>{{"nginx:1.25", "linux/amd64"}});
+  PatchReport r = PatchPod(&pod, in);
+  REQUIRE(r.ok());
+  CHECK(Strings(Container(pod, 0)["args"]) ==
+        std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"});
+  CHECK(Strings(Container(pod, 1)["args"]) ==
+        std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-T"});
+  CHECK(Strings(Container(pod, 2)["args"]) ==
+        std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"});
+
+  Document arm = Parse(R"({"metadata":{"name":"p"},"spec":{"nodeSelector":{"kubernetes.io/arch":"arm64"},
+    "containers":[{"name":"a","image":"arm:1"}]}})");
+  CHECK(ListPodImageNeeds(arm, in) == std::vector<ImageNeed>{{"arm:1", "linux/arm64"}});
+  REQUIRE(PatchPod(&arm, in).ok());
+  CHECK(Strings(Container(arm, 0)["args"]) == std::vector<std::string>{"/arm-entry"});
+}
+
+TEST_CASE("image values are escaped against kubelet's $(VAR) expansion; pod values are not") {
+  PatchInput in = Input();
+  in.images[{"x", "linux/amd64"}] = {{"sh", "-c", "echo $(date)"}, {}, ""};
+  Document pod = Parse(R"J({"spec":{"containers":[{"name":"a","image":"x"},
+    {"name":"b","image":"x","command":["echo","$(MODEL_ID)"]}]}})J");
+  REQUIRE(PatchPod(&pod, in).ok());
+  CHECK(Strings(Container(pod, 0)["args"]) == std::vector<std::string>{"sh", "-c", "echo $$(date)"});
+  CHECK(Strings(Container(pod, 1)["args"]) == std::vector<std::string>{"echo", "$(MODEL_ID)"});
+}
+
+TEST_CASE("unknown image config: deny names pod, container and image; skip leaves it alone") {
+  Document pod = Parse(R"({"metadata":{"name":"p","namespace":"ns"},"spec":{"containers":[
+    {"name":"app","image":"private/app:3"},{"name":"side","image":"x","command":["run"]}]}})");
+  Document copy;
+  copy.CopyFrom(pod, copy.GetAllocator());
+  PatchReport r = PatchPod(&pod, Input());
+  REQUIRE_FALSE(r.ok());
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].resource == "ns/p");
+  CHECK(r.errors[0].container == "app");
+  CHECK_THAT(r.errors[0].message, Catch::Contains("private/app:3") && Catch::Contains("ENTRYPOINT/CMD"));
+
+  PodOptions skip;
+  skip.unknown_image = UnknownImagePolicy::kSkip;
+  r = PatchPodWithOptions(&copy, Input(), skip);
+  REQUIRE(r.ok());
+  CHECK(r.patched == std::vector<std::string>{"ns/p/side"});
+  REQUIRE(r.skipped.size() == 1);
+  CHECK_THAT(r.skipped[0], Catch::Contains("ns/p/app") && Catch::Contains("unknown"));
+  CHECK_FALSE(Container(copy, 0).HasMember("command"));
+}
+
+TEST_CASE("an image with neither ENTRYPOINT nor CMD and no command is an error") {
+  PatchInput in = Input();
+  in.images[{"scratch", "linux/amd64"}] = {};
+  Document pod = Parse(R"({"spec":{"containers":[{"name":"a","image":"scratch"}]}})");
+  PatchReport r = PatchPod(&pod, in);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.errors[0].message, Catch::Contains("nothing to run"));
+}
+
+TEST_CASE("idempotent: a second pass changes nothing; reinvocation patches only new containers") {
+  Document pod = Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[
+    {"name":"a","image":"x","command":["run"]}]}})");
+  REQUIRE(PatchPod(&pod, Input()).ok());
+  std::string once = Dump(pod);
+  PatchReport again = PatchPod(&pod, Input());
+  REQUIRE(again.ok());
+  CHECK_FALSE(again.changed);
+  CHECK(again.patched.empty());
+  CHECK(Dump(pod) == once);
+
+  // Another webhook added a container after us.
+  Value extra(rapidjson::kObjectType);
+  auto& al = pod.GetAllocator();
+  extra.AddMember("name", "proxy", al);
+  extra.AddMember("image", "envoy", al);
+  Value cmd(rapidjson::kArrayType);
+  cmd.PushBack("envoy", al);
+  extra.AddMember("command", cmd, al);
+  pod["spec"]["containers"].PushBack(extra, al);
+  PatchReport r = PatchPod(&pod, Input());
+  REQUIRE(r.ok());
+  CHECK(r.patched == std::vector<std::string>{"p/proxy"});
+  CHECK(pod["spec"]["initContainers"].Size() == 1);
+  CHECK(pod["spec"]["volumes"].Size() == 1);
+  CHECK(std::string(pod["metadata"]["annotations"][kPodInjectedContainersAnnotation].GetString()) ==
+        "a,proxy");
+}
+
+TEST_CASE("EKS Fargate pods get no capabilities and an annotation saying why") {
+  Document pod = Parse(R"({"metadata":{"name":"p","labels":{"eks.amazonaws.com/fargate-profile":"fp"}},
+    "spec":{"containers":[{"name":"a","image":"x","command":["run"]}]}})");
+  REQUIRE(PatchPod(&pod, Input()).ok());
+  CHECK_FALSE(Container(pod, 0).HasMember("securityContext"));
+  CHECK_THAT(pod["metadata"]["annotations"][kPodCapabilitiesAnnotation].GetString(),
+             Catch::Contains("Fargate"));
+}
+
+TEST_CASE("capabilities are a union: existing entries kept, no duplicates") {
+  Document pod = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["run"],
+    "securityContext":{"capabilities":{"add":["IPC_LOCK","CAP_SYS_PTRACE"],"drop":["ALL"]}}}]}})");
+  REQUIRE(PatchPod(&pod, Input()).ok());
+  CHECK(Strings(Container(pod, 0)["securityContext"]["capabilities"]["add"]) ==
+        std::vector<std::string>{"IPC_LOCK", "CAP_SYS_PTRACE"});
+  CHECK(Container(pod, 0)["securityContext"]["capabilities"]["drop"].Size() == 1);
+}
+
+TEST_CASE("metadata env is added; the user's values win") {
+  Document pod = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["run"],
+    "env":[{"name":"KILT_IMAGE","value":"mine"}]}]}})");
+  REQUIRE(PatchPod(&pod, Input()).ok());
+  std::map<std::string, std::string> env;
+  for (const auto& e : Container(pod, 0)["env"].GetArray())
+    env[e["name"].GetString()] = e.HasMember("value") ? e["value"].GetString()
+                                                      : e["valueFrom"]["fieldRef"]["fieldPath"].GetString();
+  CHECK(env["KILT_IMAGE"] == "mine");
+  CHECK(env["KILT_CONTAINER_NAME"] == "a");
+  CHECK(env["KILT_POD_NAME"] == "metadata.name");
+  CHECK(env["KILT_NAMESPACE"] == "metadata.namespace");
+  CHECK(Container(pod, 0)["env"].Size() == 4);
+}
+
+TEST_CASE("opt-out annotation, per-container selection, unknown names in the selection") {
+  Document out = Parse(R"({"metadata":{"annotations":{"kilt.io/inject":"false"}},
+    "spec":{"containers":[{"name":"a","image":"x","command":["run"]}]}})");
+  std::string before = Dump(out);
+  PatchReport r = PatchPod(&out, Input());
+  REQUIRE(r.ok());
+  CHECK_FALSE(r.changed);
+  CHECK(Dump(out) == before);
+  REQUIRE(r.skipped.size() == 1);
+  CHECK_THAT(r.skipped[0], Catch::Contains("kilt.io/inject"));
+
+  Document sel = Parse(R"({"metadata":{"annotations":{"kilt.io/containers":"b, c",
+    "kilt.io/exclude-containers":"c"}},"spec":{"containers":[
+    {"name":"a","image":"x","command":["run"]},{"name":"b","image":"x","command":["run"]},
+    {"name":"c","image":"x","command":["run"]}]}})");
+  r = PatchPod(&sel, Input());
+  REQUIRE(r.ok());
+  CHECK(r.patched == std::vector<std::string>{"(unnamed pod)/b"});
+  CHECK(Strings(Container(sel, 0)["command"]) == std::vector<std::string>{"run"});
+
+  Document typo = Parse(R"({"metadata":{"annotations":{"kilt.io/containers":"ap"}},
+    "spec":{"containers":[{"name":"app","image":"x","command":["run"]}]}})");
+  r = PatchPod(&typo, Input());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.errors[0].message, Catch::Contains("kilt.io/containers") && Catch::Contains("app"));
+}
+
+TEST_CASE("conflicts with the user's names and mounts are errors, not takeovers") {
+  Document vol = Parse(R"({"spec":{"volumes":[{"name":"kilt-payload","configMap":{"name":"x"}}],
+    "containers":[{"name":"a","image":"x","command":["run"]}]}})");
+  PatchReport r = PatchPod(&vol, Input());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.errors[0].message, Catch::Contains("kilt-payload"));
+
+  Document mount = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["run"],
+    "volumeMounts":[{"name":"v","mountPath":"/kilt"}]}]}})");
+  r = PatchPod(&mount, Input());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.errors[0].message, Catch::Contains("/kilt"));
+
+  Document bad = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":"run"}]}})");
+  r = PatchPod(&bad, Input());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.errors[0].message, Catch::Contains("lists of strings"));
+
+  Document none = Parse(R"({"spec":{}})");
+  CHECK_FALSE(PatchPod(&none, Input()).ok());
+  Document deploy = Parse(R"({"kind":"Deployment","spec":{"containers":[{"name":"a"}]}})");
+  CHECK_FALSE(PatchPod(&deploy, Input()).ok());
+}
+
+TEST_CASE("Windows pods are skipped") {
+  Document pod = Parse(R"({"spec":{"nodeSelector":{"kubernetes.io/os":"windows"},
+    "containers":[{"name":"a","image":"x","command":["run"]}]}})");
+  PatchReport r = PatchPod(&pod, Input());
+  REQUIRE(r.ok());
+  CHECK_FALSE(r.changed);
+}
+
+// Every pod template of every Kubernetes manifest in the corpus patches cleanly (with image configs for
+// the images that need them, as the webhook's lookup provides), is idempotent, and composes command and
+// args by Docker's rule.
+TEST_CASE("corpus: every pod template patches, by Docker's rule, idempotently") {
+  int templates = 0, containers = 0;
+  for (const std::string& file : CorpusFiles()) {
+    INFO(file);
+    std::vector<YAML::Node> docs = YAML::LoadAllFromFile(file);
+    for (const YAML::Node& node : docs) {
+      if (!node.IsMap()) continue;
+      Document manifest;
+      Value converted = YamlToJson(node, manifest.GetAllocator());
+      static_cast<Value&>(manifest) = converted;
+      std::vector<PodTemplate> pods;
+      std::vector<std::string> ignored;
+      std::string err;
+      REQUIRE(FindPodTemplates(&manifest, &pods, &ignored, &err));
+      for (const PodTemplate& t : pods) {
+        INFO(t.resource);
+        templates++;
+        Document pod;
+        auto& al = pod.GetAllocator();
+        pod.SetObject();
+        pod.AddMember("apiVersion", "v1", al);
+        pod.AddMember("kind", "Pod", al);
+        Value md(rapidjson::kObjectType);
+        if (t.pod_metadata) md.CopyFrom(*t.pod_metadata, al);
+        pod.AddMember("metadata", md, al);
+        pod.AddMember("spec", Value(*t.pod_spec, al), al);
+        Document original;
+        original.CopyFrom(pod, original.GetAllocator());
+
+        PatchInput in = Input();
+        for (const ImageNeed& need : ListPodImageNeeds(pod, in))
+          in.images[need] = {{"/entry-" + need.image}, {"cmd-of-" + need.image}, ""};
+        PatchReport r = PatchPod(&pod, in);
+        for (const auto& e : r.errors) UNSCOPED_INFO(e.container + ": " + e.message);
+        REQUIRE(r.ok());
+        REQUIRE(r.changed);
+        const Value& before = original["spec"]["containers"];
+        REQUIRE(r.patched.size() == before.Size());
+        for (rapidjson::SizeType i = 0; i < before.Size(); i++) {
+          containers++;
+          const Value& b = before[i];
+          std::vector<std::string> expect;
+          bool has_cmd = b.HasMember("command") && b["command"].Size() > 0;
+          bool has_args = b.HasMember("args") && b["args"].Size() > 0;
+          std::string image = b["image"].GetString();
+          if (has_cmd) {
+            expect = Strings(b["command"]);
+          } else {
+            expect.push_back("/entry-" + image);
+          }
+          if (has_args) {
+            for (auto& s : Strings(b["args"])) expect.push_back(s);
+          } else if (!has_cmd) {
+            expect.push_back("cmd-of-" + image);
+          }
+          CHECK(Strings(Container(pod, i)["args"]) == expect);
+          CHECK(Strings(Container(pod, i)["command"]) == std::vector<std::string>{"/kilt/run", "--"});
+        }
+        // Init containers of the original are kept, after ours.
+        size_t inits = original["spec"].HasMember("initContainers")
+                           ? original["spec"]["initContainers"].Size()
+                           : 0;
+        CHECK(pod["spec"]["initContainers"].Size() == inits + 1);
+        std::string once = Dump(pod);
+        PatchReport again = PatchPod(&pod, in);
+        REQUIRE(again.ok());
+        CHECK_FALSE(again.changed);
+        CHECK(Dump(pod) == once);
+      }
+    }
+  }
+  CHECK(templates >= 30);
+  CHECK(containers >= 40);
+}
+
+}  // namespace
+}  // namespace kilt
