@@ -7,6 +7,7 @@
 namespace kilt {
 
 int RunImageConfig(int argc, char** argv);  // cli/image_config.cc (registry/): link build/lib/libkilt_registry.a $(REGISTRY_LDLIBS)
+int RunLocal(int argc, char** argv);    // cli/local.cc (local/): kilt local run; link build/lib/libkilt_local.a $(LOCAL_LDLIBS)
 int RunPatch(int argc, char** argv);    // cli/patch.cc: patch a CloudFormation template or ECS task definition
 int RunRecipe(int argc, char** argv);   // cli/recipe.cc: print or check a recipe
 int RunVersion(int argc, char** argv);  // cli/kilt.cc

@@ -23,6 +23,7 @@ int RunHelp(int argc, char** argv);
 const Command kCommands[] = {
     {"help", RunHelp, "show this help"},
     {"image-config", RunImageConfig, "print an image's digest and config from its registry (kilt image-config --help)"},
+    {"local", RunLocal, "run an ECS task definition here with runc (kilt local run --help)"},
     {"patch", RunPatch, "patch a CloudFormation template or ECS task definition (kilt patch --help)"},
     {"recipe", RunRecipe, "print the default recipe or check one (kilt recipe --help)"},
     {"version", RunVersion, "print the version"},
