@@ -1,0 +1,53 @@
+# lambda/: the CloudFormation macro's custom-runtime Lambda (`bootstrap`), its zip and its installer.
+#
+# Linking for provided.al2023 (glibc 2.34) from Debian 12 (glibc 2.36): libstdc++/libgcc and OpenSSL
+# are linked statically, glibc dynamically (getaddrinfo/NSS under static glibc is fragile), and a test
+# checks that no symbol needs a glibc newer than 2.34 (docs/lambda.md).
+
+LAMBDA_LIB_SRCS := lambda/macro.cc lambda/config.cc lambda/runtime_api.cc
+LAMBDA_BOOTSTRAP := $(B)/lambda/bootstrap
+LAMBDA_ZIP       := $(B)/lambda/kilt-macro.zip
+# Fixed mtime for every zip entry: the zip is reproducible byte for byte.
+LAMBDA_ZIP_DATE  := 2020-01-01 00:00:00
+
+LAMBDA_LIBS = build/lib/libkilt_patcher.a build/lib/libkilt_registry.a build/lib/libkilt_net.a
+
+$(LAMBDA_BOOTSTRAP): $(LAMBDA_LIB_SRCS:%.cc=$(OBJ)/host/%.o) $(OBJ)/host/lambda/bootstrap_main.o \
+    $(OBJ)/host/lambda/glibc_compat.o $(LAMBDA_LIBS)
+	@mkdir -p $(@D)
+	$(HOST_CXX) -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--build-id=none -s \
+	  $(filter %.o,$^) -Wl,--start-group $(LAMBDA_LIBS) -Wl,--end-group -o $@ $(REGISTRY_LDLIBS)
+
+ALL += $(LAMBDA_BOOTSTRAP)
+
+.PHONY: package-lambda
+package-lambda: $(LAMBDA_ZIP) ## (lambda) the macro's zip: bootstrap + default recipe
+
+# Entries sorted, mtimes fixed (TZ=UTC: zip stores local time), modes fixed, no extra fields (-X).
+$(LAMBDA_ZIP): $(LAMBDA_BOOTSTRAP)
+	rm -rf $(B)/lambda/pkg $@ && mkdir -p $(B)/lambda/pkg
+	cp $(LAMBDA_BOOTSTRAP) $(B)/lambda/pkg/bootstrap
+	$(LAMBDA_BOOTSTRAP) --print-default-recipe > $(B)/lambda/pkg/recipe.toml
+	chmod 0755 $(B)/lambda/pkg/bootstrap && chmod 0644 $(B)/lambda/pkg/recipe.toml
+	TZ=UTC touch -d '$(LAMBDA_ZIP_DATE)' $(B)/lambda/pkg/bootstrap $(B)/lambda/pkg/recipe.toml
+	cd $(B)/lambda/pkg && TZ=UTC zip -X -D -q -9 ../kilt-macro.zip bootstrap recipe.toml
+
+# Unit tests (sanitizers on): the event handler with a fake lookup, the configuration, base64.
+LAMBDA_TESTS := $(wildcard lambda/*_test.cc)
+$(TESTBIN)/lambda_unit: $(LAMBDA_TESTS:%.cc=$(OBJ)/san/%.o) $(LAMBDA_LIB_SRCS:%.cc=$(OBJ)/san/%.o) \
+    $(CATCH_MAIN) $(LAMBDA_LIBS)
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(TEST_SANFLAGS) $(filter %.o,$^) -Wl,--start-group $(LAMBDA_LIBS) -Wl,--end-group \
+	  -o $@ $(REGISTRY_LDLIBS)
+
+TEST_SUITES += lambda
+.PHONY: test-lambda
+test-lambda: $(TESTBIN)/lambda_unit $(LAMBDA_ZIP)
+	$(TESTBIN)/lambda_unit
+	tests/lambda/bootstrap_test.sh $(LAMBDA_BOOTSTRAP) $(LAMBDA_ZIP)
+
+BENCH_SUITES += lambda
+.PHONY: bench-lambda
+bench-lambda: $(LAMBDA_BOOTSTRAP)
+	@mkdir -p $(B)/bench
+	bench/lambda_bench.sh $(LAMBDA_BOOTSTRAP) > $(B)/bench/lambda.md

@@ -1,0 +1,273 @@
+#include "lambda/macro.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <exception>
+#include <set>
+
+namespace kilt::lambda {
+namespace {
+
+using rapidjson::Value;
+
+constexpr size_t kMaxErrorMessageBytes = 4000;
+
+// A scalar (or list of scalars, comma-joined: CommaDelimitedList parameters, Compatibilities) as the
+// string the recipe overrides and parameter table want. False for objects and nested lists.
+bool ScalarText(const Value& v, std::string* out) {
+  if (v.IsString()) {
+    out->assign(v.GetString(), v.GetStringLength());
+  } else if (v.IsBool()) {
+    *out = v.GetBool() ? "true" : "false";
+  } else if (v.IsInt64()) {
+    *out = std::to_string(v.GetInt64());
+  } else if (v.IsUint64()) {
+    *out = std::to_string(v.GetUint64());
+  } else if (v.IsNumber()) {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    v.Accept(w);
+    out->assign(b.GetString(), b.GetSize());
+  } else if (v.IsArray()) {
+    out->clear();
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      std::string item;
+      if (v[i].IsArray() || !ScalarText(v[i], &item)) return false;
+      if (i > 0) *out += ",";
+      *out += item;
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string ToJson(const Value& v) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  v.Accept(w);
+  return std::string(b.GetString(), b.GetSize());
+}
+
+// Builds the response; `fragment` may be null (the event had none worth echoing).
+std::string Response(const std::string& request_id, bool success, const std::string& error_message,
+                     const Value* fragment) {
+  rapidjson::StringBuffer b;
+  rapidjson::Writer<rapidjson::StringBuffer> w(b);
+  w.StartObject();
+  w.Key("requestId");
+  w.String(request_id.data(), static_cast<rapidjson::SizeType>(request_id.size()));
+  w.Key("status");
+  w.String(success ? "success" : "failure");
+  if (!success) {
+    w.Key("errorMessage");
+    w.String(error_message.data(), static_cast<rapidjson::SizeType>(error_message.size()));
+  }
+  if (fragment != nullptr) {
+    w.Key("fragment");
+    fragment->Accept(w);
+  }
+  w.EndObject();
+  return std::string(b.GetString(), b.GetSize());
+}
+
+// The event, read and checked. Holds the parsed document; fragment points into it.
+class MacroEvent {
+ public:
+  // Returns false with a user-facing message on a malformed event; request_id is set when known.
+  bool Parse(std::string_view json, std::string* err) {
+    doc_.Parse(json.data(), json.size());
+    if (doc_.HasParseError()) {
+      *err = std::string("the macro event is not valid JSON (") +
+             rapidjson::GetParseError_En(doc_.GetParseError()) + " at offset " +
+             std::to_string(doc_.GetErrorOffset()) + ")";
+      return false;
+    }
+    if (!doc_.IsObject()) {
+      *err = "the macro event is not a JSON object";
+      return false;
+    }
+    auto rid = doc_.FindMember("requestId");
+    if (rid != doc_.MemberEnd() && rid->value.IsString()) request_id_ = rid->value.GetString();
+    if (request_id_.empty()) {
+      *err = "the macro event has no requestId (is this function invoked by CloudFormation?)";
+      return false;
+    }
+    auto frag = doc_.FindMember("fragment");
+    if (frag == doc_.MemberEnd() || !frag->value.IsObject()) {
+      *err = "the macro event has no fragment object (the template to transform)";
+      return false;
+    }
+    fragment_ = &frag->value;
+    if (!ReadStringMap("params", &params_, err)) return false;
+    if (!ReadStringMap("templateParameterValues", &parameters_, err)) return false;
+    return true;
+  }
+
+  const std::string& request_id() const { return request_id_; }
+  const std::map<std::string, std::string>& params() const { return params_; }
+  const std::map<std::string, std::string>& parameters() const { return parameters_; }
+  // The fragment moved into its own document (to patch in place).
+  void TakeFragment(rapidjson::Document* out) {
+    out->SetObject();
+    out->CopyFrom(*fragment_, out->GetAllocator());
+  }
+  const Value* fragment() const { return fragment_; }
+
+ private:
+  // params / templateParameterValues: string values; lists become comma-joined; a {"Ref": P} param
+  // is resolved against the template's parameter values (which are read first for this reason).
+  bool ReadStringMap(const char* field, std::map<std::string, std::string>* out, std::string* err) {
+    auto it = doc_.FindMember(field);
+    if (it == doc_.MemberEnd() || it->value.IsNull()) return true;
+    if (!it->value.IsObject()) {
+      *err = std::string("the macro event's ") + field + " is not an object";
+      return false;
+    }
+    for (auto& m : it->value.GetObject()) {
+      std::string key(m.name.GetString(), m.name.GetStringLength());
+      std::string text;
+      if (ScalarText(m.value, &text)) {
+        (*out)[key] = text;
+        continue;
+      }
+      if (field == std::string("params") && m.value.IsObject() && m.value.MemberCount() == 1 &&
+          m.value.HasMember("Ref") && m.value["Ref"].IsString()) {
+        auto p = ReadParameterValue(m.value["Ref"].GetString());
+        if (p.first) {
+          (*out)[key] = p.second;
+          continue;
+        }
+        *err = "Transform parameter " + key + ": {\"Ref\": \"" + m.value["Ref"].GetString() +
+               "\"} names no stack parameter";
+        return false;
+      }
+      *err = std::string(field == std::string("params") ? "Transform parameter " : "stack parameter ") +
+             key + ": expected a string, number, boolean or list of them";
+      return false;
+    }
+    return true;
+  }
+
+  std::pair<bool, std::string> ReadParameterValue(const std::string& name) {
+    auto tpv = doc_.FindMember("templateParameterValues");
+    if (tpv == doc_.MemberEnd() || !tpv->value.IsObject()) return {false, ""};
+    auto p = tpv->value.FindMember(name.c_str());
+    std::string text;
+    if (p == tpv->value.MemberEnd() || !ScalarText(p->value, &text)) return {false, ""};
+    return {true, text};
+  }
+
+  rapidjson::Document doc_;
+  std::string request_id_;
+  const Value* fragment_ = nullptr;
+  std::map<std::string, std::string> params_;
+  std::map<std::string, std::string> parameters_;
+};
+
+// The failure response echoes the input fragment unchanged (the patch works on a copy).
+MacroOutcome Failure(MacroOutcome o, const std::string& message, const Value* fragment) {
+  o.success = false;
+  o.response = Response(o.request_id, false, "Kilt: " + message, fragment);
+  return o;
+}
+
+size_t DistinctResources(const std::vector<std::string>& patched) {
+  std::set<std::string> ids;
+  for (const std::string& p : patched) ids.insert(p.substr(0, p.find('/')));
+  return ids.size();
+}
+
+MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, ImageLookup* lookup,
+                    Deadline lookup_deadline) {
+  MacroOutcome o;
+  MacroEvent event;
+  std::string err;
+  const bool parsed = event.Parse(event_json, &err);
+  o.request_id = event.request_id();
+  if (!parsed) {
+    o.errors = 1;
+    return Failure(o, err, event.fragment());
+  }
+
+  PatchInput in;
+  in.recipe = config.recipe;
+  in.parameters = event.parameters();
+  bool image_lookup = config.image_lookup;
+  std::map<std::string, std::string> overrides = event.params();
+  auto il = overrides.find(std::string(kImageLookupParam));
+  if (il != overrides.end()) {
+    if (il->second != "true" && il->second != "false") {
+      o.errors = 1;
+      return Failure(o, "Transform parameter ImageLookup: \"" + il->second + "\" must be true or false",
+                     event.fragment());
+    }
+    image_lookup = il->second == "true";
+    overrides.erase(il);
+  }
+  if (!overrides.empty() && !ApplyRecipeOverrides(overrides, &in.recipe, &err)) {
+    o.errors = 1;
+    return Failure(o, "Transform " + err, event.fragment());
+  }
+
+  rapidjson::Document fragment;
+  event.TakeFragment(&fragment);
+
+  std::vector<std::string> lookup_errors;
+  if (image_lookup && lookup != nullptr) {
+    std::vector<ImageNeed> needs = ListTemplateImageNeeds(fragment, in);
+    o.images_needed = needs.size();
+    if (!needs.empty()) lookup_errors = lookup->Resolve(needs, &in.images, lookup_deadline);
+    o.lookup_errors = lookup_errors.size();
+  }
+
+  PatchReport report = PatchTemplate(&fragment, in);
+  o.containers_patched = report.patched.size();
+  o.resources_patched = DistinctResources(report.patched);
+  o.skipped = report.skipped.size();
+  o.errors = report.errors.size();
+  if (!report.ok()) {
+    std::vector<std::string> messages;
+    for (const PatchError& e : report.errors) messages.push_back(e.ToString());
+    // Lookup failures explain "no known entrypoint" errors; they are listed after the patch errors.
+    for (const std::string& e : lookup_errors) messages.push_back("image lookup: " + e);
+    return Failure(o, JoinErrors(messages), event.fragment());
+  }
+  o.success = true;
+  o.response = Response(o.request_id, true, "", &fragment);
+  return o;
+}
+
+}  // namespace
+
+std::string JoinErrors(const std::vector<std::string>& errors) {
+  std::string out = std::to_string(errors.size()) + (errors.size() == 1 ? " problem: " : " problems: ");
+  for (size_t i = 0; i < errors.size(); ++i) {
+    std::string next = (i > 0 ? "; " : "") + errors[i];
+    if (out.size() + next.size() > kMaxErrorMessageBytes) {
+      out += "; ... and " + std::to_string(errors.size() - i) + " more";
+      break;
+    }
+    out += next;
+  }
+  return out;
+}
+
+MacroOutcome HandleMacroEvent(std::string_view event_json, const MacroConfig& config,
+                              ImageLookup* lookup, Deadline lookup_deadline) {
+  // The patcher does not throw for bad input; this catches what is left (std::bad_alloc on a huge
+  // event) so that CloudFormation gets a message instead of "the function crashed".
+  try {
+    return Handle(event_json, config, lookup, lookup_deadline);
+  } catch (const std::exception& e) {
+    MacroOutcome o;
+    o.errors = 1;
+    o.response = Response("", false, std::string("Kilt: internal error: ") + e.what(), nullptr);
+    return o;
+  }
+}
+
+}  // namespace kilt::lambda
