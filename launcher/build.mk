@@ -1,0 +1,77 @@
+# launcher/: kilt-run (/kilt/run), the entrypoint of every patched container. See docs/launcher.md.
+#
+# Payload: fully static (musl via zig by default; STATIC=glibc for the host arch), x86_64 and aarch64.
+# It reuses the PID-1 core init/pid1.c, compiled here with our own toolchain into our own object dir.
+# toml++ is header-only; the payload has no exceptions, so toml++ runs with TOML_EXCEPTIONS=0 and reports
+# errors through its parse_result.
+
+LAUNCHER_LIB_SRCS := launcher/config.cc launcher/line_framer.cc launcher/line_output.cc \
+                     launcher/supervisor.cc launcher/launcher.cc launcher/self_check.cc
+LAUNCHER_SRCS     := $(LAUNCHER_LIB_SRCS) launcher/main.cc
+LAUNCHER_HDRS     := $(wildcard launcher/*.h) init/pid1.h
+LAUNCHER_VERSION  ?= 0.1.0
+LAUNCHER_CXXFLAGS  = $(PAYLOAD_CXXFLAGS) -I. -DTOML_EXCEPTIONS=0 -DKILT_VERSION='"$(LAUNCHER_VERSION)"'
+LAUNCHER_CFLAGS    = $(PAYLOAD_CFLAGS) -std=c11 -I.
+
+# One object dir per toolchain and arch, so switching STATIC never links stale objects.
+LAUNCHER_OBJ_X86   := $(OBJ)/launcher/$(STATIC)-x86_64
+LAUNCHER_OBJ_ARM64 := $(OBJ)/launcher/musl-aarch64
+LAUNCHER_OBJS_X86   := $(patsubst launcher/%.cc,$(LAUNCHER_OBJ_X86)/%.o,$(LAUNCHER_SRCS)) $(LAUNCHER_OBJ_X86)/pid1.o
+LAUNCHER_OBJS_ARM64 := $(patsubst launcher/%.cc,$(LAUNCHER_OBJ_ARM64)/%.o,$(LAUNCHER_SRCS)) $(LAUNCHER_OBJ_ARM64)/pid1.o
+
+$(LAUNCHER_OBJ_X86)/%.o: launcher/%.cc $(LAUNCHER_HDRS) $(PAYLOAD_INCLUDE)/.stamp | $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CXX) $(LAUNCHER_CXXFLAGS) -c $< -o $@
+$(LAUNCHER_OBJ_X86)/pid1.o: init/pid1.c init/pid1.h | $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CC) $(LAUNCHER_CFLAGS) -c $< -o $@
+$(LAUNCHER_OBJ_ARM64)/%.o: launcher/%.cc $(LAUNCHER_HDRS) $(PAYLOAD_INCLUDE)/.stamp | $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CXX_ARM64) $(LAUNCHER_CXXFLAGS) -c $< -o $@
+$(LAUNCHER_OBJ_ARM64)/pid1.o: init/pid1.c init/pid1.h | $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CC_ARM64) $(LAUNCHER_CFLAGS) -c $< -o $@
+
+$(BIN)/kilt-run: $(LAUNCHER_OBJS_X86)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CXX) $(PAYLOAD_LDFLAGS) $^ -o $@
+$(ARM64BIN)/kilt-run: $(LAUNCHER_OBJS_ARM64)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CXX_ARM64) $(PAYLOAD_LDFLAGS) $^ -o $@
+
+# Host library of the logic (g++, sanitizers) for unit tests and other components.
+LAUNCHER_SAN_OBJS := $(patsubst %.cc,$(OBJ)/san/%.o,$(LAUNCHER_LIB_SRCS)) $(OBJ)/launcher/san-pid1.o
+$(OBJ)/launcher/san-pid1.o: init/pid1.c init/pid1.h
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $(TEST_SANFLAGS) -c $< -o $@
+$(B)/lib/libkilt_launcher.a: $(LAUNCHER_SAN_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+ALL   += $(BIN)/kilt-run
+ARM64 += $(ARM64BIN)/kilt-run
+
+# ---- tests ------------------------------------------------------------------------------------------
+LAUNCHER_TEST_SRCS := $(wildcard launcher/*_test.cc)
+$(TESTBIN)/launcher/launcher_test: $(patsubst %.cc,$(OBJ)/san/%.o,$(LAUNCHER_TEST_SRCS)) \
+                                   $(B)/lib/libkilt_launcher.a $(CATCH_MAIN)
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@
+
+# Test agents and apps: static, so they also run inside the busybox rootfs of the runc test.
+LAUNCHER_TEST_HELPERS := $(patsubst tests/launcher/%.c,$(TESTBIN)/launcher/%,$(wildcard tests/launcher/*.c))
+$(TESTBIN)/launcher/%: tests/launcher/%.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -static $< -o $@
+
+.PHONY: test-launcher bench-launcher
+TEST_SUITES  += launcher
+BENCH_SUITES += launcher
+
+test-launcher: $(TESTBIN)/launcher/launcher_test $(BIN)/kilt-run $(LAUNCHER_TEST_HELPERS)
+	$(TESTBIN)/launcher/launcher_test
+	tests/launcher/run_tests.sh $(BIN)/kilt-run $(TESTBIN)/launcher
+
+bench-launcher: $(BIN)/kilt-run $(LAUNCHER_TEST_HELPERS)
+	@mkdir -p $(B)/bench
+	bench/launcher.sh $(BIN)/kilt-run $(TESTBIN)/launcher $(B)/bench/launcher.md

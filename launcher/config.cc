@@ -1,0 +1,389 @@
+#include "launcher/config.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+// The payload is built without exceptions; toml++ then reports errors through parse_result.
+#ifndef TOML_EXCEPTIONS
+#define TOML_EXCEPTIONS 0
+#endif
+#include <toml++/toml.h>
+
+namespace kilt {
+namespace {
+
+// Collects the first error with the position of the offending node.
+class ErrorSink {
+ public:
+  ErrorSink(std::string_view source, std::string* err) : source_(source), err_(err) {}
+
+  bool Fail(const toml::source_region& where, std::string_view key, std::string_view what) {
+    *err_ = std::string(source_);
+    if (where.begin.line > 0) {
+      *err_ += ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
+    }
+    *err_ += ": ";
+    if (!key.empty()) *err_ += std::string(key) + ": ";
+    *err_ += std::string(what);
+    return false;
+  }
+
+ private:
+  std::string_view source_;
+  std::string* err_;
+};
+
+bool IsKnown(std::string_view key, std::initializer_list<std::string_view> known) {
+  for (auto k : known)
+    if (k == key) return true;
+  return false;
+}
+
+std::string KnownList(std::initializer_list<std::string_view> known) {
+  std::string s;
+  for (auto k : known) s += (s.empty() ? "" : ", ") + std::string(k);
+  return s;
+}
+
+// Rejects keys the schema does not know: a typo ("restrat") must not silently mean the default.
+bool CheckKeys(const toml::table& t, std::string_view prefix,
+               std::initializer_list<std::string_view> known, ErrorSink* e) {
+  for (auto&& [k, v] : t) {
+    if (!IsKnown(k.str(), known)) {
+      return e->Fail(k.source().begin.line ? k.source() : v.source(),
+                     std::string(prefix) + std::string(k.str()),
+                     "unknown key (known: " + KnownList(known) + ")");
+    }
+  }
+  return true;
+}
+
+bool GetString(const toml::table& t, std::string_view key, std::string_view full, std::string* out,
+               ErrorSink* e) {
+  const toml::node* n = t.get(key);
+  if (!n) return true;
+  if (!n->is_string()) return e->Fail(n->source(), full, "must be a string");
+  *out = n->as_string()->get();
+  return true;
+}
+
+bool GetBool(const toml::table& t, std::string_view key, std::string_view full, bool* out, ErrorSink* e) {
+  const toml::node* n = t.get(key);
+  if (!n) return true;
+  if (!n->is_boolean()) return e->Fail(n->source(), full, "must be true or false");
+  *out = n->as_boolean()->get();
+  return true;
+}
+
+bool GetInt(const toml::table& t, std::string_view key, std::string_view full, int64_t lo, int64_t hi,
+            int64_t* out, ErrorSink* e) {
+  const toml::node* n = t.get(key);
+  if (!n) return true;
+  if (!n->is_integer()) return e->Fail(n->source(), full, "must be an integer");
+  int64_t v = n->as_integer()->get();
+  if (v < lo || v > hi) {
+    return e->Fail(n->source(), full,
+                   "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  }
+  *out = v;
+  return true;
+}
+
+bool GetDuration(const toml::table& t, std::string_view key, std::string_view full, int64_t* out,
+                 ErrorSink* e) {
+  const toml::node* n = t.get(key);
+  if (!n) return true;
+  constexpr int64_t kMaxMs = 24LL * 3600 * 1000;
+  double secs = -1;
+  if (n->is_integer()) {
+    secs = static_cast<double>(n->as_integer()->get());
+  } else if (n->is_floating_point()) {
+    secs = n->as_floating_point()->get();
+  } else if (n->is_string()) {
+    int64_t ms;
+    if (!ParseDurationMs(n->as_string()->get(), &ms))
+      return e->Fail(n->source(), full, "not a duration (examples: \"250ms\", \"5s\", \"2m\", 10)");
+    secs = ms / 1000.0;
+  } else {
+    return e->Fail(n->source(), full, "must be a duration (\"250ms\", \"5s\", or a number of seconds)");
+  }
+  if (!(secs >= 0) || secs * 1000 > kMaxMs)
+    return e->Fail(n->source(), full, "must be between 0 and 24h");
+  *out = static_cast<int64_t>(std::llround(secs * 1000));
+  return true;
+}
+
+template <typename Enum>
+struct EnumName {
+  std::string_view name;
+  Enum value;
+};
+
+template <typename Enum, size_t N>
+bool GetEnum(const toml::table& t, std::string_view key, std::string_view full,
+             const EnumName<Enum> (&names)[N], Enum* out, ErrorSink* e) {
+  const toml::node* n = t.get(key);
+  if (!n) return true;
+  std::string accepted;
+  for (auto& nm : names) accepted += (accepted.empty() ? "\"" : ", \"") + std::string(nm.name) + "\"";
+  if (!n->is_string()) return e->Fail(n->source(), full, "must be one of " + accepted);
+  std::string_view v = n->as_string()->get();
+  for (auto& nm : names) {
+    if (nm.name == v) {
+      *out = nm.value;
+      return true;
+    }
+  }
+  return e->Fail(n->source(), full, "\"" + std::string(v) + "\" is not one of " + accepted);
+}
+
+constexpr EnumName<RestartPolicy> kRestartNames[] = {
+    {"never", RestartPolicy::kNever}, {"on-failure", RestartPolicy::kOnFailure},
+    {"always", RestartPolicy::kAlways}};
+constexpr EnumName<FailurePolicy> kFailureNames[] = {{"continue", FailurePolicy::kContinue},
+                                                     {"stop-app", FailurePolicy::kStopApp}};
+constexpr EnumName<ReadyTimeoutPolicy> kTimeoutNames[] = {
+    {"start-app", ReadyTimeoutPolicy::kStartApp}, {"fail", ReadyTimeoutPolicy::kFail}};
+constexpr EnumName<LogFormat> kFormatNames[] = {{"plain", LogFormat::kPlain}, {"json", LogFormat::kJson}};
+
+// "HOST:PORT" or "[V6]:PORT" or a bare port (loopback).
+bool ParseTcpTarget(std::string_view s, std::string* host, uint16_t* port) {
+  std::string_view h = "127.0.0.1", p = s;
+  if (!s.empty() && s[0] == '[') {
+    size_t close = s.find("]:");
+    if (close == std::string_view::npos) return false;
+    h = s.substr(1, close - 1);
+    p = s.substr(close + 2);
+  } else if (size_t colon = s.rfind(':'); colon != std::string_view::npos) {
+    h = s.substr(0, colon);
+    p = s.substr(colon + 1);
+  }
+  if (p.empty() || p.size() > 5) return false;
+  unsigned v = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v == 0 || v > 65535) return false;
+  std::string hs(h);
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, hs.c_str(), buf) != 1 && inet_pton(AF_INET6, hs.c_str(), buf) != 1) return false;
+  *host = hs;
+  *port = static_cast<uint16_t>(v);
+  return true;
+}
+
+bool ValidName(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool ParseReady(const toml::node& node, std::string_view prefix, ReadyGate* g, ErrorSink* e) {
+  const toml::table* t = node.as_table();
+  if (!t) return e->Fail(node.source(), prefix, "must be a table, e.g. { fd = 3 } or { file = \"/path\" }");
+  if (!CheckKeys(*t, std::string(prefix) + ".", {"fd", "file", "tcp", "timeout", "on_timeout"}, e))
+    return false;
+  int kinds = 0;
+  std::string p(prefix);
+  if (const toml::node* n = t->get("fd")) {
+    int64_t fd = -1;
+    if (!GetInt(*t, "fd", p + ".fd", 3, 1023, &fd, e)) return false;
+    g->kind = ReadyKind::kNotifyFd;
+    g->fd = static_cast<int>(fd);
+    ++kinds;
+    (void)n;
+  }
+  if (t->get("file")) {
+    if (!GetString(*t, "file", p + ".file", &g->file, e)) return false;
+    if (g->file.empty() || g->file[0] != '/')
+      return e->Fail(t->get("file")->source(), p + ".file", "must be an absolute path");
+    g->kind = ReadyKind::kFile;
+    ++kinds;
+  }
+  if (const toml::node* n = t->get("tcp")) {
+    std::string s;
+    if (!GetString(*t, "tcp", p + ".tcp", &s, e)) return false;
+    if (!ParseTcpTarget(s, &g->tcp_host, &g->tcp_port))
+      return e->Fail(n->source(), p + ".tcp",
+                     "\"" + s + "\" is not ADDRESS:PORT with a numeric address (e.g. \"127.0.0.1:8765\")");
+    g->kind = ReadyKind::kTcp;
+    ++kinds;
+  }
+  if (kinds != 1)
+    return e->Fail(node.source(), prefix, "needs exactly one of fd, file, tcp");
+  if (!GetDuration(*t, "timeout", p + ".timeout", &g->timeout_ms, e)) return false;
+  return GetEnum(*t, "on_timeout", p + ".on_timeout", kTimeoutNames, &g->on_timeout, e);
+}
+
+bool ParseAgent(const toml::table& t, size_t index, RunConfig* cfg, ErrorSink* e) {
+  std::string p = "agent[" + std::to_string(index) + "]";
+  if (!CheckKeys(t, p + ".",
+                 {"name", "path", "args", "env", "workdir", "restart", "backoff_initial", "backoff_max",
+                  "restart_limit", "restart_window", "on_failure", "ready"},
+                 e))
+    return false;
+  AgentConfig a;
+  if (!GetString(t, "name", p + ".name", &a.name, e)) return false;
+  if (!t.get("name")) return e->Fail(t.source(), p + ".name", "missing (every [[agent]] needs a name)");
+  if (!ValidName(a.name))
+    return e->Fail(t.get("name")->source(), p + ".name",
+                   "\"" + a.name + "\" must be 1-64 characters of A-Z a-z 0-9 - _ .");
+  p = "agent \"" + a.name + "\"";
+  for (const AgentConfig& other : cfg->agents)
+    if (other.name == a.name) return e->Fail(t.get("name")->source(), p + ".name", "duplicate agent name");
+  if (!GetString(t, "path", p + ".path", &a.path, e)) return false;
+  if (!t.get("path")) return e->Fail(t.source(), p + ".path", "missing (the agent's executable)");
+  if (a.path.empty() || a.path[0] != '/')
+    return e->Fail(t.get("path")->source(), p + ".path", "must be an absolute path");
+  if (const toml::node* n = t.get("args")) {
+    const toml::array* arr = n->as_array();
+    if (!arr) return e->Fail(n->source(), p + ".args", "must be an array of strings");
+    for (const toml::node& el : *arr) {
+      if (!el.is_string()) return e->Fail(el.source(), p + ".args", "must be an array of strings");
+      a.args.push_back(el.as_string()->get());
+    }
+  }
+  if (const toml::node* n = t.get("env")) {
+    const toml::table* et = n->as_table();
+    if (!et) return e->Fail(n->source(), p + ".env", "must be a table of strings, e.g. { FOO = \"bar\" }");
+    for (auto&& [k, v] : *et) {
+      std::string key(k.str());
+      if (key.empty() || key.find('=') != std::string::npos)
+        return e->Fail(v.source(), p + ".env", "\"" + key + "\" is not a valid variable name");
+      if (!v.is_string()) return e->Fail(v.source(), p + ".env." + key, "must be a string");
+      a.env.emplace_back(key, v.as_string()->get());
+    }
+  }
+  if (!GetString(t, "workdir", p + ".workdir", &a.workdir, e)) return false;
+  if (!GetEnum(t, "restart", p + ".restart", kRestartNames, &a.restart, e)) return false;
+  if (!GetDuration(t, "backoff_initial", p + ".backoff_initial", &a.backoff_initial_ms, e)) return false;
+  if (!GetDuration(t, "backoff_max", p + ".backoff_max", &a.backoff_max_ms, e)) return false;
+  if (a.backoff_max_ms < a.backoff_initial_ms)
+    return e->Fail(t.get("backoff_max") ? t.get("backoff_max")->source() : t.source(), p + ".backoff_max",
+                   "must not be less than backoff_initial");
+  int64_t limit = a.restart_limit;
+  if (!GetInt(t, "restart_limit", p + ".restart_limit", 0, 1000000, &limit, e)) return false;
+  a.restart_limit = static_cast<int>(limit);
+  if (!GetDuration(t, "restart_window", p + ".restart_window", &a.restart_window_ms, e)) return false;
+  if (!GetEnum(t, "on_failure", p + ".on_failure", kFailureNames, &a.on_failure, e)) return false;
+  if (const toml::node* n = t.get("ready")) {
+    if (!ParseReady(*n, p + ".ready", &a.ready, e)) return false;
+  }
+  cfg->agents.push_back(std::move(a));
+  return true;
+}
+
+}  // namespace
+
+bool ParseDurationMs(std::string_view s, int64_t* ms) {
+  size_t i = 0;
+  double v = 0;
+  bool digits = false;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+    v = v * 10 + (s[i++] - '0');
+    digits = true;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    double scale = 0.1;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      v += (s[i++] - '0') * scale;
+      scale /= 10;
+      digits = true;
+    }
+  }
+  if (!digits) return false;
+  std::string_view unit = s.substr(i);
+  double mult;
+  if (unit == "ms") mult = 1;
+  else if (unit == "s" || unit.empty()) mult = 1000;
+  else if (unit == "m") mult = 60000;
+  else if (unit == "h") mult = 3600000;
+  else return false;
+  double r = v * mult;
+  if (r > 1e15) return false;
+  *ms = static_cast<int64_t>(std::llround(r));
+  return true;
+}
+
+bool ParseRunConfig(std::string_view text, std::string_view source, RunConfig* out, std::string* err) {
+  ErrorSink e(source, err);
+  *out = RunConfig{};
+  toml::parse_result res = toml::parse(text, source);
+  if (!res) {
+    const toml::parse_error& pe = res.error();
+    return e.Fail(pe.source(), "", std::string("TOML syntax: ") + std::string(pe.description()));
+  }
+  const toml::table& root = res.table();
+  // `strict` first: when a later key is wrong, the caller still knows whether to fail or degrade.
+  if (!GetBool(root, "strict", "strict", &out->strict, &e)) return false;
+  if (!CheckKeys(root, "", {"strict", "log", "shutdown", "agent"}, &e)) return false;
+  if (const toml::node* n = root.get("log")) {
+    const toml::table* t = n->as_table();
+    if (!t) return e.Fail(n->source(), "log", "must be a table ([log])");
+    if (!CheckKeys(*t, "log.", {"format", "embed_json", "buffer"}, &e)) return false;
+    if (!GetEnum(*t, "format", "log.format", kFormatNames, &out->log_format, &e)) return false;
+    if (!GetBool(*t, "embed_json", "log.embed_json", &out->log_embed_json, &e)) return false;
+    int64_t buf = static_cast<int64_t>(out->log_buffer_bytes);
+    if (!GetInt(*t, "buffer", "log.buffer", 8192, 1LL << 30, &buf, &e)) return false;
+    out->log_buffer_bytes = static_cast<size_t>(buf);
+  }
+  if (const toml::node* n = root.get("shutdown")) {
+    const toml::table* t = n->as_table();
+    if (!t) return e.Fail(n->source(), "shutdown", "must be a table ([shutdown])");
+    if (!CheckKeys(*t, "shutdown.", {"agent_grace", "app_grace"}, &e)) return false;
+    if (!GetDuration(*t, "agent_grace", "shutdown.agent_grace", &out->agent_stop_grace_ms, &e)) return false;
+    if (!GetDuration(*t, "app_grace", "shutdown.app_grace", &out->app_stop_grace_ms, &e)) return false;
+  }
+  if (const toml::node* n = root.get("agent")) {
+    const toml::array* arr = n->as_array();
+    if (!arr || !arr->is_array_of_tables())
+      return e.Fail(n->source(), "agent", "must be an array of tables: write [[agent]] sections");
+    size_t i = 0;
+    for (const toml::node& el : *arr) {
+      if (!ParseAgent(*el.as_table(), i++, out, &e)) return false;
+    }
+  }
+  return true;
+}
+
+bool LoadRunConfig(const std::string& path, RunConfig* out, std::string* err) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = path + ": cannot read: " + strerror(errno);
+    return false;
+  }
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *err = path + ": cannot read: " + strerror(errno);
+      close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > (1 << 20)) {
+      *err = path + ": larger than 1 MiB; is this the right file?";
+      close(fd);
+      return false;
+    }
+  }
+  close(fd);
+  return ParseRunConfig(text, path, out, err);
+}
+
+}  // namespace kilt

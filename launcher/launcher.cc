@@ -1,0 +1,699 @@
+#include "launcher/launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "init/pid1.h"
+#include "launcher/line_framer.h"
+#include "launcher/line_output.h"
+#include "launcher/supervisor.h"
+
+extern char** environ;
+
+namespace kilt {
+
+void Diag(const char* fmt, ...) {
+  char buf[2048];
+  int n = snprintf(buf, sizeof buf, "kilt-run: ");
+  va_list ap;
+  va_start(ap, fmt);
+  int m = vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
+  va_end(ap);
+  size_t len = static_cast<size_t>(n) + (m < 0 ? 0 : static_cast<size_t>(m));
+  if (len > sizeof buf - 2) len = sizeof buf - 2;
+  buf[len++] = '\n';
+  ssize_t w;
+  do w = write(2, buf, len);
+  while (w < 0 && errno == EINTR);
+}
+
+namespace {
+
+constexpr int64_t kGatePollMs = 20;         // file and TCP gates are probed this often
+constexpr int64_t kKillWaitMs = 5000;       // after SIGKILL: how long to wait for the kernel to deliver
+constexpr int64_t kFinalFlushMs = 2000;     // at exit: how long agent output may wait for a blocked stdout
+constexpr int kReadsPerWakeup = 4;          // per agent pipe, so one flooding agent cannot starve the rest
+
+int64_t NowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// One configured agent: its supervisor, the argv/envp built once at start-up (restarts do not allocate),
+// and the read ends of its stdout/stderr (and notify) pipes of the current run.
+struct Agent {
+  Agent(const AgentConfig* c, LogFormat fmt, bool embed)
+      : cfg(c), sup(c), out_framer(c->name, "stdout", fmt, embed), err_framer(c->name, "stderr", fmt, embed) {}
+  const AgentConfig* cfg;
+  AgentSupervisor sup;
+  LineFramer out_framer, err_framer;
+  std::vector<std::string> env_storage;
+  std::vector<char*> argv, envp;
+  int out_fd = -1, err_fd = -1, notify_fd = -1, tcp_fd = -1;
+  bool gate_open = true;
+  bool gate_armed = false;   // the timeout runs from the first start
+  int64_t gate_deadline_ms = 0;
+  int64_t next_probe_ms = 0;
+};
+
+enum class Phase { kGating, kAppRunning, kStoppingApp, kStoppingAgents, kDone };
+
+void CloseFd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+bool SetNonBlocking(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
+}
+
+class Launcher {
+ public:
+  explicit Launcher(const LaunchOptions& o) : opts_(o), cfg_(o.config),
+      diag_framer_("kilt-run", "stderr", o.config.log_format, false) {}
+  int Run();
+
+ private:
+  void Say(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+  void BuildAgents();
+  bool SpawnAgent(Agent* a);
+  void StartAgent(Agent* a);
+  void StartApp();
+  void OnSignal(int sig);
+  void Reaped(pid_t pid, int st);
+  void AgentExited(Agent* a, int st);
+  void AgentFailed(Agent* a);
+  void DrainAgent(Agent* a, int* fd, LineFramer* f, bool to_eof);
+  void ReadNotify(Agent* a);
+  void ProbeGate(Agent* a, int64_t now);
+  void OpenGate(Agent* a, const char* why);
+  void CheckGates(int64_t now);
+  void BeginStopAgents();
+  void Tick(int64_t now);
+  int NextTimeout(int64_t now);
+  void FinalFlush();
+  int ExitCode();
+  static void OnReaped(void* ctx, pid_t pid, int st) { static_cast<Launcher*>(ctx)->Reaped(pid, st); }
+
+  const LaunchOptions& opts_;
+  const RunConfig& cfg_;
+  kilt_pid1 p1_{};
+  std::unique_ptr<LineOutput> out_, diag_;
+  LineFramer diag_framer_;
+  std::vector<std::unique_ptr<Agent>> agents_;
+  Phase phase_ = Phase::kGating;
+  pid_t app_pid_ = 0;
+  int app_status_ = 0;
+  int app_exec_errno_ = 0;
+  bool app_started_ = false;
+  bool agent_failure_exit_ = false;
+  int stop_signal_ = 0;          // a stop signal that arrived before the app started
+  int64_t app_kill_at_ = 0;      // kStoppingApp: SIGKILL the app then
+  int64_t agents_kill_at_ = 0;   // kStoppingAgents: SIGKILL the agents then
+  bool agents_killed_ = false;
+  std::vector<struct pollfd> pfds_;
+  std::vector<std::pair<Agent*, int>> pfd_owner_;  // which agent/which fd (0 out, 1 err, 2 notify, 3 tcp)
+  char readbuf_[65536];
+};
+
+void Launcher::Say(const char* fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  size_t len = static_cast<size_t>(n) < sizeof buf - 1 ? static_cast<size_t>(n) : sizeof buf - 2;
+  buf[len++] = '\n';
+  diag_framer_.Feed(buf, len, diag_.get());
+  diag_->Drain();
+}
+
+void Launcher::BuildAgents() {
+  for (const AgentConfig& c : cfg_.agents) {
+    auto a = std::make_unique<Agent>(&c, cfg_.log_format, cfg_.log_embed_json);
+    a->env_storage.reserve(c.env.size());
+    for (auto& [k, v] : c.env) a->env_storage.push_back(k + "=" + v);
+    for (char** e = environ; *e; ++e) {
+      const char* eq = strchr(*e, '=');
+      size_t klen = eq ? static_cast<size_t>(eq - *e) : strlen(*e);
+      bool overridden = false;
+      for (auto& [k, v] : c.env)
+        if (k.size() == klen && memcmp(k.data(), *e, klen) == 0) overridden = true;
+      if (!overridden) a->envp.push_back(*e);
+    }
+    for (std::string& s : a->env_storage) a->envp.push_back(s.data());
+    a->envp.push_back(nullptr);
+    a->argv.push_back(const_cast<char*>(c.path.c_str()));
+    for (const std::string& s : c.args) a->argv.push_back(const_cast<char*>(s.c_str()));
+    a->argv.push_back(nullptr);
+    a->gate_open = c.ready.kind == ReadyKind::kNone;
+    agents_.push_back(std::move(a));
+  }
+}
+
+// The child side of SpawnAgent: never returns.
+[[noreturn]] void AgentChild(const Agent* a, int out_w, int err_w, int notify_w, int report_w) {
+  sigset_t empty;
+  sigemptyset(&empty);
+  for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);  // SIGKILL/SIGSTOP just fail
+  sigprocmask(SIG_SETMASK, &empty, nullptr);
+  // Its own session: a terminal's ^C does not reach it, and stopping it signals its whole group.
+  setsid();
+  // Move the pipe ends above every target fd first, so no dup2 below clobbers a source.
+  int floor = a->cfg->ready.kind == ReadyKind::kNotifyFd ? a->cfg->ready.fd + 1 : 3;
+  int srcs[3] = {out_w, err_w, notify_w};
+  int stage = 0;
+  for (int& fd : srcs) {
+    if (fd < 0) continue;
+    fd = fcntl(fd, F_DUPFD, floor);
+    if (fd < 0) goto fail;
+  }
+  stage = 1;
+  {
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0 && devnull != 0) {
+      dup2(devnull, 0);
+      close(devnull);
+    }
+  }
+  if (dup2(srcs[0], 1) < 0 || dup2(srcs[1], 2) < 0) goto fail;
+  if (srcs[2] >= 0 && dup2(srcs[2], a->cfg->ready.fd) < 0) goto fail;
+  for (int fd : srcs)
+    if (fd >= 0) close(fd);
+  stage = 2;
+  if (!a->cfg->workdir.empty() && chdir(a->cfg->workdir.c_str()) != 0) goto fail;
+  stage = 3;
+  execve(a->cfg->path.c_str(), a->argv.data(), a->envp.data());
+fail : {
+  int report[2] = {stage, errno};
+  ssize_t w = write(report_w, report, sizeof report);
+  (void)w;
+  _exit(127);
+}
+}
+
+bool Launcher::SpawnAgent(Agent* a) {
+  static const char* kStages[] = {"fcntl", "dup2", "chdir", "exec"};
+  int outp[2], errp[2], np[2] = {-1, -1}, rep[2];
+  bool notify = a->cfg->ready.kind == ReadyKind::kNotifyFd && !a->gate_open;
+  if (pipe2(outp, O_CLOEXEC) != 0) goto pipe_fail;
+  if (pipe2(errp, O_CLOEXEC) != 0) goto pipe_fail1;
+  if (notify && pipe2(np, O_CLOEXEC) != 0) goto pipe_fail2;
+  if (pipe2(rep, O_CLOEXEC) != 0) goto pipe_fail3;
+  {
+    pid_t pid = fork();
+    if (pid < 0) {
+      Say("agent \"%s\": fork: %s", a->cfg->name.c_str(), strerror(errno));
+      close(rep[0]), close(rep[1]);
+      goto pipe_fail3;
+    }
+    if (pid == 0) AgentChild(a, outp[1], errp[1], np[1], rep[1]);
+    close(outp[1]), close(errp[1]), close(rep[1]);
+    if (np[1] >= 0) close(np[1]);
+    int report[2];
+    ssize_t n;
+    do n = read(rep[0], report, sizeof report);
+    while (n < 0 && errno == EINTR);
+    close(rep[0]);
+    if (n == sizeof report) {
+      int st;
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      int stage = report[0] >= 0 && report[0] <= 3 ? report[0] : 0;
+      Say("agent \"%s\": cannot start %s: %s: %s", a->cfg->name.c_str(), a->cfg->path.c_str(), kStages[stage],
+          strerror(report[1]));
+      close(outp[0]), close(errp[0]);
+      if (np[0] >= 0) close(np[0]);
+      return false;
+    }
+    SetNonBlocking(outp[0]);
+    SetNonBlocking(errp[0]);
+    if (np[0] >= 0) SetNonBlocking(np[0]);
+    a->out_fd = outp[0];
+    a->err_fd = errp[0];
+    a->notify_fd = np[0];
+    a->sup.Spawned(pid, NowMs());
+    return true;
+  }
+pipe_fail3:
+  if (np[0] >= 0) close(np[0]), close(np[1]);
+pipe_fail2:
+  close(errp[0]), close(errp[1]);
+pipe_fail1:
+  close(outp[0]), close(outp[1]);
+pipe_fail:
+  Say("agent \"%s\": cannot start: %s", a->cfg->name.c_str(), strerror(errno));
+  return false;
+}
+
+void Launcher::StartAgent(Agent* a) {
+  int64_t now = NowMs();
+  if (!a->gate_armed && !a->gate_open) {
+    a->gate_armed = true;
+    a->gate_deadline_ms = now + a->cfg->ready.timeout_ms;
+  }
+  if (!SpawnAgent(a)) {
+    a->sup.SpawnFailed();
+    AgentFailed(a);
+  }
+}
+
+void Launcher::AgentFailed(Agent* a) {
+  const AgentConfig& c = *a->cfg;
+  if (c.on_failure == FailurePolicy::kContinue) {
+    Say("agent \"%s\" failed (%s): MONITORING BY \"%s\" IS OFF; the app runs on (on_failure = \"continue\")",
+        c.name.c_str(), a->sup.failure_reason(), c.name.c_str());
+    if (!a->gate_open) OpenGate(a, "the agent failed");
+    return;
+  }
+  Say("agent \"%s\" failed (%s): stopping the app (on_failure = \"stop-app\"), exit code %d", c.name.c_str(),
+      a->sup.failure_reason(), kExitAgentFailed);
+  agent_failure_exit_ = true;
+  if (phase_ == Phase::kGating) {
+    BeginStopAgents();
+  } else if (phase_ == Phase::kAppRunning) {
+    phase_ = Phase::kStoppingApp;
+    app_kill_at_ = NowMs() + cfg_.app_stop_grace_ms;
+    kilt_pid1_error e;
+    if (kilt_pid1_forward(app_pid_, SIGTERM, 0, &e) != 0) Say("kill app: %s", strerror(e.err));
+  }
+}
+
+void Launcher::OpenGate(Agent* a, const char* why) {
+  a->gate_open = true;
+  CloseFd(&a->notify_fd);
+  CloseFd(&a->tcp_fd);
+  if (why) Say("agent \"%s\": %s", a->cfg->name.c_str(), why);
+}
+
+void Launcher::StartApp() {
+  std::vector<char*> argv;
+  for (const std::string& s : opts_.app_argv) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  kilt_pid1_spawn_opts so{};
+  so.argv = argv.data();
+  kilt_pid1_error e{};
+  pid_t pid = kilt_pid1_spawn(&p1_, &so, &e);
+  if (pid < 0) {
+    if (e.call && strcmp(e.call, "exec") == 0) {
+      app_exec_errno_ = e.err;
+      Say("cannot run the app \"%s\": %s", opts_.app_argv[0].c_str(), strerror(e.err));
+    } else {
+      app_exec_errno_ = e.err ? e.err : EIO;
+      Say("cannot start the app: %s: %s", e.call ? e.call : "spawn", strerror(e.err));
+    }
+    BeginStopAgents();
+    return;
+  }
+  app_pid_ = pid;
+  app_started_ = true;
+  phase_ = Phase::kAppRunning;
+}
+
+void Launcher::OnSignal(int sig) {
+  if (sig == SIGCHLD || sig == SIGPIPE) return;  // SIGPIPE: our own write to a closed stdout
+  switch (phase_) {
+    case Phase::kGating:
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
+        Say("SIG%s before the app started: not starting it", kilt_pid1_signal_name(sig));
+        stop_signal_ = sig;
+        BeginStopAgents();
+      }
+      return;
+    case Phase::kAppRunning:
+    case Phase::kStoppingApp: {
+      // The app gets every signal first; agents keep running until it has exited (monitoring covers it).
+      kilt_pid1_error e;
+      if (kilt_pid1_forward(app_pid_, sig, 0, &e) != 0)
+        Say("forward SIG%s to the app: %s", kilt_pid1_signal_name(sig), strerror(e.err));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+// Reads what the agent wrote. `to_eof`: the agent has exited, so take what is buffered and end the stream.
+void Launcher::DrainAgent(Agent* a, int* fd, LineFramer* f, bool to_eof) {
+  (void)a;
+  if (*fd < 0) return;
+  // A dead agent's pipe holds at most what it wrote before exiting; a bound still guards against a
+  // grandchild that keeps writing to the inherited pipe.
+  for (int i = 0; i < (to_eof ? 1024 : kReadsPerWakeup); ++i) {
+    ssize_t n = read(*fd, readbuf_, sizeof readbuf_);
+    if (n > 0) {
+      f->Feed(readbuf_, static_cast<size_t>(n), out_.get());
+      if (!to_eof && i + 1 < kReadsPerWakeup) continue;
+      if (!to_eof) return;  // more next round: other fds get their turn
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN && !to_eof) return;
+    break;  // EOF, an error, or (to_eof) nothing more buffered
+  }
+  f->Flush(out_.get());
+  CloseFd(fd);
+}
+
+void Launcher::ReadNotify(Agent* a) {
+  char buf[256];
+  ssize_t n = read(a->notify_fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n > 0 && memchr(buf, '\n', static_cast<size_t>(n))) {
+    OpenGate(a, nullptr);
+    Say("agent \"%s\" is ready (notification fd %d)", a->cfg->name.c_str(), a->cfg->ready.fd);
+    return;
+  }
+  if (n <= 0) CloseFd(&a->notify_fd);  // closed without a newline: not ready (yet; a restart may be)
+}
+
+void Launcher::ProbeGate(Agent* a, int64_t now) {
+  const ReadyGate& g = a->cfg->ready;
+  if (a->gate_open || now < a->next_probe_ms) return;
+  a->next_probe_ms = now + kGatePollMs;
+  if (g.kind == ReadyKind::kFile) {
+    if (access(g.file.c_str(), F_OK) == 0) {
+      OpenGate(a, nullptr);
+      Say("agent \"%s\" is ready (%s exists)", a->cfg->name.c_str(), g.file.c_str());
+    }
+    return;
+  }
+  if (g.kind != ReadyKind::kTcp || a->tcp_fd >= 0 || !a->sup.running()) return;
+  struct sockaddr_storage ss {};
+  socklen_t len;
+  int family;
+  if (strchr(g.tcp_host.c_str(), ':')) {
+    auto* s6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    s6->sin6_family = family = AF_INET6;
+    s6->sin6_port = htons(g.tcp_port);
+    inet_pton(AF_INET6, g.tcp_host.c_str(), &s6->sin6_addr);
+    len = sizeof *s6;
+  } else {
+    auto* s4 = reinterpret_cast<sockaddr_in*>(&ss);
+    s4->sin_family = family = AF_INET;
+    s4->sin_port = htons(g.tcp_port);
+    inet_pton(AF_INET, g.tcp_host.c_str(), &s4->sin_addr);
+    len = sizeof *s4;
+  }
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) {
+    close(fd);
+    OpenGate(a, nullptr);
+    Say("agent \"%s\" is ready (%s:%u accepts connections)", a->cfg->name.c_str(), g.tcp_host.c_str(), g.tcp_port);
+    return;
+  }
+  if (errno == EINPROGRESS) a->tcp_fd = fd;  // finished in the poll loop
+  else close(fd);
+}
+
+void Launcher::CheckGates(int64_t now) {
+  if (phase_ != Phase::kGating) return;
+  bool all_open = true;
+  for (auto& a : agents_) {
+    if (a->gate_open) continue;
+    ProbeGate(a.get(), now);
+    if (a->gate_open) continue;
+    if (a->gate_armed && now >= a->gate_deadline_ms) {
+      if (a->cfg->ready.on_timeout == ReadyTimeoutPolicy::kStartApp) {
+        OpenGate(a.get(), nullptr);
+        Say("agent \"%s\" not ready after %lld ms: starting the app anyway (ready.on_timeout = \"start-app\")",
+            a->cfg->name.c_str(), static_cast<long long>(a->cfg->ready.timeout_ms));
+        continue;
+      }
+      Say("agent \"%s\" not ready after %lld ms: not starting the app (ready.on_timeout = \"fail\"), exit code %d",
+          a->cfg->name.c_str(), static_cast<long long>(a->cfg->ready.timeout_ms), kExitAgentFailed);
+      agent_failure_exit_ = true;
+      BeginStopAgents();
+      return;
+    }
+    all_open = false;
+  }
+  if (all_open) StartApp();
+}
+
+void Launcher::AgentExited(Agent* a, int st) {
+  DrainAgent(a, &a->out_fd, &a->out_framer, true);
+  DrainAgent(a, &a->err_fd, &a->err_framer, true);
+  if (a->notify_fd >= 0) ReadNotify(a);
+  CloseFd(&a->notify_fd);
+  CloseFd(&a->tcp_fd);
+  char how[64];
+  if (WIFSIGNALED(st)) snprintf(how, sizeof how, "was killed by SIG%s", kilt_pid1_signal_name(WTERMSIG(st)));
+  else snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(st));
+  a->sup.Exited(st, NowMs());
+  switch (a->sup.state()) {
+    case AgentState::kBackoff:
+      Say("agent \"%s\" %s: restart %d in %lld ms", a->cfg->name.c_str(), how, a->sup.restarts(),
+          static_cast<long long>(a->sup.current_backoff_ms()));
+      break;
+    case AgentState::kFinished:
+      Say("agent \"%s\" %s: finished (restart = \"%s\"); monitoring by \"%s\" has ended", a->cfg->name.c_str(), how,
+          a->cfg->restart == RestartPolicy::kNever ? "never" : "on-failure", a->cfg->name.c_str());
+      if (!a->gate_open) OpenGate(a, "exited before it was ready");
+      break;
+    case AgentState::kFailed:
+      Say("agent \"%s\" %s", a->cfg->name.c_str(), how);
+      AgentFailed(a);
+      break;
+    default:
+      break;
+  }
+}
+
+void Launcher::Reaped(pid_t pid, int st) {
+  if (pid == app_pid_ && app_pid_ > 0) {
+    app_pid_ = 0;
+    app_status_ = st;
+    BeginStopAgents();
+    return;
+  }
+  for (auto& a : agents_) {
+    if (a->sup.running() && a->sup.pid() == pid) {
+      AgentExited(a.get(), st);
+      return;
+    }
+  }
+  // Anything else is an orphan that was re-parented to us: reaping it is all PID 1 owes it.
+}
+
+void Launcher::BeginStopAgents() {
+  if (phase_ == Phase::kStoppingApp && app_pid_ > 0) return;  // the app is still stopping
+  if (phase_ == Phase::kStoppingAgents || phase_ == Phase::kDone) return;
+  phase_ = Phase::kStoppingAgents;
+  agents_kill_at_ = NowMs() + cfg_.agent_stop_grace_ms;
+  for (auto& a : agents_) {
+    bool was_running = a->sup.running();
+    a->sup.Stop();
+    if (was_running) {
+      kilt_pid1_error e;
+      kilt_pid1_forward(a->sup.pid(), SIGTERM, 1, &e);
+      kilt_pid1_forward(a->sup.pid(), SIGCONT, 1, &e);
+    }
+  }
+}
+
+void Launcher::Tick(int64_t now) {
+  for (auto& a : agents_) {
+    if (a->sup.state() == AgentState::kBackoff && now >= a->sup.restart_at_ms() &&
+        phase_ != Phase::kStoppingAgents) {
+      StartAgent(a.get());
+    }
+  }
+  CheckGates(now);
+  if (phase_ == Phase::kStoppingApp && app_pid_ > 0 && now >= app_kill_at_) {
+    Say("the app did not exit within %lld ms of SIGTERM: SIGKILL", static_cast<long long>(cfg_.app_stop_grace_ms));
+    kilt_pid1_error e;
+    kilt_pid1_forward(app_pid_, SIGKILL, 0, &e);
+    app_kill_at_ = INT64_MAX;
+  }
+  if (phase_ == Phase::kStoppingApp && app_pid_ == 0) {
+    phase_ = Phase::kAppRunning;  // let BeginStopAgents proceed
+    BeginStopAgents();
+  }
+  if (phase_ == Phase::kStoppingAgents) {
+    bool any = false;
+    for (auto& a : agents_) any |= a->sup.running();
+    if (!any) {
+      phase_ = Phase::kDone;
+    } else if (!agents_killed_ && now >= agents_kill_at_) {
+      agents_killed_ = true;
+      for (auto& a : agents_) {
+        if (!a->sup.running()) continue;
+        Say("agent \"%s\" did not exit within %lld ms of SIGTERM: SIGKILL", a->cfg->name.c_str(),
+            static_cast<long long>(cfg_.agent_stop_grace_ms));
+        kilt_pid1_error e;
+        kilt_pid1_forward(a->sup.pid(), SIGKILL, 1, &e);
+      }
+      agents_kill_at_ = now + kKillWaitMs;
+    } else if (agents_killed_ && now >= agents_kill_at_) {
+      Say("agents still present %lld ms after SIGKILL (stuck in the kernel?): exiting anyway",
+          static_cast<long long>(kKillWaitMs));
+      phase_ = Phase::kDone;
+    }
+  }
+}
+
+int Launcher::NextTimeout(int64_t now) {
+  int64_t next = INT64_MAX;
+  for (auto& a : agents_) {
+    if (a->sup.state() == AgentState::kBackoff) next = std::min(next, a->sup.restart_at_ms());
+    if (phase_ == Phase::kGating && !a->gate_open) {
+      if (a->gate_armed) next = std::min(next, a->gate_deadline_ms);
+      if (a->cfg->ready.kind == ReadyKind::kFile || a->cfg->ready.kind == ReadyKind::kTcp)
+        next = std::min(next, a->next_probe_ms);
+    }
+  }
+  if (phase_ == Phase::kStoppingApp) next = std::min(next, app_kill_at_);
+  if (phase_ == Phase::kStoppingAgents) next = std::min(next, agents_kill_at_);
+  if (next == INT64_MAX) return -1;
+  int64_t d = next - now;
+  if (d < 0) d = 0;
+  return d > 60000 ? 60000 : static_cast<int>(d);
+}
+
+void Launcher::FinalFlush() {
+  for (auto& a : agents_) {
+    DrainAgent(a.get(), &a->out_fd, &a->out_framer, true);
+    DrainAgent(a.get(), &a->err_fd, &a->err_framer, true);
+  }
+  int64_t deadline = NowMs() + kFinalFlushMs;
+  for (LineOutput* o : {out_.get(), diag_.get()}) {
+    while (o->Drain() && o->pending()) {
+      int64_t left = deadline - NowMs();
+      if (left <= 0) break;
+      struct pollfd pfd = {o->fd(), POLLOUT, 0};
+      poll(&pfd, 1, static_cast<int>(left));
+    }
+  }
+  if (out_->dropped_lines() > 0) {
+    Diag("%llu lines (%llu bytes) of agent output were dropped in total: stdout was blocked or closed",
+         static_cast<unsigned long long>(out_->dropped_lines()),
+         static_cast<unsigned long long>(out_->dropped_bytes()));
+  }
+}
+
+int Launcher::ExitCode() {
+  if (agent_failure_exit_) return kExitAgentFailed;
+  if (app_exec_errno_) return kilt_pid1_exec_exit_code(app_exec_errno_);
+  if (!app_started_) return stop_signal_ ? 128 + stop_signal_ : kExitUsage;
+  return kilt_pid1_exit_code(app_status_);
+}
+
+int Launcher::Run() {
+  kilt_pid1_error e{};
+  if (kilt_pid1_setup(&p1_, &e) != 0) {
+    Diag("cannot set up as init: %s: %s", e.call, strerror(e.err));
+    return kExitUsage;
+  }
+  int ofd = OpenNonBlockingOutput(1), dfd = OpenNonBlockingOutput(2);
+  out_ = std::make_unique<LineOutput>(ofd, cfg_.log_buffer_bytes, cfg_.log_format);
+  diag_ = std::make_unique<LineOutput>(dfd, 256 * 1024, cfg_.log_format);
+  if (!opts_.config_ok) {
+    Say("%s", opts_.config_error.c_str());
+    Say("MONITORING IS OFF: the configuration above is invalid, so no agent runs; the app starts anyway "
+        "(set strict = true in the configuration to fail instead)");
+  }
+  BuildAgents();
+  pfds_.reserve(2 + agents_.size() * 4);
+  pfd_owner_.reserve(2 + agents_.size() * 4);
+  for (auto& a : agents_) StartAgent(a.get());
+  if (phase_ == Phase::kGating) CheckGates(NowMs());
+
+  while (phase_ != Phase::kDone) {
+    pfds_.clear();
+    pfd_owner_.clear();
+    pfds_.push_back({p1_.sigfd, POLLIN, 0});
+    pfd_owner_.push_back({nullptr, -1});
+    if (out_->pending()) {
+      pfds_.push_back({out_->fd(), POLLOUT, 0});
+      pfd_owner_.push_back({nullptr, -2});
+    }
+    if (diag_->pending()) {
+      pfds_.push_back({diag_->fd(), POLLOUT, 0});
+      pfd_owner_.push_back({nullptr, -3});
+    }
+    for (auto& a : agents_) {
+      int fds[4] = {a->out_fd, a->err_fd, a->notify_fd, a->tcp_fd};
+      for (int k = 0; k < 4; ++k) {
+        if (fds[k] < 0) continue;
+        pfds_.push_back({fds[k], static_cast<short>(k == 3 ? POLLOUT : POLLIN), 0});
+        pfd_owner_.push_back({a.get(), k});
+      }
+    }
+    int timeout = NextTimeout(NowMs());
+    int n = poll(pfds_.data(), pfds_.size(), timeout);
+    if (n < 0 && errno != EINTR) {
+      Say("poll: %s", strerror(errno));
+      break;
+    }
+    for (size_t i = 0; n > 0 && i < pfds_.size(); ++i) {
+      if (!pfds_[i].revents) continue;
+      auto [a, k] = pfd_owner_[i];
+      if (k == -2) out_->Drain();
+      else if (k == -3) diag_->Drain();
+      else if (k == 0) DrainAgent(a, &a->out_fd, &a->out_framer, false);
+      else if (k == 1) DrainAgent(a, &a->err_fd, &a->err_framer, false);
+      else if (k == 2 && a->notify_fd >= 0) ReadNotify(a);
+      else if (k == 3 && a->tcp_fd >= 0) {
+        int soerr = 0;
+        socklen_t sl = sizeof soerr;
+        getsockopt(a->tcp_fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+        CloseFd(&a->tcp_fd);
+        if (soerr == 0) {
+          OpenGate(a, nullptr);
+          Say("agent \"%s\" is ready (%s:%u accepts connections)", a->cfg->name.c_str(),
+              a->cfg->ready.tcp_host.c_str(), a->cfg->ready.tcp_port);
+        }
+      }
+    }
+    // Signals last: a SIGCHLD reaps after the pipes of this round were read.
+    struct signalfd_siginfo si;
+    while (kilt_pid1_read_signal(&p1_, &si, &e) == 1) {
+      if (si.ssi_signo == SIGCHLD) {
+        if (kilt_pid1_reap(&Launcher::OnReaped, this, nullptr, &e) < 0) Say("waitpid: %s", strerror(e.err));
+      } else {
+        OnSignal(static_cast<int>(si.ssi_signo));
+      }
+    }
+    Tick(NowMs());
+    out_->Drain();
+    diag_->Drain();
+  }
+  // Orphans the app left behind (daemons it forked) end with it.
+  int grace = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(cfg_.agent_stop_grace_ms,
+                                                                      agents_kill_at_ - NowMs())));
+  if (kilt_pid1_terminate_rest(&p1_, grace, static_cast<int>(kKillWaitMs), nullptr, nullptr, &e) < 0)
+    Say("terminating the remaining processes: %s: %s", e.call, strerror(e.err));
+  FinalFlush();
+  int code = ExitCode();
+  kilt_pid1_teardown(&p1_);
+  return code;
+}
+
+}  // namespace
+
+int RunLauncher(const LaunchOptions& opts) {
+  Launcher l(opts);
+  return l.Run();
+}
+
+}  // namespace kilt

@@ -1,0 +1,106 @@
+// kilt-run: runs the app (argv after "--") exactly as the container would have, with supervised agents
+// beside it. See docs/launcher.md; the configuration is docs/run-cfg.md.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <string>
+
+#include "launcher/config.h"
+#include "launcher/launcher.h"
+#include "launcher/self_check.h"
+
+#ifndef KILT_VERSION
+#define KILT_VERSION "0.1.0-dev"
+#endif
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/kilt/run.cfg";
+
+const char kUsage[] =
+    "usage: kilt-run [OPTIONS] [--] APP [ARG...]\n"
+    "       kilt-run --check [--config FILE]\n"
+    "\n"
+    "Runs APP with the container's environment, PATH and stdio, unchanged, while the agents of the\n"
+    "configuration run beside it, supervised, their output tagged on stdout. Exits with APP's status\n"
+    "(128+N when APP was killed by signal N).\n"
+    "\n"
+    "Options (only before APP; everything after the first \"--\" or the first non-option is APP's argv):\n"
+    "  --config FILE  configuration (default: $KILT_CONFIG, else /kilt/run.cfg)\n"
+    "  --strict       an invalid or missing configuration is an error (as strict = true in the file)\n"
+    "  --check        self-test: configuration, agent binaries, ptrace, read-only /kilt, init duties\n"
+    "  --version      print the version\n"
+    "  --help         print this help\n"
+    "\n"
+    "Exit codes: APP's status; 121 an agent with on_failure = \"stop-app\" failed (or a readiness gate with\n"
+    "on_timeout = \"fail\" timed out); 125 usage or strict configuration error; 126 APP not executable;\n"
+    "127 APP not found. --check: 0 all passed, 1 something failed.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool have_config_flag = false, strict = false, check = false;
+  int i = 1;
+  for (; i < argc; ++i) {
+    const char* a = argv[i];
+    if (strcmp(a, "--") == 0) {
+      ++i;
+      break;
+    }
+    if (a[0] != '-') break;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      fputs(kUsage, stdout);
+      return 0;
+    }
+    if (strcmp(a, "--version") == 0) {
+      printf("kilt-run %s\n", KILT_VERSION);
+      return 0;
+    }
+    if (strcmp(a, "--check") == 0) {
+      check = true;
+    } else if (strcmp(a, "--strict") == 0) {
+      strict = true;
+    } else if (strcmp(a, "--config") == 0) {
+      if (i + 1 >= argc) {
+        kilt::Diag("--config needs a FILE (kilt-run --help)");
+        return kilt::kExitUsage;
+      }
+      config_path = argv[++i];
+      have_config_flag = true;
+    } else if (strncmp(a, "--config=", 9) == 0) {
+      config_path = a + 9;
+      have_config_flag = true;
+    } else {
+      kilt::Diag("unknown option \"%s\"; put the app after \"--\" (kilt-run --help)", a);
+      return kilt::kExitUsage;
+    }
+  }
+  if (!have_config_flag) {
+    const char* env = getenv("KILT_CONFIG");
+    config_path = env && *env ? env : kDefaultConfig;
+  }
+  if (check) return kilt::RunSelfCheck(config_path);
+  if (i >= argc) {
+    kilt::Diag("no app to run: kilt-run [OPTIONS] -- APP [ARG...] (kilt-run --help)");
+    return kilt::kExitUsage;
+  }
+
+  kilt::LaunchOptions opts;
+  for (; i < argc; ++i) opts.app_argv.emplace_back(argv[i]);
+  std::string err;
+  if (!kilt::LoadRunConfig(config_path, &opts.config, &err)) {
+    if (strict || opts.config.strict) {
+      kilt::Diag("%s", err.c_str());
+      kilt::Diag("strict mode: not starting the app (exit %d)", kilt::kExitUsage);
+      return kilt::kExitUsage;
+    }
+    bool keep_log_format = opts.config.log_format == kilt::LogFormat::kJson;
+    opts.config = kilt::RunConfig{};
+    if (keep_log_format) opts.config.log_format = kilt::LogFormat::kJson;
+    opts.config_ok = false;
+    opts.config_error = err;
+  }
+  return kilt::RunLauncher(opts);
+}

@@ -1,0 +1,174 @@
+#include "launcher/self_check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launcher/config.h"
+
+namespace kilt {
+namespace {
+
+class Report {
+ public:
+  void Ok(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    va_list ap;
+    va_start(ap, fmt);
+    Line("ok  ", fmt, ap);
+    va_end(ap);
+  }
+  void Fail(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    va_list ap;
+    va_start(ap, fmt);
+    Line("FAIL", fmt, ap);
+    va_end(ap);
+    ++failed_;
+  }
+  int failed() const { return failed_; }
+
+ private:
+  void Line(const char* tag, const char* fmt, va_list ap) {
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf, "%s ", tag);
+    int m = vsnprintf(buf + n, sizeof buf - n - 1, fmt, ap);
+    size_t len = static_cast<size_t>(n) + (m > 0 ? static_cast<size_t>(m) : 0);
+    if (len > sizeof buf - 2) len = sizeof buf - 2;
+    buf[len++] = '\n';
+    fwrite(buf, 1, len, stdout);
+  }
+  int failed_ = 0;
+};
+
+void CheckAgent(const AgentConfig& a, Report* r) {
+  struct stat st;
+  if (stat(a.path.c_str(), &st) != 0) {
+    r->Fail("agent \"%s\": %s: %s (is the payload mounted at /kilt?)", a.name.c_str(), a.path.c_str(),
+            strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    r->Fail("agent \"%s\": %s is not a regular file", a.name.c_str(), a.path.c_str());
+  } else if (access(a.path.c_str(), X_OK) != 0) {
+    r->Fail("agent \"%s\": %s is not executable: %s", a.name.c_str(), a.path.c_str(), strerror(errno));
+  } else {
+    r->Ok("agent \"%s\": %s is present and executable", a.name.c_str(), a.path.c_str());
+  }
+  if (!a.workdir.empty()) {
+    if (stat(a.workdir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      r->Ok("agent \"%s\": workdir %s exists", a.name.c_str(), a.workdir.c_str());
+    else
+      r->Fail("agent \"%s\": workdir %s is not a directory", a.name.c_str(), a.workdir.c_str());
+  }
+}
+
+// Attaches to a child of our own: what a ptrace-based agent needs at the least. Seccomp profiles and
+// Yama (kernel.yama.ptrace_scope = 3) are what typically forbid it.
+void CheckPtrace(Report* r) {
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) {
+    r->Fail("ptrace: pipe2: %s", strerror(errno));
+    return;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    r->Fail("ptrace: fork: %s", strerror(errno));
+    close(pfd[0]), close(pfd[1]);
+    return;
+  }
+  if (pid == 0) {
+    close(pfd[1]);
+    char c;
+    ssize_t n = read(pfd[0], &c, 1);  // wait until the parent is done
+    _exit(n < 0 ? 1 : 0);
+  }
+  close(pfd[0]);
+  // The raw syscall: glibc and musl declare ptrace() with different request types.
+  long rc = syscall(SYS_ptrace, 0x4206 /* PTRACE_SEIZE */, pid, 0, 0);
+  int err = errno;
+  kill(pid, SIGKILL);
+  close(pfd[1]);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  bool cap = false;
+  if (FILE* f = fopen("/proc/self/status", "re")) {
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+      unsigned long long eff;
+      if (sscanf(line, "CapEff: %llx", &eff) == 1) cap = (eff >> 19) & 1;  // CAP_SYS_PTRACE = 19
+    }
+    fclose(f);
+  }
+  if (rc == 0)
+    r->Ok("ptrace is allowed (attached to a child of ours; CAP_SYS_PTRACE %s)", cap ? "present" : "absent");
+  else
+    r->Fail("ptrace is not allowed: %s (add SYS_PTRACE to LinuxParameters.Capabilities.Add, or check the "
+            "seccomp profile)",
+            strerror(err));
+}
+
+void CheckPayloadReadOnly(Report* r) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) {
+    r->Fail("payload: readlink /proc/self/exe: %s (is /proc mounted?)", strerror(errno));
+    return;
+  }
+  exe[n] = 0;
+  char* slash = strrchr(exe, '/');
+  if (slash && slash != exe) *slash = 0;
+  struct statvfs vfs;
+  if (statvfs(exe, &vfs) != 0) {
+    r->Fail("payload: statvfs %s: %s", exe, strerror(errno));
+  } else if (vfs.f_flag & ST_RDONLY) {
+    r->Ok("payload directory %s is mounted read-only", exe);
+  } else {
+    r->Fail("payload directory %s is writable: mount it read-only (VolumesFrom ReadOnly: true, or a "
+            "readOnly volumeMount) so the app cannot tamper with the agent",
+            exe);
+  }
+}
+
+void CheckInit(Report* r) {
+  if (getpid() == 1) {
+    r->Ok("running as PID 1: zombies are reaped and signals forwarded by kilt-run");
+  } else if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0) {
+    r->Ok("running as PID %d, child subreaper: orphans are reaped by kilt-run (PID 1 is another init)",
+          static_cast<int>(getpid()));
+  } else {
+    r->Fail("not PID 1 and cannot become a child subreaper: %s: orphaned processes would not be reaped",
+            strerror(errno));
+  }
+}
+
+}  // namespace
+
+int RunSelfCheck(const std::string& config_path) {
+  Report r;
+  RunConfig cfg;
+  std::string err;
+  if (LoadRunConfig(config_path, &cfg, &err)) {
+    r.Ok("config %s parses (%zu agent%s)", config_path.c_str(), cfg.agents.size(),
+         cfg.agents.size() == 1 ? "" : "s");
+    if (cfg.agents.empty()) r.Fail("config %s declares no [[agent]]: nothing would monitor the app",
+                                   config_path.c_str());
+    for (const AgentConfig& a : cfg.agents) CheckAgent(a, &r);
+  } else {
+    r.Fail("config: %s", err.c_str());
+  }
+  CheckPtrace(&r);
+  CheckPayloadReadOnly(&r);
+  CheckInit(&r);
+  printf("%s: %d check%s failed\n", r.failed() ? "FAILED" : "PASSED", r.failed(), r.failed() == 1 ? "" : "s");
+  fflush(stdout);
+  return r.failed() ? 1 : 0;
+}
+
+}  // namespace kilt
