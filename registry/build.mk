@@ -27,9 +27,9 @@ $(TESTBIN)/kilt-image-config: $(OBJ)/host/tests/registry/image_config_main.o \
 
 TEST_SUITES += registry
 .PHONY: test-registry
-test-registry: $(TESTBIN)/registry_unit $(TESTBIN)/kilt-image-config
+test-registry: $(TESTBIN)/registry_unit $(TESTBIN)/kilt-image-config $(TESTBIN)/kilt-resolve
 	$(TESTBIN)/registry_unit
-	tests/registry/registry_e2e_test.sh $(TESTBIN)/kilt-image-config
+	tests/registry/registry_e2e_test.sh $(TESTBIN)/kilt-image-config $(TESTBIN)/kilt-resolve
 
 BENCH_SUITES += registry
 .PHONY: bench-registry
@@ -38,5 +38,10 @@ bench-registry: $(TESTBIN)/registry_bench
 	bench/registry_bench.sh $(TESTBIN)/registry_bench > $(B)/bench/registry.md
 
 $(TESTBIN)/registry_bench: $(OBJ)/host/bench/registry_bench.o $(REGISTRY_LIB) $(B)/lib/libkilt_net.a
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(filter %.o,$^) $(REGISTRY_LIB) -o $@ $(REGISTRY_LDLIBS)
+
+# The resolver driven batch by batch (parallel lookups, cache across batches) for the end-to-end test.
+$(TESTBIN)/kilt-resolve: $(OBJ)/host/tests/registry/resolve_main.o $(REGISTRY_LIB) $(B)/lib/libkilt_net.a
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(filter %.o,$^) $(REGISTRY_LIB) -o $@ $(REGISTRY_LDLIBS)

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""A tiny Docker-style token server for the end-to-end test (distribution's token auth spec).
+
+Issues RS256 JWTs signed with `openssl dgst` (the key's certificate travels in the x5c header and is
+the registry's rootcertbundle). Policy, like Docker Hub: alice:s3cret gets what she asks for;
+anonymous callers get pull on public/*; anyone else with a wrong password gets 401; anonymous callers
+asking for a private repository get a token with no access (the registry then answers 401).
+Usage: token_server.py CERT KEY PORTFILE  (serves TLS on 127.0.0.1, an ephemeral port written to PORTFILE)
+"""
+import base64, json, os, ssl, subprocess, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse, parse_qs
+
+CERT, KEY, PORTFILE = sys.argv[1:4]
+SERVICE = "kilt-test-registry"
+ISSUER = "kilt-test-issuer"
+USERS = {"alice": "s3cret"}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def der_cert() -> bytes:
+    return subprocess.run(["openssl", "x509", "-in", CERT, "-outform", "DER"], check=True,
+                          capture_output=True).stdout
+
+
+X5C = base64.b64encode(der_cert()).decode()
+
+
+def sign(claims: dict) -> str:
+    header = {"typ": "JWT", "alg": "RS256", "x5c": [X5C]}
+    signing_input = (b64url(json.dumps(header).encode()) + "." +
+                     b64url(json.dumps(claims).encode())).encode()
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", KEY], input=signing_input,
+                         check=True, capture_output=True).stdout
+    return signing_input.decode() + "." + b64url(sig)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        q = parse_qs(url.query)
+        if url.path != "/token" or q.get("service", [""])[0] != SERVICE:
+            return self.reply(400, {"error": "bad request"})
+        user = None
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            name, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            if USERS.get(name) != password:
+                return self.reply(401, {"details": "incorrect username or password"})
+            user = name
+        access = []
+        for scope in q.get("scope", []):
+            kind, name, actions = scope.split(":")
+            if user:
+                access.append({"type": kind, "name": name, "actions": actions.split(",")})
+            elif name.startswith("public/"):
+                access.append({"type": kind, "name": name, "actions": ["pull"]})
+        now = int(time.time())
+        token = sign({"iss": ISSUER, "sub": user or "", "aud": SERVICE, "exp": now + 300,
+                      "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(), "access": access})
+        self.reply(200, {"token": token, "access_token": token, "expires_in": 300})
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(CERT, KEY)
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+with open(PORTFILE + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(PORTFILE + ".tmp", PORTFILE)
+server.serve_forever()
