@@ -1,0 +1,231 @@
+#include "webhook/admission.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <exception>
+
+#include "webhook/json_patch.h"
+
+namespace kilt {
+namespace {
+
+using rapidjson::Value;
+
+std::string Str(const Value& obj, const char* key) {
+  if (!obj.IsObject()) return "";
+  auto it = obj.FindMember(key);
+  return it != obj.MemberEnd() && it->value.IsString()
+             ? std::string(it->value.GetString(), it->value.GetStringLength())
+             : "";
+}
+
+// Writes the AdmissionReview response. `patch` empty ⇒ no patch; `deny` non-empty ⇒ allowed false.
+std::string ResponseJson(const std::string& uid, const std::string& patch, const std::string& deny,
+                         const std::vector<std::string>& warnings) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.StartObject();
+  w.Key("apiVersion");
+  w.String("admission.k8s.io/v1");
+  w.Key("kind");
+  w.String("AdmissionReview");
+  w.Key("response");
+  w.StartObject();
+  w.Key("uid");
+  w.String(uid.c_str(), static_cast<rapidjson::SizeType>(uid.size()));
+  w.Key("allowed");
+  w.Bool(deny.empty());
+  if (!deny.empty()) {
+    w.Key("status");
+    w.StartObject();
+    w.Key("code");
+    w.Int(403);
+    w.Key("message");
+    w.String(deny.c_str(), static_cast<rapidjson::SizeType>(deny.size()));
+    w.EndObject();
+  }
+  if (!patch.empty()) {
+    std::string b64 = Base64Encode(patch);
+    w.Key("patchType");
+    w.String("JSONPatch");
+    w.Key("patch");
+    w.String(b64.c_str(), static_cast<rapidjson::SizeType>(b64.size()));
+  }
+  if (!warnings.empty()) {
+    w.Key("warnings");
+    w.StartArray();
+    for (const auto& s : warnings) w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+    w.EndArray();
+  }
+  w.EndObject();
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+AdmissionResult BadRequest(const std::string& why) {
+  AdmissionResult r;
+  r.http_status = 400;
+  r.outcome = AdmissionOutcome::kBadRequest;
+  r.reason = why;
+  r.body = why + "\n";
+  return r;
+}
+
+// The patching proper; may throw std::bad_alloc, which the caller turns into the failure policy.
+void Patch(const Value& request, const AdmissionConfig& config, AdmissionResult* r) {
+  const Value& object = request["object"];
+  rapidjson::Document before;
+  before.CopyFrom(object, before.GetAllocator());
+  // The apiserver sends namespaced pods without metadata.namespace when the client left it out; set
+  // it on both copies so messages name it and the patch does not touch it.
+  if (!r->namespace_.empty() && before.IsObject()) {
+    if (!before.HasMember("metadata")) before.AddMember("metadata", Value(rapidjson::kObjectType), before.GetAllocator());
+    Value& md = before["metadata"];
+    if (md.IsObject() && !md.HasMember("namespace"))
+      md.AddMember("namespace", Value(r->namespace_.c_str(), before.GetAllocator()), before.GetAllocator());
+  }
+  rapidjson::Document after;
+  after.CopyFrom(before, after.GetAllocator());
+
+  PatchInput in;
+  in.recipe = config.recipe;
+  PodOptions opt = config.pod;
+  std::vector<std::string> warnings;
+  std::vector<ImageNeed> needs = ListPodImageNeedsWithOptions(before, in, opt);
+  if (!needs.empty() && config.lookup) {
+    for (const auto& e : config.lookup(needs, &in.images)) warnings.push_back("kilt: image lookup: " + e);
+  }
+  PatchReport report = PatchPodWithOptions(&after, in, opt);
+  for (const auto& s : report.skipped) {
+    // "already patched" and opt-outs are normal; say only what the user may want to fix.
+    if (s.find(": already patched") != std::string::npos) continue;
+    if (s.find("unknown") != std::string::npos) warnings.push_back("kilt: skipped " + s);
+  }
+  if (!report.ok()) {
+    std::string msg;
+    for (const auto& e : report.errors)
+      msg += (msg.empty() ? "" : "; ") + e.resource + (e.container.empty() ? "" : "/" + e.container) +
+             ": " + e.message;
+    r->reason = msg;
+    if (config.fail_open) {
+      warnings.insert(warnings.begin(), "kilt: pod admitted without the Kilt agent: " + msg);
+      r->outcome = AdmissionOutcome::kAllowedOnError;
+      r->body = ResponseJson(r->uid, "", "", warnings);
+    } else {
+      r->outcome = AdmissionOutcome::kDenied;
+      r->body = ResponseJson(r->uid, "", "kilt: " + msg, warnings);
+    }
+    return;
+  }
+  r->patched = report.patched;
+  if (!report.changed) {
+    r->outcome = AdmissionOutcome::kSkipped;
+    r->reason = report.skipped.empty() ? "nothing to patch" : report.skipped.front();
+    r->body = ResponseJson(r->uid, "", "", warnings);
+    return;
+  }
+  r->outcome = AdmissionOutcome::kPatched;
+  r->body = ResponseJson(r->uid, JsonPatch(before, after), "", warnings);
+}
+
+}  // namespace
+
+const char* OutcomeName(AdmissionOutcome o) {
+  switch (o) {
+    case AdmissionOutcome::kPatched: return "patched";
+    case AdmissionOutcome::kSkipped: return "skipped";
+    case AdmissionOutcome::kDenied: return "denied";
+    case AdmissionOutcome::kAllowedOnError: return "allowed_on_error";
+    case AdmissionOutcome::kBadRequest: return "bad_request";
+  }
+  return "unknown";
+}
+
+AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& config) {
+  rapidjson::Document review;
+  review.Parse(body.data(), body.size());
+  if (review.HasParseError() || !review.IsObject())
+    return BadRequest("the body is not a JSON object (expected an AdmissionReview)");
+  if (Str(review, "apiVersion") != "admission.k8s.io/v1" || Str(review, "kind") != "AdmissionReview")
+    return BadRequest("expected apiVersion admission.k8s.io/v1, kind AdmissionReview (set "
+                      "admissionReviewVersions: [v1] in the MutatingWebhookConfiguration)");
+  auto req = review.FindMember("request");
+  if (req == review.MemberEnd() || !req->value.IsObject())
+    return BadRequest("the AdmissionReview has no request");
+  const Value& request = req->value;
+  AdmissionResult r;
+  r.uid = Str(request, "uid");
+  if (r.uid.empty()) return BadRequest("the AdmissionReview request has no uid");
+  r.namespace_ = Str(request, "namespace");
+  r.operation = Str(request, "operation");
+  r.name = Str(request, "name");
+  auto obj = request.FindMember("object");
+  const bool has_object = obj != request.MemberEnd() && obj->value.IsObject();
+  if (r.name.empty() && has_object) {
+    auto md = obj->value.FindMember("metadata");
+    if (md != obj->value.MemberEnd()) {
+      r.name = Str(md->value, "name");
+      if (r.name.empty() && !Str(md->value, "generateName").empty())
+        r.name = Str(md->value, "generateName") + "*";
+    }
+  }
+  std::string kind;
+  if (auto k = request.FindMember("kind"); k != request.MemberEnd()) kind = Str(k->value, "kind");
+  std::string sub = Str(request, "subResource");
+
+  auto skip = [&](const std::string& why) {
+    r.outcome = AdmissionOutcome::kSkipped;
+    r.reason = why;
+    r.body = ResponseJson(r.uid, "", "", {});
+    return r;
+  };
+  if (kind != "Pod" || !sub.empty()) return skip("not a pod (kind " + kind + ")");
+  if (r.operation != "CREATE") return skip("operation " + r.operation + " (only CREATE is patched)");
+  if (!config.own_namespace.empty() && r.namespace_ == config.own_namespace)
+    return skip("the webhook's own namespace");
+  if (!has_object) return skip("no object in the request");
+  try {
+    Patch(request, config, &r);
+  } catch (const std::exception& e) {
+    r.reason = std::string("internal error: ") + e.what();
+    r.patched.clear();
+    if (config.fail_open) {
+      r.outcome = AdmissionOutcome::kAllowedOnError;
+      r.body = ResponseJson(r.uid, "", "", {"kilt: pod admitted without the Kilt agent: " + r.reason});
+    } else {
+      r.outcome = AdmissionOutcome::kDenied;
+      r.body = ResponseJson(r.uid, "", "kilt: " + r.reason, {});
+    }
+  }
+  return r;
+}
+
+std::string Base64Encode(std::string_view data) {
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t v = (uint8_t)data[i] << 16 | (uint8_t)data[i + 1] << 8 | (uint8_t)data[i + 2];
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i + 1 == data.size()) {
+    uint32_t v = (uint8_t)data[i] << 16;
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == data.size()) {
+    uint32_t v = (uint8_t)data[i] << 16 | (uint8_t)data[i + 1] << 8;
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace kilt

@@ -1,0 +1,52 @@
+// AdmissionReview v1 in, AdmissionReview v1 out: the webhook's decision for one request, independent of
+// HTTP and TLS (so it is unit-tested directly). The pod is patched by kilt::PatchPodWithOptions and the
+// response carries the RFC 6902 difference, base64-encoded, as the apiserver requires.
+#ifndef KILT_WEBHOOK_ADMISSION_H_
+#define KILT_WEBHOOK_ADMISSION_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "patcher/patcher.h"
+#include "patcher/pod.h"
+
+namespace kilt {
+
+// Fills *images for the needs it can; returns one message per image it could not resolve.
+using ImageLookup = std::function<std::vector<std::string>(const std::vector<ImageNeed>& needs,
+                                                           std::map<ImageNeed, ImageConfig>* images)>;
+
+struct AdmissionConfig {
+  Recipe recipe;
+  PodOptions pod;
+  // On an error (the pod cannot be patched, or something failed inside the webhook): true ⇒ allow
+  // the pod unpatched with a warning (fail-open), false ⇒ deny it with the reason (fail-closed).
+  bool fail_open = true;
+  // The webhook's own namespace: its pods are never touched (it must be able to restart itself).
+  std::string own_namespace;
+  ImageLookup lookup;  // may be empty: only recipe hints are used
+};
+
+enum class AdmissionOutcome { kPatched, kSkipped, kDenied, kAllowedOnError, kBadRequest };
+const char* OutcomeName(AdmissionOutcome o);
+
+struct AdmissionResult {
+  int http_status = 200;
+  std::string body;  // the AdmissionReview response (or a short text for kBadRequest)
+  AdmissionOutcome outcome = AdmissionOutcome::kSkipped;
+  // For the structured log (no pod env values, no object dump).
+  std::string uid, namespace_, name, operation, reason;
+  std::vector<std::string> patched;
+};
+
+AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& config);
+
+// Base64 (RFC 4648, with padding).
+std::string Base64Encode(std::string_view data);
+
+}  // namespace kilt
+
+#endif  // KILT_WEBHOOK_ADMISSION_H_

@@ -1,0 +1,29 @@
+// RFC 6902 JSON Patch computed from two JSON values (the pod before and after PatchPod), as the
+// apiserver applies it (evanphx/json-patch). Paths are RFC 6901 pointers ("/" → "~1", "~" → "~0"):
+// annotation keys such as "kilt.io/status" contain slashes.
+#ifndef KILT_WEBHOOK_JSON_PATCH_H_
+#define KILT_WEBHOOK_JSON_PATCH_H_
+
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+namespace kilt {
+
+// Escapes one reference token for a JSON pointer.
+std::string JsonPointerEscape(std::string_view token);
+
+// Appends to *ops (a JSON array) the operations that turn `before` into `after`. Objects are diffed
+// key by key; arrays that only grew at the end or at the front get "add" operations (so a reinvocation
+// that races another webhook's additions does not replace whole lists); any other change is a
+// "replace" of the smallest enclosing value.
+void DiffJson(const rapidjson::Value& before, const rapidjson::Value& after, rapidjson::Value* ops,
+              rapidjson::Document::AllocatorType& alloc);
+
+// DiffJson serialized as a JSON text ("[]" when equal).
+std::string JsonPatch(const rapidjson::Value& before, const rapidjson::Value& after);
+
+}  // namespace kilt
+
+#endif  // KILT_WEBHOOK_JSON_PATCH_H_

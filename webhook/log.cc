@@ -1,0 +1,96 @@
+#include "webhook/log.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace kilt {
+namespace {
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  *out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          snprintf(buf, sizeof buf, "\\u%04x", c);
+          *out += buf;
+        } else {
+          *out += static_cast<char>(c);
+        }
+    }
+  }
+  *out += '"';
+}
+
+}  // namespace
+
+LogLine::LogLine(const char* level, std::string_view msg) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+  out_ = "{\"ts\":\"";
+  out_ += buf;
+  out_ += "\",\"level\":";
+  AppendJsonString(&out_, level);
+  out_ += ",\"msg\":";
+  AppendJsonString(&out_, msg);
+}
+
+LogLine& LogLine::Str(const char* key, std::string_view value) {
+  out_ += ',';
+  AppendJsonString(&out_, key);
+  out_ += ':';
+  AppendJsonString(&out_, value);
+  return *this;
+}
+
+LogLine& LogLine::Num(const char* key, double value) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.3f", value);
+  out_ += ',';
+  AppendJsonString(&out_, key);
+  out_ += ':';
+  out_ += buf;
+  return *this;
+}
+
+LogLine& LogLine::Int(const char* key, int64_t value) {
+  out_ += ',';
+  AppendJsonString(&out_, key);
+  out_ += ':';
+  out_ += std::to_string(value);
+  return *this;
+}
+
+LogLine& LogLine::List(const char* key, const std::vector<std::string>& values) {
+  out_ += ',';
+  AppendJsonString(&out_, key);
+  out_ += ":[";
+  for (size_t i = 0; i < values.size(); i++) {
+    if (i) out_ += ',';
+    AppendJsonString(&out_, values[i]);
+  }
+  out_ += ']';
+  return *this;
+}
+
+LogLine::~LogLine() {
+  out_ += "}\n";
+  // One write per line keeps lines whole when several workers log at once.
+  ssize_t ignored = write(STDERR_FILENO, out_.data(), out_.size());
+  (void)ignored;
+}
+
+}  // namespace kilt
