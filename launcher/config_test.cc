@@ -1,0 +1,185 @@
+#include "launcher/config.h"
+
+#include <catch2/catch.hpp>
+
+using kilt::ParseRunConfig;
+using kilt::RunConfig;
+
+namespace {
+std::string ErrorOf(const std::string& text) {
+  RunConfig c;
+  std::string err;
+  if (ParseRunConfig(text, "run.cfg", &c, &err)) return "";
+  return err;
+}
+}  // namespace
+
+TEST_CASE("the Falco example parses with its fixed names") {
+  RunConfig c;
+  std::string err;
+  REQUIRE(ParseRunConfig(R"([[agent]]
+name = "falco"
+path = "/kilt/falco/bin/falco"
+args = ["-c", "/kilt/falco/falco.yaml"]
+restart = "on-failure"
+)", "run.cfg", &c, &err));
+  REQUIRE(c.agents.size() == 1);
+  CHECK(c.agents[0].name == "falco");
+  CHECK(c.agents[0].path == "/kilt/falco/bin/falco");
+  CHECK(c.agents[0].args == std::vector<std::string>{"-c", "/kilt/falco/falco.yaml"});
+  CHECK(c.agents[0].restart == kilt::RestartPolicy::kOnFailure);
+  CHECK(c.agents[0].on_failure == kilt::FailurePolicy::kContinue);
+  CHECK(c.agents[0].ready.kind == kilt::ReadyKind::kNone);
+  CHECK_FALSE(c.strict);
+  CHECK(c.log_format == kilt::LogFormat::kPlain);
+}
+
+TEST_CASE("the shipped example launcher/run.cfg.example parses") {
+  RunConfig c;
+  std::string err;
+  INFO(err);
+  REQUIRE(kilt::LoadRunConfig("launcher/run.cfg.example", &c, &err));
+  CHECK_FALSE(c.agents.empty());
+}
+
+TEST_CASE("every field of the schema") {
+  RunConfig c;
+  std::string err;
+  bool ok = ParseRunConfig(R"(strict = true
+[log]
+format = "json"
+embed_json = false
+buffer = 65536
+[shutdown]
+agent_grace = "2s"
+app_grace = 1.5
+[[agent]]
+name = "a"
+path = "/bin/a"
+env = { FOO = "bar", EMPTY = "" }
+workdir = "/tmp"
+restart = "always"
+backoff_initial = "10ms"
+backoff_max = "1m"
+restart_limit = 3
+restart_window = "30s"
+on_failure = "stop-app"
+ready = { fd = 5, timeout = "3s", on_timeout = "fail" }
+[[agent]]
+name = "b"
+path = "/bin/b"
+[agent.ready]
+tcp = "[::1]:8080"
+[[agent]]
+name = "c"
+path = "/bin/c"
+ready.file = "/tmp/ready"
+)", "run.cfg", &c, &err);
+  INFO(err);
+  REQUIRE(ok);
+  CHECK(c.strict);
+  CHECK(c.log_format == kilt::LogFormat::kJson);
+  CHECK_FALSE(c.log_embed_json);
+  CHECK(c.log_buffer_bytes == 65536);
+  CHECK(c.agent_stop_grace_ms == 2000);
+  CHECK(c.app_stop_grace_ms == 1500);
+  REQUIRE(c.agents.size() == 3);
+  const auto& a = c.agents[0];
+  CHECK(a.env == std::vector<std::pair<std::string, std::string>>{{"EMPTY", ""}, {"FOO", "bar"}});
+  CHECK(a.workdir == "/tmp");
+  CHECK(a.restart == kilt::RestartPolicy::kAlways);
+  CHECK(a.backoff_initial_ms == 10);
+  CHECK(a.backoff_max_ms == 60000);
+  CHECK(a.restart_limit == 3);
+  CHECK(a.restart_window_ms == 30000);
+  CHECK(a.on_failure == kilt::FailurePolicy::kStopApp);
+  CHECK(a.ready.kind == kilt::ReadyKind::kNotifyFd);
+  CHECK(a.ready.fd == 5);
+  CHECK(a.ready.timeout_ms == 3000);
+  CHECK(a.ready.on_timeout == kilt::ReadyTimeoutPolicy::kFail);
+  CHECK(c.agents[1].ready.kind == kilt::ReadyKind::kTcp);
+  CHECK(c.agents[1].ready.tcp_host == "::1");
+  CHECK(c.agents[1].ready.tcp_port == 8080);
+  CHECK(c.agents[2].ready.kind == kilt::ReadyKind::kFile);
+  CHECK(c.agents[2].ready.file == "/tmp/ready");
+}
+
+TEST_CASE("an empty file is a valid configuration without agents") {
+  RunConfig c;
+  std::string err;
+  REQUIRE(ParseRunConfig("", "run.cfg", &c, &err));
+  CHECK(c.agents.empty());
+}
+
+TEST_CASE("errors name file, line and key") {
+  CHECK(ErrorOf("[[agent]]\nname = \"x\"\npath = \"/a\"\nrestart = \"sometimes\"\n") ==
+        "run.cfg:4:11: agent \"x\".restart: \"sometimes\" is not one of \"never\", \"on-failure\", \"always\"");
+  CHECK(ErrorOf("[[agent]]\nname = \"x\"\npath = \"/a\"\nrestrat = \"always\"\n")
+            .rfind("run.cfg:4:1: agent[0].restrat: unknown key", 0) == 0);
+  CHECK(ErrorOf("[[agent]]\nname = \"x\"\n").rfind("run.cfg:1:1: agent \"x\".path: missing", 0) == 0);
+  CHECK(ErrorOf("[[agent]]\npath = \"/a\"\n").rfind("run.cfg:1:1: agent[0].name: missing", 0) == 0);
+  CHECK(ErrorOf("strict = \"yes\"\n") == "run.cfg:1:10: strict: must be true or false");
+  CHECK(ErrorOf("[[agent]]\nname = \"x\"\npath = \"/a\"\n[[agent]]\nname = \"x\"\npath = \"/b\"\n")
+            .rfind("run.cfg:5:8: agent \"x\".name: duplicate", 0) == 0);
+  CHECK(ErrorOf("agent = 3\n").rfind("run.cfg:1:9: agent: must be an array of tables", 0) == 0);
+}
+
+TEST_CASE("syntax errors carry the parser's position") {
+  std::string e = ErrorOf("[[agent]\nname = \"x\"\n");
+  CHECK(e.rfind("run.cfg:1:", 0) == 0);
+  CHECK(e.find("TOML syntax") != std::string::npos);
+}
+
+TEST_CASE("bad values") {
+  auto bad = [](const std::string& line) {
+    return ErrorOf("[[agent]]\nname = \"x\"\npath = \"/a\"\n" + line + "\n");
+  };
+  CHECK(bad("path2 = 1").find("unknown key") != std::string::npos);
+  CHECK(bad("args = [1]").find("agent \"x\".args: must be an array of strings") != std::string::npos);
+  CHECK(bad("env = { A = 1 }").find("agent \"x\".env.A: must be a string") != std::string::npos);
+  CHECK(bad("backoff_initial = \"soon\"").find("not a duration") != std::string::npos);
+  CHECK(bad("backoff_initial = -1").find("between 0 and 24h") != std::string::npos);
+  CHECK(bad("backoff_initial = \"10s\"\nbackoff_max = \"1s\"").find("backoff_max") != std::string::npos);
+  CHECK(bad("restart_limit = -1").find("restart_limit: must be between") != std::string::npos);
+  CHECK(bad("on_failure = \"panic\"").find("on_failure") != std::string::npos);
+  CHECK(bad("ready = { fd = 1 }").find("ready.fd: must be between 3") != std::string::npos);
+  CHECK(bad("ready = { fd = 3, file = \"/x\" }").find("exactly one of fd, file, tcp") != std::string::npos);
+  CHECK(bad("ready = { timeout = \"1s\" }").find("exactly one of fd, file, tcp") != std::string::npos);
+  CHECK(bad("ready = { file = \"rel\" }").find("absolute path") != std::string::npos);
+  CHECK(bad("ready = { tcp = \"localhost:80\" }").find("numeric address") != std::string::npos);
+  CHECK(bad("ready = { tcp = \"127.0.0.1:0\" }").find("numeric address") != std::string::npos);
+  CHECK(bad("ready = { fd = 3, on_timeout = \"maybe\" }").find("on_timeout") != std::string::npos);
+  CHECK(ErrorOf("[[agent]]\nname = \"a b\"\npath = \"/a\"\n").find("must be 1-64 characters") !=
+        std::string::npos);
+  CHECK(ErrorOf("[[agent]]\nname = \"x\"\npath = \"bin/a\"\n").find("absolute path") != std::string::npos);
+  CHECK(ErrorOf("[log]\nformat = \"xml\"\n").find("log.format") != std::string::npos);
+  CHECK(ErrorOf("[log]\nbuffer = 10\n").find("log.buffer: must be between") != std::string::npos);
+  CHECK(ErrorOf("[shutdown]\ngrace = 1\n").find("shutdown.grace: unknown key") != std::string::npos);
+}
+
+TEST_CASE("strict is known even when another key is wrong") {
+  RunConfig c;
+  std::string err;
+  REQUIRE_FALSE(ParseRunConfig("strict = true\nbogus = 1\n", "run.cfg", &c, &err));
+  CHECK(c.strict);
+}
+
+TEST_CASE("missing file") {
+  RunConfig c;
+  std::string err;
+  REQUIRE_FALSE(kilt::LoadRunConfig("/nonexistent/run.cfg", &c, &err));
+  CHECK(err == "/nonexistent/run.cfg: cannot read: No such file or directory");
+}
+
+TEST_CASE("durations") {
+  int64_t ms = 0;
+  CHECK((kilt::ParseDurationMs("250ms", &ms) && ms == 250));
+  CHECK((kilt::ParseDurationMs("1.5s", &ms) && ms == 1500));
+  CHECK((kilt::ParseDurationMs("2m", &ms) && ms == 120000));
+  CHECK((kilt::ParseDurationMs("1h", &ms) && ms == 3600000));
+  CHECK((kilt::ParseDurationMs("3", &ms) && ms == 3000));
+  CHECK_FALSE(kilt::ParseDurationMs("", &ms));
+  CHECK_FALSE(kilt::ParseDurationMs("s", &ms));
+  CHECK_FALSE(kilt::ParseDurationMs("5 s", &ms));
+  CHECK_FALSE(kilt::ParseDurationMs("-5s", &ms));
+}

@@ -1,0 +1,129 @@
+#include "launcher/line_framer.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+using kilt::LineFramer;
+using kilt::LogFormat;
+
+namespace {
+struct Collect : kilt::LineSink {
+  std::vector<std::string> lines;
+  void Line(const char* d, size_t n) override {
+    REQUIRE(n <= kilt::kMaxFramedLine);
+    REQUIRE(n > 0);
+    REQUIRE(d[n - 1] == '\n');
+    lines.emplace_back(d, n);
+  }
+};
+}  // namespace
+
+TEST_CASE("plain: whole lines tagged, partial line waits, flushed at the end") {
+  LineFramer f("falco", "stdout", LogFormat::kPlain, true);
+  Collect c;
+  f.Feed("one\ntw", 6, &c);
+  REQUIRE(c.lines == std::vector<std::string>{"[falco] one\n"});
+  f.Feed("o\n\nthr", 6, &c);
+  REQUIRE(c.lines == std::vector<std::string>{"[falco] one\n", "[falco] two\n", "[falco] \n"});
+  f.Flush(&c);
+  CHECK(c.lines.back() == "[falco] thr\n");
+  f.Flush(&c);
+  CHECK(c.lines.size() == 4);
+}
+
+TEST_CASE("plain: byte-at-a-time input gives the same lines") {
+  LineFramer f("a", "stdout", LogFormat::kPlain, true);
+  Collect c;
+  std::string in = "hello world\nsecond\n";
+  for (char ch : in) f.Feed(&ch, 1, &c);
+  CHECK(c.lines == std::vector<std::string>{"[a] hello world\n", "[a] second\n"});
+}
+
+TEST_CASE("plain: an over-long line is split into marked pieces, nothing lost") {
+  LineFramer f("agent", "stdout", LogFormat::kPlain, true);
+  Collect c;
+  std::string big(10000, 'x');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  std::string in = big + "\nnext\n";
+  f.Feed(in.data(), in.size(), &c);
+  REQUIRE(c.lines.size() >= 4);
+  std::string joined;
+  for (size_t i = 0; i + 1 < c.lines.size(); ++i) {
+    const std::string& l = c.lines[i];
+    std::string pre = i == 0 ? "[agent] " : "[agent+] ";
+    REQUIRE(l.rfind(pre, 0) == 0);
+    joined += l.substr(pre.size(), l.size() - pre.size() - 1);
+  }
+  CHECK(joined == big);
+  CHECK(c.lines.back() == "[agent] next\n");
+}
+
+TEST_CASE("plain: splitting never cuts a UTF-8 character") {
+  LineFramer f("a", "stdout", LogFormat::kPlain, true);
+  Collect c;
+  std::string line;
+  while (line.size() < 9000) line += "\xc3\xa9";  // é
+  line += "\n";
+  f.Feed(line.data(), line.size(), &c);
+  for (const std::string& l : c.lines) {
+    size_t start = l.find("] ") + 2;
+    CHECK(static_cast<unsigned char>(l[start]) == 0xc3);
+  }
+}
+
+TEST_CASE("json: escaped message with stream") {
+  LineFramer f("falco", "stderr", LogFormat::kJson, true);
+  Collect c;
+  std::string in = "say \"hi\"\\ \t\x01 \xc3\xa9 \xff end\n";
+  f.Feed(in.data(), in.size(), &c);
+  REQUIRE(c.lines.size() == 1);
+  CHECK(c.lines[0] ==
+        "{\"kilt\":\"falco\",\"stream\":\"stderr\",\"msg\":\"say \\\"hi\\\"\\\\ \\t\\u0001 \xc3\xa9 \\ufffd end\"}\n");
+  CHECK(kilt::IsJsonObject(c.lines[0]));
+}
+
+TEST_CASE("json: an object line is embedded, anything else is a string") {
+  LineFramer f("falco", "stdout", LogFormat::kJson, true);
+  Collect c;
+  std::string in = "{\"output\":\"alert\",\"priority\":\"Warning\",\"n\":[1,2.5e3,null,true]}\n{not json}\n";
+  f.Feed(in.data(), in.size(), &c);
+  REQUIRE(c.lines.size() == 2);
+  CHECK(c.lines[0] ==
+        "{\"kilt\":\"falco\",\"stream\":\"stdout\",\"msg\":{\"output\":\"alert\",\"priority\":\"Warning\",\"n\":[1,"
+        "2.5e3,null,true]}}\n");
+  CHECK(c.lines[1] == "{\"kilt\":\"falco\",\"stream\":\"stdout\",\"msg\":\"{not json}\"}\n");
+  LineFramer g("falco", "stdout", LogFormat::kJson, false);
+  Collect d;
+  g.Feed(in.data(), in.size(), &d);
+  CHECK(d.lines[0].find("\"msg\":\"{\\\"output") != std::string::npos);
+}
+
+TEST_CASE("json: long escaped lines split into valid JSON pieces") {
+  LineFramer f("a", "stdout", LogFormat::kJson, true);
+  Collect c;
+  std::string in(20000, '\x02');
+  in += "\n";
+  f.Feed(in.data(), in.size(), &c);
+  REQUIRE(c.lines.size() >= 6);
+  for (size_t i = 0; i < c.lines.size(); ++i) {
+    CHECK(kilt::IsJsonObject(c.lines[i]));
+    CHECK((c.lines[i].find("\"cont\":true") != std::string::npos) == (i > 0));
+  }
+}
+
+TEST_CASE("IsJsonObject") {
+  CHECK(kilt::IsJsonObject("{}"));
+  CHECK(kilt::IsJsonObject(" {\"a\":{\"b\":[]}} "));
+  CHECK(kilt::IsJsonObject("{\"u\":\"\\u00e9\"}"));
+  CHECK_FALSE(kilt::IsJsonObject("[]"));
+  CHECK_FALSE(kilt::IsJsonObject("\"s\""));
+  CHECK_FALSE(kilt::IsJsonObject("{\"a\":1}x"));
+  CHECK_FALSE(kilt::IsJsonObject("{\"a\":01}"));
+  CHECK_FALSE(kilt::IsJsonObject("{\"a\":\"\x01\"}"));
+  CHECK_FALSE(kilt::IsJsonObject("{\"a\":\"\xff\"}"));
+  CHECK_FALSE(kilt::IsJsonObject("{\"a\":tru}"));
+  CHECK_FALSE(kilt::IsJsonObject("{\"a\" 1}"));
+  CHECK_FALSE(kilt::IsJsonObject("{\"a\":1,}"));
+  CHECK_FALSE(kilt::IsJsonObject(std::string(100, '{') + std::string(100, '}')));
+}

@@ -1,0 +1,72 @@
+#include "launcher/line_output.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+
+namespace {
+std::string ReadAll(int fd) {
+  std::string s;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+  return s;
+}
+}  // namespace
+
+TEST_CASE("lines pass through in order in whole-line writes") {
+  int p[2];
+  REQUIRE(pipe2(p, O_NONBLOCK) == 0);
+  kilt::LineOutput out(p[1], 1 << 16, kilt::LogFormat::kPlain);
+  out.Line("a\n", 2);
+  out.Line("bb\n", 3);
+  REQUIRE(out.Drain());
+  CHECK_FALSE(out.pending());
+  CHECK(ReadAll(p[0]) == "a\nbb\n");
+  close(p[0]);
+}
+
+TEST_CASE("a blocked reader: bounded buffer, drops counted and reported once there is room") {
+  int p[2];
+  REQUIRE(pipe2(p, O_NONBLOCK) == 0);
+  REQUIRE(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 0);
+  kilt::LineOutput out(p[1], 8192, kilt::LogFormat::kPlain);
+  std::string line(99, 'x');
+  line += "\n";
+  for (int i = 0; i < 1000; ++i) {
+    out.Line(line.data(), line.size());
+    out.Drain();
+  }
+  CHECK(out.dropped_lines() > 0);
+  uint64_t dropped = out.dropped_lines();
+  CHECK(dropped < 1000);
+  // The reader catches up: everything kept comes out, followed by the report.
+  std::string got;
+  for (int i = 0; i < 100 && out.pending(); ++i) {
+    got += ReadAll(p[0]);
+    out.Drain();
+  }
+  got += ReadAll(p[0]);
+  CHECK_FALSE(out.pending());
+  size_t kept = 0, pos = 0;
+  while ((pos = got.find(line, pos)) != std::string::npos) ++kept, pos += line.size();
+  CHECK(kept + dropped == 1000);
+  CHECK(got.find("[kilt-run] dropped " + std::to_string(dropped) + " lines (" + std::to_string(dropped * 100) +
+                 " bytes)") != std::string::npos);
+  close(p[0]);
+}
+
+TEST_CASE("a closed reader: output is discarded and counted, never blocks") {
+  int p[2];
+  REQUIRE(pipe2(p, O_NONBLOCK) == 0);
+  close(p[0]);
+  signal(SIGPIPE, SIG_IGN);
+  kilt::LineOutput out(p[1], 1 << 16, kilt::LogFormat::kPlain);
+  out.Line("a\n", 2);
+  CHECK_FALSE(out.Drain());
+  out.Line("b\n", 2);
+  CHECK(out.dropped_lines() == 2);
+}
