@@ -5,13 +5,14 @@ Issues RS256 JWTs signed with `openssl dgst` (the key's certificate travels in t
 the registry's rootcertbundle). Policy, like Docker Hub: alice:s3cret gets what she asks for;
 anonymous callers get pull on public/*; anyone else with a wrong password gets 401; anonymous callers
 asking for a private repository get a token with no access (the registry then answers 401).
-Usage: token_server.py CERT KEY PORTFILE  (serves TLS on 127.0.0.1, an ephemeral port written to PORTFILE)
+Usage: token_server.py SIGN_CERT SIGN_KEY TLS_CERT TLS_KEY PORTFILE
+(serves TLS on 127.0.0.1, on an ephemeral port written to PORTFILE)
 """
 import base64, json, os, ssl, subprocess, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs
 
-CERT, KEY, PORTFILE = sys.argv[1:4]
+CERT, KEY, TLS_CERT, TLS_KEY, PORTFILE = sys.argv[1:6]
 SERVICE = "kilt-test-registry"
 ISSUER = "kilt-test-issuer"
 USERS = {"alice": "s3cret"}
@@ -77,7 +78,7 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(CERT, KEY)
+ctx.load_cert_chain(TLS_CERT, TLS_KEY)
 server.socket = ctx.wrap_socket(server.socket, server_side=True)
 with open(PORTFILE + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
