@@ -5,6 +5,8 @@
 IMAGE_DIR     := $(B)/image
 IMAGE_ARCHIVE := $(IMAGE_DIR)/kilt-image.oci.tar
 IMAGE_C_PROGS := kilt-demo-agent kilt-pause
+# The tag inside the archive (index.json ref name): the version, never "latest".
+IMAGE_TAG     := 0.1.0
 
 $(BIN)/kilt-demo-agent: image/demo_agent.c $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
@@ -31,4 +33,4 @@ IMAGE_INPUTS := $(foreach d,$(BIN) $(ARM64BIN),$(addprefix $(d)/,kilt-init kilt-
 image-payload: $(IMAGE_ARCHIVE)
 
 $(IMAGE_ARCHIVE): $(IMAGE_INPUTS)
-	image/build.sh --bin $(BIN) --arm64-bin $(ARM64BIN) --out $@
+	image/build.sh --bin $(BIN) --arm64-bin $(ARM64BIN) --out $@ --tag $(IMAGE_TAG)

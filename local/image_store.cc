@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <rapidjson/document.h>
 
@@ -102,7 +103,10 @@ std::string HostArchitecture() {
 bool ImageStore::FindLayout(const ImageName& n, const std::string& ref, std::string* layout, std::string* err) {
   const std::string base = dir_ + "/" + n.name;
   if (IsDir(base) && Exists(base + "/index.json")) {
-    *layout = base;
+    // Absolute: Unpack() links to the blobs from elsewhere.
+    char* real = realpath(base.c_str(), nullptr);
+    *layout = real ? real : base;
+    free(real);
     return true;
   }
   for (const char* ext : {".oci.tar", ".tar"}) {

@@ -142,6 +142,7 @@ class TaskRunner {
   sigset_t old_mask_;
   bool stopping_ = false;
   bool force_kill_ = false;
+  Clock::time_point stop_signal_at_;
   std::string stop_reason_;
   int exit_from_ = -1;  // index of the container whose exit status is the task's
   bool cleaned_ = false;
@@ -399,6 +400,11 @@ void TaskRunner::HandleSignals() {
     const char* name = si.ssi_signo == SIGINT ? "SIGINT" : si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGHUP";
     if (!stopping_) {
       BeginStop(std::string("received ") + name, -1);
+      stop_signal_at_ = Clock::now();
+    } else if (!force_kill_ && Clock::now() - stop_signal_at_ < std::chrono::milliseconds(500)) {
+      // The same signal sent to the whole process group (timeout(1), a shell's job control) arrives
+      // twice at once; only a second, later request means "kill now".
+      continue;
     } else if (!force_kill_) {
       force_kill_ = true;
       Say("received %s again: killing every container now", name);
