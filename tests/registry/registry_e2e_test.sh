@@ -21,62 +21,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for FILE PATTERN: poll (generous deadline) until FILE contains PATTERN.
-wait_for() {
-  for _ in $(seq 600); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for '$2' in $1:" >&2
-  cat "$1" >&2
-  return 1
-}
+source "$HERE/registry_lib.sh"
 
-# --- TLS: a CA, a server certificate for 127.0.0.1, a token-signing certificate -------------------
+# --- TLS (an openssl-made CA), htpasswd, the two registries ---------------------------------------
 cd "$W"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=kilt e2e CA" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=127.0.0.1" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > san.ext
-openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 \
-  -extfile san.ext 2>/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -keyout token.key -out token.crt -days 2 \
-  -subj "/CN=kilt e2e token issuer" 2>/dev/null
-mkdir -p certs && cp ca.crt certs/ca.crt   # skopeo's --dest-cert-dir
-htpasswd -Bbn alice s3cret > htpasswd
-
-# start_registry NAME AUTH_YAML: a TLS docker-registry; sets PORT_<NAME>.
-start_registry() {
-  local name=$1 auth=$2
-  mkdir -p "$W/data-$name"
-  cat > "$W/$name.yml" <<YML
-version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $W/data-$name
-http:
-  addr: 127.0.0.1:0
-  tls:
-    certificate: $W/srv.crt
-    key: $W/srv.key
-auth:
-$auth
-YML
-  docker-registry serve "$W/$name.yml" > "$W/$name.log" 2>&1 &
-  PIDS+=($!)
-  eval "PID_$name=$!"
-  wait_for "$W/$name.log" "listening on" || exit 1
-  local port
-  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/$name.log" | head -1 | sed 's/.*://')
-  eval "PORT_$name=$port"
-}
-
+make_pki || { echo "openssl/htpasswd failed"; exit 1; }
 start_registry basic "  htpasswd:
     realm: kilt-e2e
-    path: $W/htpasswd"
+    path: $W/htpasswd" || exit 1
 R=127.0.0.1:$PORT_basic
 
 python3 "$HERE/token_server.py" "$W/token.crt" "$W/token.key" "$W/srv.crt" "$W/srv.key" "$W/token.port" 2>"$W/token.log" &
@@ -86,7 +38,7 @@ start_registry token "  token:
     realm: https://127.0.0.1:$(cat "$W/token.port")/token
     service: kilt-test-registry
     issuer: kilt-test-issuer
-    rootcertbundle: $W/token.crt"
+    rootcertbundle: $W/token.crt" || exit 1
 RT=127.0.0.1:$PORT_token
 
 # --- images: umoci builds, skopeo pushes ------------------------------------------------------------
@@ -120,19 +72,13 @@ idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json",
 json.dump(idx, open(f"{root}/index.json", "w"))
 PY
 
-push() {  # push REGISTRY TAG DEST [skopeo flags...]
-  local reg=$1 tag=$2 dest=$3; shift 3
-  skopeo copy -q --dest-cert-dir "$W/certs" --dest-creds alice:s3cret "$@" \
-    "oci:$W/img:$tag" "docker://$reg/$dest" >/dev/null 2>"$W/skopeo.err" ||
-    { echo "skopeo push of $tag to $reg/$dest failed:"; cat "$W/skopeo.err"; exit 1; }
-}
-push "$R" both app/both:v1
-push "$R" ep app/ep:v1 --format v2s2     # Docker schema 2
-push "$R" cmd app/cmd:v1
-push "$R" none app/none:v1 --format v2s2
-push "$R" multi app/multi:v1 --all
-push "$RT" both public/both:v1
-push "$RT" cmd private/cmd:v1
+push "$R" both app/both:v1 || exit 1
+push "$R" ep app/ep:v1 --format v2s2 || exit 1     # Docker schema 2
+push "$R" cmd app/cmd:v1 || exit 1
+push "$R" none app/none:v1 --format v2s2 || exit 1
+push "$R" multi app/multi:v1 --all || exit 1
+push "$RT" both public/both:v1 || exit 1
+push "$RT" cmd private/cmd:v1 || exit 1
 
 echo '{"username":"alice","password":"s3cret"}' > creds.json
 echo '{"username":"alice","password":"WRONG-pw-123"}' > badcreds.json
