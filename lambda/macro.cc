@@ -168,6 +168,21 @@ class MacroEvent {
   std::map<std::string, std::string> parameters_;
 };
 
+// What the fragment is: CloudFormation sends the whole template for a Transform-section macro, and
+// the sibling nodes of the call for Fn::Transform: the resources map when it is placed under
+// Resources, one resource's body when placed inside a resource.
+enum class FragmentShape { kTemplate, kResources, kResource, kOther };
+
+FragmentShape ShapeOf(const Value& f) {
+  if (f.HasMember("Resources")) return FragmentShape::kTemplate;
+  auto type = f.FindMember("Type");
+  if (type != f.MemberEnd() && type->value.IsString()) return FragmentShape::kResource;
+  if (f.MemberCount() == 0) return FragmentShape::kTemplate;  // nothing to do either way
+  for (const auto& m : f.GetObject())
+    if (!m.value.IsObject() || !m.value.HasMember("Type")) return FragmentShape::kOther;
+  return FragmentShape::kResources;
+}
+
 // The failure response echoes the input fragment unchanged (the patch works on a copy).
 MacroOutcome Failure(MacroOutcome o, const std::string& message, const Value* fragment) {
   o.success = false;
@@ -198,6 +213,12 @@ MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, Imag
   in.parameters = event.parameters();
   bool image_lookup = config.image_lookup;
   std::map<std::string, std::string> overrides = event.params();
+  std::string logical_id = "TaskDefinition";
+  auto lid = overrides.find(std::string(kLogicalIdParam));
+  if (lid != overrides.end()) {
+    logical_id = lid->second;
+    overrides.erase(lid);
+  }
   auto il = overrides.find(std::string(kImageLookupParam));
   if (il != overrides.end()) {
     if (il->second != "true" && il->second != "false") {
@@ -215,6 +236,29 @@ MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, Imag
 
   rapidjson::Document fragment;
   event.TakeFragment(&fragment);
+  const FragmentShape shape = ShapeOf(fragment);
+  if (shape == FragmentShape::kOther) {
+    o.errors = 1;
+    return Failure(o,
+                   "the fragment is neither a template, a Resources section nor a resource: use the "
+                   "macro in the template's Transform section, or Fn::Transform directly under "
+                   "Resources or inside an AWS::ECS::TaskDefinition resource",
+                   event.fragment());
+  }
+  if (shape != FragmentShape::kTemplate) {
+    // Patched as a one-section template; the answer is unwrapped again below.
+    rapidjson::Document wrapped;
+    wrapped.SetObject();
+    auto& a = wrapped.GetAllocator();
+    Value resources(rapidjson::kObjectType);
+    if (shape == FragmentShape::kResources) {
+      resources.CopyFrom(fragment, a);
+    } else {
+      resources.AddMember(Value(logical_id.c_str(), a), Value(fragment, a), a);
+    }
+    wrapped.AddMember("Resources", resources, a);
+    fragment.Swap(wrapped);
+  }
 
   std::vector<std::string> lookup_errors;
   if (image_lookup && lookup != nullptr) {
@@ -237,7 +281,10 @@ MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, Imag
     return Failure(o, JoinErrors(messages), event.fragment());
   }
   o.success = true;
-  o.response = Response(o.request_id, true, "", &fragment);
+  const Value* out = &fragment;
+  if (shape == FragmentShape::kResources) out = &fragment["Resources"];
+  if (shape == FragmentShape::kResource) out = &fragment["Resources"][logical_id.c_str()];
+  o.response = Response(o.request_id, true, "", out);
   return o;
 }
 

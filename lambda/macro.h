@@ -39,8 +39,11 @@ struct MacroConfig {
   bool image_lookup = true;  // ask registries for images whose EntryPoint/Command the template omits
 };
 
-// The Transform parameter the macro itself handles (all others go to kilt::ApplyRecipeOverrides).
+// The Transform parameters the macro itself handles (all others go to kilt::ApplyRecipeOverrides).
+// ImageLookup: "true"/"false". LogicalId: the resource's logical id when Fn::Transform is placed
+// inside one task definition resource (CloudFormation does not send it; default "TaskDefinition").
 inline constexpr std::string_view kImageLookupParam = "ImageLookup";
+inline constexpr std::string_view kLogicalIdParam = "LogicalId";
 
 // What happened, for the one log line per invocation (never template or environment content).
 struct MacroOutcome {

@@ -225,6 +225,32 @@ TEST_CASE("ImageLookup=false skips lookups; the lookup's errors explain a failed
   CHECK(bad.response.find("ImageLookup") != std::string::npos);
 }
 
+TEST_CASE("Fn::Transform fragments: a Resources section, or one resource") {
+  MacroConfig c = TestConfig();
+  // Under Resources: the fragment is the resources map, and so is the answer.
+  std::string ev = R"({"requestId":"r","params":{"SidecarName":"agent"},"fragment":{"TD":)" + TaskDef(kFullApp) +
+                   R"(,"Bucket":{"Type":"AWS::S3::Bucket"}}})";
+  MacroOutcome o = HandleMacroEvent(ev, c, nullptr, {});
+  REQUIRE(o.success);
+  rapidjson::Document r = Parse(o.response);
+  CHECK_FALSE(r["fragment"].HasMember("Resources"));
+  CHECK(r["fragment"].HasMember("Bucket"));
+  CHECK(Container(r["fragment"]["TD"]["Properties"]["ContainerDefinitions"], "agent") != nullptr);
+
+  // Inside a resource: the fragment is the resource's body; LogicalId names it for KILT_TASK.
+  ev = R"({"requestId":"r","params":{"LogicalId":"WebTask"},"fragment":)" + TaskDef(kFullApp) + "}";
+  o = HandleMacroEvent(ev, c, nullptr, {});
+  REQUIRE(o.success);
+  r = Parse(o.response);
+  CHECK(std::string(r["fragment"]["Type"].GetString()) == "AWS::ECS::TaskDefinition");
+  CHECK(o.response.find("\"Value\":\"WebTask\"") != std::string::npos);
+
+  // Inside Properties: not something the macro can patch.
+  o = HandleMacroEvent(R"({"requestId":"r","fragment":{"Cpu":"256","ContainerDefinitions":[]}})", c, nullptr, {});
+  CHECK_FALSE(o.success);
+  CHECK(o.response.find("Transform section") != std::string::npos);
+}
+
 TEST_CASE("JoinErrors stays readable when there are many errors") {
   CHECK(JoinErrors({"a"}) == "1 problem: a");
   CHECK(JoinErrors({"a", "b"}) == "2 problems: a; b");
