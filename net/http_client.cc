@@ -19,7 +19,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 
 namespace kilt::net {
 namespace {
@@ -138,9 +140,6 @@ SSL_CTX* NewClientContext(const std::string& ca_file, std::string* err) {
   return ctx;
 }
 
-struct SslCtxFree {
-  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
-};
 struct SslFree {
   void operator()(SSL* s) const { SSL_free(s); }
 };
@@ -167,7 +166,6 @@ class Connection {
   const HttpOptions& opts_;
   const std::string prefix_;  // "GET https://host/path" for error messages
   UniqueFd fd_;
-  std::unique_ptr<SSL_CTX, SslCtxFree> own_ctx_;
   std::unique_ptr<SSL, SslFree> ssl_;
 };
 
@@ -234,26 +232,25 @@ bool Connection::WaitSsl(int ssl_err, Clock::time_point end, const std::string& 
 }
 
 bool Connection::HandshakeTls(std::string* err) {
-  static SSL_CTX* shared_ctx = nullptr;
+  // One context per CA file for the whole process, built once under a lock: loading the system
+  // store takes tens of milliseconds, and the registry client makes several requests per image from
+  // several threads (a context per request made each lookup ~10x slower).
+  static std::mutex ctx_mu;
+  static std::map<std::string, SSL_CTX*>* ctxs = new std::map<std::string, SSL_CTX*>();
   SSL_CTX* ctx;
-  if (opts_.ca_file.empty()) {
-    if (shared_ctx == nullptr) {
+  {
+    std::lock_guard<std::mutex> lock(ctx_mu);
+    SSL_CTX*& slot = (*ctxs)[opts_.ca_file];
+    if (slot == nullptr) {
       std::string ctx_err;
-      shared_ctx = NewClientContext("", &ctx_err);
-      if (shared_ctx == nullptr) {
+      slot = NewClientContext(opts_.ca_file, &ctx_err);
+      if (slot == nullptr) {
+        ctxs->erase(opts_.ca_file);
         *err = prefix_ + ": " + ctx_err;
         return false;
       }
     }
-    ctx = shared_ctx;
-  } else {
-    std::string ctx_err;
-    own_ctx_.reset(NewClientContext(opts_.ca_file, &ctx_err));
-    if (!own_ctx_) {
-      *err = prefix_ + ": " + ctx_err;
-      return false;
-    }
-    ctx = own_ctx_.get();
+    ctx = slot;
   }
   ssl_.reset(SSL_new(ctx));
   if (!ssl_ || SSL_set_fd(ssl_.get(), fd_.get()) != 1) {
