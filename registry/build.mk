@@ -33,9 +33,9 @@ test-registry: $(TESTBIN)/registry_unit $(TESTBIN)/kilt-image-config $(TESTBIN)/
 
 BENCH_SUITES += registry
 .PHONY: bench-registry
-bench-registry: $(TESTBIN)/registry_bench
+bench-registry: $(TESTBIN)/registry_bench $(TESTBIN)/kilt-image-config
 	@mkdir -p $(B)/bench
-	bench/registry_bench.sh $(TESTBIN)/registry_bench > $(B)/bench/registry.md
+	bench/registry_bench.sh $(TESTBIN)/registry_bench $(TESTBIN)/kilt-image-config > $(B)/bench/registry.md.tmp && mv $(B)/bench/registry.md.tmp $(B)/bench/registry.md
 
 $(TESTBIN)/registry_bench: $(OBJ)/host/bench/registry_bench.o $(REGISTRY_LIB) $(B)/lib/libkilt_net.a
 	@mkdir -p $(@D)
