@@ -11,7 +11,10 @@
 // Signals are collected synchronously with sigtimedwait (as tini does): no logic in handlers.
 // Every line is written with one write(2) so the launcher's log multiplexer never sees half lines.
 //
-// Usage: kilt-demo-agent [-c CONFIG]   (default /kilt/demo-agent.conf; a missing file means defaults)
+// Usage: kilt-demo-agent [-c CONFIG] [--notify-fd N]
+//   -c CONFIG      default /kilt/demo-agent.conf; a missing default file means defaults
+//   --notify-fd N  readiness (s6 style): write a newline to fd N once the first /proc scan is done, so
+//                  kilt-run's `ready = { fd = N }` gate starts the app only after the agent watches.
 // Config: `key = value` lines, `#` comments. Keys: interval_ms (100..3600000), name (prefix of lines),
 //         max_events (0 = unlimited; a cap on event lines per scan).
 // Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad usage or configuration, 1 system error.
@@ -185,15 +188,24 @@ int main(int argc, char** argv) {
   struct config c = {.interval_ms = 2000, .max_events = 0, .name = ""};
   const char* path = "/kilt/demo-agent.conf";
   int required = 0;
+  int notify_fd = -1;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-c") && i + 1 < argc) {
       path = argv[++i];
       required = 1;
+    } else if (!strcmp(argv[i], "--notify-fd") && i + 1 < argc) {
+      char* end;
+      long fd = strtol(argv[++i], &end, 10);
+      if (*end || fd < 3 || fd > 1023) {
+        fprintf(stderr, "kilt-demo-agent: --notify-fd wants a descriptor number 3..1023\n");
+        return 2;
+      }
+      notify_fd = (int)fd;
     } else if (!strcmp(argv[i], "--version")) {
       say("kilt-demo-agent 1 (stand-in for Falco)");
       return 0;
     } else {
-      fprintf(stderr, "usage: kilt-demo-agent [-c CONFIG]\n");
+      fprintf(stderr, "usage: kilt-demo-agent [-c CONFIG] [--notify-fd N]\n");
       return 2;
     }
   }
@@ -215,6 +227,13 @@ int main(int argc, char** argv) {
   int first = 1;
   for (;;) {
     scan(&c, first);
+    if (first && notify_fd >= 0) {
+      ssize_t w;
+      do w = write(notify_fd, "\n", 1);
+      while (w < 0 && errno == EINTR);
+      close(notify_fd);  // a launcher without a gate gave us no such fd: EBADF is harmless
+      notify_fd = -1;
+    }
     first = 0;
     struct timespec ts = {c.interval_ms / 1000, (c.interval_ms % 1000) * 1000000L};
     int sig = sigtimedwait(&set, NULL, &ts);

@@ -18,6 +18,6 @@ TEST_SUITES += local
 
 # The end-to-end suite needs the whole chain: kilt (patch + local), the payload image, the example images.
 .PHONY: test-local
-test-local: $(TESTBIN)/local_test $(BIN)/kilt image-payload examples-images
+test-local: $(TESTBIN)/local_test $(BIN)/kilt image-payload examples-images $(B)/examples/arm64/scratch-app
 	$(TESTBIN)/local_test
 	tests/local/run.sh

@@ -9,7 +9,7 @@
 code=${APP_TERM_EXIT_CODE:-7}
 trap 'echo "app: SIGTERM received, exiting with $code"; exit $code' TERM
 trap 'echo "app: SIGINT received, exiting with $code"; exit $code' INT
-echo "app: started as $0 with args: $*"
+echo "app: started as $0 (pid $$) with args: $*"
 echo "app: GREETING=${GREETING:-<unset>}"
 # An orphan: the subshell exits at once, its `sleep` is re-parented to PID 1 and must be reaped there.
 (sleep 0.3 &)

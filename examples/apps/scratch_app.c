@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   sigprocmask(SIG_BLOCK, &set, NULL);
 
-  printf("app: started as %s with args:", argv[0]);
+  printf("app: started as %s (pid %d) with args:", argv[0], (int)getpid());
   for (int i = 1; i < argc; i++) printf(" %s", argv[i]);
   printf("\napp: GREETING=%s\n", getenv("GREETING") ? getenv("GREETING") : "<unset>");
 
