@@ -197,6 +197,11 @@ static int parse_options(int argc, char **argv, struct options *o) {
   memset(o, 0, sizeof *o);
   o->grace_ms = DEFAULT_GRACE_MS;
   for (int s = 1; s < NSIG; s++) o->rewrite[s] = s;
+  /* The child leads its own session, so its process group is orphaned, and the kernel ignores the default
+   * (stop) action of TSTP/TTIN/TTOU for orphaned groups: forwarded as is, they would do nothing to most
+   * programs. Like dumb-init, send SIGSTOP instead; `--rewrite TSTP:TSTP` restores the original for programs
+   * that handle it. kilt-init itself never stops: these signals reach it only through the signalfd. */
+  o->rewrite[SIGTSTP] = o->rewrite[SIGTTIN] = o->rewrite[SIGTTOU] = SIGSTOP;
   int i = 1;
   for (; i < argc; i++) {
     const char *a = argv[i];
