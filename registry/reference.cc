@@ -138,7 +138,9 @@ bool ParseReference(std::string_view text, Reference* out, std::string* err) {
 }
 
 bool ParseEcrHost(std::string_view host, EcrRegistry* out) {
-  // ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn], an optional :port is not part of ECR's form.
+  // ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]. ECR listens on 443 only, but a reference may
+  // spell the port out (and the tests point the name at a local registry's port).
+  if (size_t colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
   EcrRegistry e;
   size_t dot = host.find('.');
   if (dot != 12) return false;

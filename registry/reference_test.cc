@@ -68,6 +68,8 @@ TEST_CASE("ECR hosts") {
   CHECK(e.china);
   REQUIRE(ParseEcrHost("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", &e));
   CHECK(e.fips);
+  REQUIRE(ParseEcrHost("123456789012.dkr.ecr.us-west-2.amazonaws.com:443", &e));
+  CHECK(e.region == "us-west-2");
   CHECK_FALSE(ParseEcrHost("public.ecr.aws", &e));
   CHECK_FALSE(ParseEcrHost("12345.dkr.ecr.us-east-1.amazonaws.com", &e));
   CHECK_FALSE(ParseEcrHost("123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.com", &e));

@@ -186,6 +186,28 @@ expect_eq "not TLS at all: exit 1" 1 "$rc"
 err=$("$IC" "Not/A:Valid Ref" 2>&1 >/dev/null); rc=$?
 expect_contains "bad reference: clear error" "invalid image reference" "$err"
 
+# --- Amazon ECR: GetAuthorizationToken signed with SigV4 (checked by botocore), then Basic ------------
+python3 "$HERE/fake_ecr.py" AKIDKILTTEST 'kiltTEST/secret+key' tokKILT "$W/srv.crt" "$W/srv.key" \
+  "$W/ecr.port" 2>"$W/ecr.log" &
+PIDS+=($!)
+wait_for "$W/ecr.port" . || exit 1
+# The made-up ECR host resolves to 127.0.0.1 only inside a private mount namespace's /etc/hosts.
+echo "127.0.0.1 $ECR_HOST" > "$W/hosts"
+ecr() {  # ecr SECRET_KEY IMAGE
+  unshare -m --propagation private sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$W/hosts" \
+    env DOCKER_CONFIG="$W/nowhere" AWS_ACCESS_KEY_ID=AKIDKILTTEST AWS_SECRET_ACCESS_KEY="$1" \
+    AWS_SESSION_TOKEN=tokKILT AWS_ENDPOINT_URL_ECR="https://127.0.0.1:$(cat "$W/ecr.port")" \
+    "$IC" --ca-file "$W/ca.crt" "$2"
+}
+out=$(ecr 'kiltTEST/secret+key' "$ECR_HOST:$PORT_basic/app/ep:v1")
+expect_eq "ECR: SigV4-signed GetAuthorizationToken, then the registry" '["/docker-entrypoint.sh"]' \
+  "$(jqc .config.Entrypoint "$out")"
+err=$(ecr 'wrong-secret' "$ECR_HOST:$PORT_basic/app/ep:v1" 2>&1 >/dev/null); rc=$?
+expect_eq "ECR: a bad AWS secret fails" 1 "$rc"
+expect_contains "ECR: ... with ECR's answer and what to check" \
+  "GetAuthorizationToken at https://127.0.0.1:$(cat "$W/ecr.port") failed: HTTP 403 (InvalidSignatureException" "$err"
+check "ECR: the secret is not printed" bash -c "! grep -q wrong-secret <<<'$err'"
+
 # --- the resolver: parallel lookups, one error per failed image, cache across calls ----------------
 mkfifo in.fifo
 : > resolve.out   # appended to, so that truncating it between batches leaves no hole

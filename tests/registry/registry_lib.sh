@@ -14,16 +14,18 @@ wait_for() {
 }
 
 # make_pki: $W/ca.crt (+ certs/ca.crt for skopeo), a server cert for 127.0.0.1 ($W/srv.{crt,key}),
-# a token-signing cert ($W/token.{crt,key}) and $W/htpasswd with alice:s3cret.
+# a token-signing cert ($W/token.{crt,key}) and $W/htpasswd with alice:s3cret and AWS:ecr-pw (what
+# the fake ECR API hands out). The server cert also names $ECR_HOST, a made-up ECR registry host.
+ECR_HOST=123456789012.dkr.ecr.us-east-1.amazonaws.com
 make_pki() {
   (cd "$W" &&
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=kilt test CA" &&
     openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj "/CN=127.0.0.1" &&
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > san.ext &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:%s\n' "$ECR_HOST" > san.ext &&
     openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile san.ext &&
     openssl req -x509 -newkey rsa:2048 -nodes -keyout token.key -out token.crt -days 2 -subj "/CN=kilt test token issuer" &&
     mkdir -p certs && cp ca.crt certs/ca.crt &&
-    htpasswd -Bbn alice s3cret > htpasswd) >/dev/null 2>&1
+    htpasswd -Bbn alice s3cret > htpasswd && htpasswd -Bbn AWS ecr-pw >> htpasswd) >/dev/null 2>&1
 }
 
 # start_registry NAME AUTH_YAML: a TLS docker-registry; sets PORT_<NAME> and PID_<NAME>.
