@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The macro Lambda end to end: the real `bootstrap` from the real zip, driven by a third-party Runtime
+# API server (npm @vercel/fun), with macro events built from real templates (shared/corpus), a real
+# registry (Debian docker-registry on 127.0.0.1) for image lookups, and AWS's offline validator on the
+# patched output and on the installer.   usage: bootstrap_test.sh build/lambda/bootstrap build/lambda/kilt-macro.zip
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/lib/testlib.sh
+BOOTSTRAP=$(realpath "$1")
+ZIP=$(realpath "$2")
+CORPUS=${KILT_CORPUS:-../shared/corpus}
+[ -d "$CORPUS" ] || CORPUS=/work/shared/corpus
+W=$(mktemp -d /tmp/kilt-lambda-test-XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@" 2>&1; }
+
+echo "== binary: runs on provided.al2023 (glibc 2.34)"
+max=$(objdump -T "$BOOTSTRAP" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
+check "no symbol needs a glibc newer than 2.34 (highest: $max)" \
+  test "$(printf '%s\n2.34\n' "$max" | sort -V | tail -1)" = "2.34"
+needed=$(readelf -d "$BOOTSTRAP" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')
+check "only glibc's libraries are NEEDED ($needed)" \
+  bash -c 'for l in $1; do case $l in libc.so.6|libm.so.6|libpthread.so.0|libdl.so.2|ld-linux-x86-64.so.2) ;; *) exit 1;; esac; done' _ "$needed"
+check "no undefined OpenSSL/libstdc++ symbols (both linked in)" \
+  bash -c '! objdump -T "$1" | grep -E "UND.*(SSL_|GLIBCXX|CXXABI)" ' _ "$BOOTSTRAP"
+
+echo "== zip: bootstrap + default recipe, reproducible"
+listing=$(unzip -Z "$ZIP" | grep -E 'bootstrap|recipe.toml')
+expect_contains "bootstrap is executable in the zip" "-rwxr-xr-x" "$(echo "$listing" | grep bootstrap)"
+expect_contains "recipe.toml is bundled" "recipe.toml" "$listing"
+expect_eq "entries are sorted" "bootstrap recipe.toml" "$(unzip -Z1 "$ZIP" | tr '\n' ' ' | sed 's/ $//')"
+unzip -p "$ZIP" recipe.toml > "$W/recipe.toml"
+expect_eq "the bundled recipe is the documented default" "$("$BOOTSTRAP" --print-default-recipe | sha256sum)" \
+  "$(sha256sum < "$W/recipe.toml")"
+cp "$ZIP" "$W/first.zip"
+touch "$BOOTSTRAP"   # a fresh mtime must not change the zip
+make --no-print-directory -s package-lambda >/dev/null 2>&1
+check "rebuilding the zip gives the same bytes" cmp -s "$ZIP" "$W/first.zip"
+
+echo "== start-up and shutdown"
+out=$(env -u AWS_LAMBDA_RUNTIME_API timeout 20 "$BOOTSTRAP" 2>&1); rc=$?
+expect_eq "outside Lambda: exit 2" "2" "$rc"
+expect_contains "outside Lambda: says what it is" "AWS_LAMBDA_RUNTIME_API is not set" "$out"
+# A port nothing listens on: bind, read the port, close.
+dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+out=$(AWS_LAMBDA_RUNTIME_API=127.0.0.1:$dead timeout 20 "$BOOTSTRAP" 2>&1); rc=$?
+expect_eq "Runtime API unreachable: exits 1 (not 124: no spinning)" "1" "$rc"
+expect_contains "Runtime API unreachable: says so" "connect to 127.0.0.1:$dead" "$out"
+
+echo "== a registry with an image whose ENTRYPOINT/CMD the template does not repeat"
+(cd "$W" && umoci init --layout img >/dev/null && umoci new --image img:app >/dev/null &&
+  umoci config --image img:app --config.entrypoint /usr/bin/webapp --config.cmd serve \
+    --config.cmd=--port=8080 >/dev/null) || { echo "umoci failed"; exit 1; }
+mkdir -p "$W/registry-data"
+cat > "$W/registry.yml" <<YML
+version: 0.1
+log: {level: info, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $W/registry-data}}
+http: {addr: 127.0.0.1:0}
+YML
+docker-registry serve "$W/registry.yml" > "$W/registry.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 600); do grep -q "listening on" "$W/registry.log" && break; read -r -t 0.1 <> <(:) || true; done
+REG=127.0.0.1:$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/registry.log" | head -1 | sed 's/.*://')
+skopeo copy -q --dest-tls-verify=false "oci:$W/img:app" "docker://$REG/team/webapp:1.0" >/dev/null 2>"$W/skopeo.err" ||
+  { echo "skopeo push failed:"; cat "$W/skopeo.err"; exit 1; }
+
+echo "== macro events through @vercel/fun"
+EV=$W/events; OUT=$W/out; mkdir -p "$EV" "$OUT"
+PUBLIC=$CORPUS/cfn/aws-cloudformation__aws-cloudformation-templates__ECS__FargateLaunchType__services__public-service.json
+mk() { local name=$1; shift; node tests/lambda/make_event.js "$@" --id "req-$name" > "$EV/$name.json"; }
+# 1. A real template whose image is a stack parameter (Ref) and sets no EntryPoint: the image is
+#    resolved through templateParameterValues and looked up in the registry.
+mk ref "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}"
+# 2. The same with Fn::Transform params overriding the recipe (sidecar name and kilt image), and a
+#    Ref among the params.
+mk params "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\",\"AgentImage\":\"agents.example/falco-kilt:2.0\"}" \
+  --params '{"SidecarName":"falco","KiltImage":{"Ref":"AgentImage"}}'
+# 3. Two resources the patcher must refuse (a user container named like the sidecar), plus a
+#    secret in an environment value that must never reach the logs.
+cat > "$W/clash.json" <<'JSON'
+{"AWSTemplateFormatVersion":"2010-09-09","Resources":{
+ "Api":{"Type":"AWS::ECS::TaskDefinition","Properties":{"RequiresCompatibilities":["FARGATE"],"NetworkMode":"awsvpc",
+  "Cpu":"256","Memory":"512","ContainerDefinitions":[{"Name":"kilt","Image":"a:1","EntryPoint":["/a"],
+  "Environment":[{"Name":"DB_PASSWORD","Value":"hunter2-do-not-log"}]}]}},
+ "Worker":{"Type":"AWS::ECS::TaskDefinition","Properties":{"RequiresCompatibilities":["FARGATE"],"NetworkMode":"awsvpc",
+  "Cpu":"256","Memory":"512","ContainerDefinitions":[{"Name":"kilt","Image":"b:1","EntryPoint":["/b"]}]}}}}
+JSON
+mk clash "$W/clash.json"
+# 3b. A clean template (no problem of its own): the output must pass the validator outright.
+cat > "$W/clean.json" <<'JSON'
+{"AWSTemplateFormatVersion":"2010-09-09","Parameters":{"AppImage":{"Type":"String","Default":"x"}},
+ "Resources":{
+ "Logs":{"Type":"AWS::Logs::LogGroup","Properties":{"RetentionInDays":7}},
+ "Web":{"Type":"AWS::ECS::TaskDefinition","Properties":{"Family":"web","RequiresCompatibilities":["FARGATE"],
+  "NetworkMode":"awsvpc","Cpu":"512","Memory":"1024","ContainerDefinitions":[
+   {"Name":"app","Image":{"Ref":"AppImage"},"Essential":true,"PortMappings":[{"ContainerPort":8080}],
+    "LogConfiguration":{"LogDriver":"awslogs","Options":{"awslogs-group":{"Ref":"Logs"},
+     "awslogs-region":{"Ref":"AWS::Region"},"awslogs-stream-prefix":"web"}}},
+   {"Name":"proxy","Image":"envoyproxy/envoy:v1.29.0","EntryPoint":["/usr/local/bin/envoy"],"Command":["-c","/etc/envoy.yaml"]}]}}}}
+JSON
+mk clean "$W/clean.json" --tpv "{\"AppImage\":\"$REG/team/webapp:1.0\"}"
+# 4. Malformed events: not JSON, and JSON without requestId/fragment.
+printf 'this is not json' > "$EV/garbage.json"
+printf '{"hello":"world"}' > "$EV/nofragment.json"
+# 5. A 1 MiB template.
+mk big "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}" --min-bytes $((1024 * 1024))
+# 6. After all that, the same function still answers.
+mk after "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}"
+
+ORDER=(ref params clash clean garbage nofragment big after)
+timeout 240 node tests/lambda/fun_driver.js "$ZIP" "$OUT" \
+  --env KILT_IMAGE=public.ecr.aws/example/kilt:1.0 --env KILT_INSECURE_REGISTRIES="$REG" \
+  $(for e in "${ORDER[@]}"; do echo "$EV/$e.json"; done) > "$W/fun.log" 2>&1
+rc=$?
+expect_eq "fun driver ran every event" "0" "$rc"
+[ $rc -eq 0 ] || { cat "$W/fun.log"; }
+
+TD="d['fragment']['Resources']['TaskDefinition']['Properties']['ContainerDefinitions']"
+expect_eq "ref: success" "success req-ref" "$(json "$OUT/ref.json" "d['status'], d['requestId']" | tr -d "(),'")"
+expect_eq "ref: image looked up through the Ref; its ENTRYPOINT+CMD become the command" \
+  "['/kilt/run', '--'] ['/usr/bin/webapp', 'serve', '--port=8080']" \
+  "$(json "$OUT/ref.json" "str($TD[0]['EntryPoint']) + ' ' + str($TD[0]['Command'])")"
+expect_eq "ref: the kilt sidecar uses the installer's image" "public.ecr.aws/example/kilt:1.0" \
+  "$(json "$OUT/ref.json" "[c['Image'] for c in $TD if c['Name']=='kilt'][0]")"
+json "$OUT/ref.json" "json.dumps(d['fragment'])" > "$W/ref-patched.json"
+json "$EV/ref.json" "json.dumps(d['fragment'])" > "$W/ref-original.json"
+# The corpus template has an ERROR of its own (Role defaults to ''): only new problems count.
+check "ref: the patched template passes AWS's validator (no new problem)" \
+  node tests/lambda/validate_cfn.js "$W/ref-patched.json" --baseline "$W/ref-original.json"
+
+expect_eq "params: sidecar renamed, image from a Ref param" "falco agents.example/falco-kilt:2.0" \
+  "$(json "$OUT/params.json" "' '.join([c['Name'] + ' ' + c['Image'] for c in $TD if c['Name']=='falco'])")"
+json "$OUT/params.json" "json.dumps(d['fragment'])" > "$W/params-patched.json"
+check "params: the patched template passes AWS's validator (no new problem)" \
+  node tests/lambda/validate_cfn.js "$W/params-patched.json" --baseline "$W/ref-original.json"
+
+expect_eq "clash: failure for the right request" "failure req-clash" \
+  "$(json "$OUT/clash.json" "d['status'], d['requestId']" | tr -d "(),'")"
+msg=$(json "$OUT/clash.json" "d['errorMessage']")
+expect_contains "clash: errorMessage counts the problems" "Kilt: 2 problems" "$msg"
+expect_contains "clash: errorMessage names the first resource" "Api" "$msg"
+expect_contains "clash: errorMessage names the second resource" "Worker" "$msg"
+
+expect_eq "clean: both containers patched" "success 2" \
+  "$(json "$OUT/clean.json" "d['status'], sum(1 for c in d['fragment']['Resources']['Web']['Properties']['ContainerDefinitions'] if c.get('EntryPoint') == ['/kilt/run', '--'])" | tr -d "(),'")"
+json "$OUT/clean.json" "json.dumps(d['fragment'])" > "$W/clean-patched.json"
+check "clean: the patched template passes AWS's validator outright" node tests/lambda/validate_cfn.js "$W/clean-patched.json"
+
+expect_eq "garbage: failure" "failure" "$(json "$OUT/garbage.json" "d['status']")"
+expect_contains "garbage: says the event is not JSON" "not valid JSON" "$(json "$OUT/garbage.json" "d['errorMessage']")"
+expect_contains "no requestId: says so" "no requestId" "$(json "$OUT/nofragment.json" "d['errorMessage']")"
+
+size=$(stat -c %s "$EV/big.json")
+check "big: the event is at least 1 MiB ($size bytes)" test "$size" -ge $((1024 * 1024))
+expect_eq "big: success" "success" "$(json "$OUT/big.json" "d['status']")"
+n_td=$(json "$EV/big.json" "sum(1 for r in d['fragment']['Resources'].values() if r['Type']=='AWS::ECS::TaskDefinition')")
+n_patched=$(json "$OUT/big.json" "sum(1 for r in d['fragment']['Resources'].values() if r['Type']=='AWS::ECS::TaskDefinition' and any(c['Name']=='kilt' for c in r['Properties']['ContainerDefinitions']))")
+expect_eq "big: every task definition patched" "$n_td" "$n_patched"
+
+expect_eq "after: the function still answers" "success" "$(json "$OUT/after.json" "d['status']")"
+check "the same input gives the same output (deterministic)" \
+  cmp -s <(json "$OUT/ref.json" "json.dumps(d['fragment'])") <(json "$OUT/after.json" "json.dumps(d['fragment'])")
+
+logs=$(grep '^kilt-macro request=' "$W/fun.log")
+expect_eq "one log line per invocation" "${#ORDER[@]}" "$(echo "$logs" | wc -l)"
+expect_contains "log line: ids and counts" "kilt-macro request=req-ref invocation=" "$logs"
+expect_contains "log line: containers patched and duration" "containers=1 skipped=0 errors=0 images=1 lookup_errors=0" "$logs"
+check "logs never hold template values (secret not logged)" bash -c '! grep -q hunter2 "$1"' _ "$W/fun.log"
+check "logs never hold the template (no image names)" bash -c '! grep -q "team/webapp" "$1"' _ "$W/fun.log"
+
+echo "== start-up failure is posted to /runtime/init/error"
+timeout 60 node tests/lambda/fun_driver.js "$ZIP" "$OUT" --env 'KILT_RECIPE=image = [' \
+  --env KILT_IMAGE_LOOKUP=off "$EV/ref.json" > "$W/fun-init.log" 2>&1
+expect_contains "init error reaches the caller with the reason" "start-up failed: KILT_RECIPE:1" \
+  "$(cat "$OUT/ref.json")"
+expect_contains "init error is a function error" '"FunctionError":"Unhandled"' "$(cat "$OUT/ref.json")"
+
+echo "== installer"
+check "lambda/installer.yaml passes AWS's validator" node tests/lambda/validate_cfn.js lambda/installer.yaml
+summary
