@@ -1,6 +1,6 @@
 # registry/: the OCI / Docker registry client that finds an image's ENTRYPOINT/CMD (image config lookup).
 # Consumers link build/lib/libkilt_registry.a $(REGISTRY_LDLIBS). See docs/image-lookup.md.
-REGISTRY_SRCS     := $(filter-out %_test.cc,$(wildcard registry/*.cc))
+REGISTRY_SRCS     := $(filter-out %_test.cc %_fuzz.cc,$(wildcard registry/*.cc))
 REGISTRY_LIB      := $(B)/lib/libkilt_registry.a
 REGISTRY_TESTS    := $(wildcard registry/*_test.cc)
 # Recursive (=): NET_LDLIBS is net/'s, expanded only inside recipes.
@@ -45,3 +45,16 @@ $(TESTBIN)/registry_bench: $(OBJ)/host/bench/registry_bench.o $(REGISTRY_LIB) $(
 $(TESTBIN)/kilt-resolve: $(OBJ)/host/tests/registry/resolve_main.o $(REGISTRY_LIB) $(B)/lib/libkilt_net.a
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(filter %.o,$^) $(REGISTRY_LIB) -o $@ $(REGISTRY_LDLIBS)
+
+# libFuzzer (clang) over every parser of registry answers and user files; FUZZ_SECONDS per run.
+REGISTRY_FUZZ_SRCS := registry/registry_fuzz.cc registry/reference.cc registry/manifest.cc \
+                      registry/auth.cc registry/encoding.cc registry/http.cc registry/sigv4.cc
+$(TESTBIN)/registry_fuzz: $(REGISTRY_FUZZ_SRCS) $(wildcard registry/*.h)
+	@mkdir -p $(@D)
+	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined $(REGISTRY_FUZZ_SRCS) -o $@ -lcrypto
+
+FUZZ_SUITES += registry
+.PHONY: fuzz-registry
+fuzz-registry: $(TESTBIN)/registry_fuzz
+	@mkdir -p $(B)/fuzz/registry
+	$(TESTBIN)/registry_fuzz -max_total_time=$${FUZZ_SECONDS:-120} -max_len=8192 $(B)/fuzz/registry
