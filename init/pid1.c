@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -92,6 +94,44 @@ static int move_fd(int fd, int target) {
   return dup2(fd, target) < 0 ? -1 : 0;
 }
 
+/* execvp's PATH search, but the same with glibc and musl: no /bin/sh fallback for ENOEXEC (glibc has one,
+ * musl not; the container runtime that would otherwise start the program has none either), and envp
+ * passed explicitly. PATH is this process's, as with execvpe. Returns only on failure, with errno set. */
+static void exec_path(char *const argv[], char *const envp[]) {
+  const char *file = argv[0];
+  if (strchr(file, '/')) {
+    execve(file, argv, envp);
+    return;
+  }
+  const char *path = getenv("PATH");
+  if (!path) path = "/usr/local/bin:/bin:/usr/bin"; /* musl's default; glibc's is a subset */
+  size_t flen = strlen(file);
+  if (flen == 0 || flen > NAME_MAX) {
+    errno = flen ? ENAMETOOLONG : ENOENT;
+    return;
+  }
+  int seen_eacces = 0;
+  char buf[PATH_MAX];
+  for (const char *dir = path;; dir++) {
+    const char *end = strchrnul(dir, ':');
+    size_t dlen = (size_t)(end - dir);
+    if (dlen + 1 + flen < sizeof buf) {
+      memcpy(buf, dir, dlen);
+      if (dlen) buf[dlen++] = '/'; /* an empty element is the current directory */
+      memcpy(buf + dlen, file, flen + 1);
+      execve(buf, argv, envp);
+      switch (errno) {
+        case EACCES: seen_eacces = 1; break; /* keep looking, like execvp; report it if nothing else runs */
+        case ENOENT: case ENOTDIR: case ENAMETOOLONG: case ELOOP: case ESTALE: case ENODEV: case ETIMEDOUT: break;
+        default: return; /* found but broken (ENOEXEC, ETXTBSY, E2BIG, ...): stop here */
+      }
+    }
+    if (*end == '\0') break;
+    dir = end;
+  }
+  errno = seen_eacces ? EACCES : ENOENT;
+}
+
 /* Runs in the forked child: only async-signal-safe calls from here on. */
 static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts *o, int report_fd) {
   /* Keep the report pipe clear of 0-2, which the dup2s below may overwrite (when we were started with
@@ -101,11 +141,12 @@ static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts *o, 
     if (moved < 0) _exit(126);
     report_fd = moved;
   }
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; sig++) {
-    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL); /* EINVAL for libc-reserved: fine */
+  /* The raw syscall, because libc's sigaction refuses the signals it reserves (32-34), and those can
+   * arrive ignored from whoever started us: a program inherits ignored dispositions across exec. A zeroed
+   * kernel sigaction (handler, flags, restorer, mask on x86_64 and aarch64) is SIG_DFL. */
+  unsigned long dfl[4] = {0, 0, 0, 0};
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, dfl, NULL, (size_t)8);
   }
   sigset_t none;
   sigemptyset(&none);
@@ -113,10 +154,7 @@ static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts *o, 
   if (o->new_session && setsid() < 0) child_fail(report_fd, STAGE_SETSID);
   if (move_fd(o->stdin_fd, 0) < 0 || move_fd(o->stdout_fd, 1) < 0 || move_fd(o->stderr_fd, 2) < 0)
     child_fail(report_fd, STAGE_DUP2);
-  if (o->envp)
-    execvpe(o->argv[0], o->argv, o->envp);
-  else
-    execvp(o->argv[0], o->argv);
+  exec_path(o->argv, o->envp ? o->envp : environ);
   child_fail(report_fd, STAGE_EXEC);
 }
 

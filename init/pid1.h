@@ -56,7 +56,9 @@ void kilt_pid1_teardown(kilt_pid1 *p);
 
 /* How to start a child. Zero-initialise it ({0} / {}) so fields added later keep their defaults. */
 typedef struct kilt_pid1_spawn_opts {
-  char *const *argv;  /* argv[0] is looked up in PATH like execvp; passed to the program unchanged */
+  char *const *argv;  /* argv[0] is looked up in PATH like execvp (but never run through /bin/sh on
+                         ENOEXEC: a script needs its #! line, as under any container runtime); argv is
+                         passed to the program unchanged */
   char *const *envp;  /* NULL: inherit this process's environment */
   int new_session;    /* 1: setsid() in the child, so it leads its own session and process group */
   int stdin_fd;       /* >0: dup2'ed onto 0 in the child (0 means inherit; so do negative values) */

@@ -126,6 +126,10 @@ test_path_lookup() {
     "$(cat "$W/err127")"
   in_ns "$m" "$d" 2>/dev/null
   expect_eq "$m: a directory is not executable: 126" 126 $?
+  printf 'exit 0\n' >"$d/exec/noshebang"; chmod 755 "$d/exec/noshebang"
+  in_ns "$m" "$d/exec/noshebang" 2>"$W/errnoexec"
+  expect_eq "$m: a script without #! is not run through sh (as under a container runtime): 126" 126 $?
+  expect_contains "$m: ENOEXEC message" "noshebang: cannot execute: Exec format error" "$(cat "$W/errnoexec")"
   in_ns "$m" ./kprog 2>/dev/null
   expect_eq "$m: a name with a slash is not searched in PATH" 127 $?
 }
