@@ -46,8 +46,14 @@ test-lambda: $(TESTBIN)/lambda_unit $(LAMBDA_ZIP)
 	$(TESTBIN)/lambda_unit
 	tests/lambda/bootstrap_test.sh $(LAMBDA_BOOTSTRAP) $(LAMBDA_ZIP)
 
+# Bench anchor: the Runtime API loop alone (echo), linked like the bootstrap.
+$(TESTBIN)/lambda-echo-bootstrap: $(OBJ)/host/bench/lambda_echo_bootstrap.o $(OBJ)/host/lambda/glibc_compat.o \
+    build/lib/libkilt_net.a
+	@mkdir -p $(@D)
+	$(HOST_CXX) -static-libstdc++ -static-libgcc $(filter %.o,$^) build/lib/libkilt_net.a -o $@ $(NET_LDLIBS)
+
 BENCH_SUITES += lambda
 .PHONY: bench-lambda
-bench-lambda: $(LAMBDA_BOOTSTRAP)
+bench-lambda: $(LAMBDA_BOOTSTRAP) $(TESTBIN)/lambda-echo-bootstrap
 	@mkdir -p $(B)/bench
-	bench/lambda_bench.sh $(LAMBDA_BOOTSTRAP) > $(B)/bench/lambda.md
+	bench/lambda_bench.sh $(LAMBDA_BOOTSTRAP) $(TESTBIN)/lambda-echo-bootstrap > $(B)/bench/lambda.md
