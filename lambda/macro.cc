@@ -196,13 +196,15 @@ size_t DistinctResources(const std::vector<std::string>& patched) {
   return ids.size();
 }
 
+// `request_id` is set as soon as it is known, for the error answer if something throws later.
 MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, ImageLookup* lookup,
-                    Deadline lookup_deadline) {
+                    Deadline lookup_deadline, std::string* request_id) {
   MacroOutcome o;
   MacroEvent event;
   std::string err;
   const bool parsed = event.Parse(event_json, &err);
   o.request_id = event.request_id();
+  *request_id = o.request_id;
   if (!parsed) {
     o.errors = 1;
     return Failure(o, err, event.fragment());
@@ -221,12 +223,14 @@ MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, Imag
   }
   auto il = overrides.find(std::string(kImageLookupParam));
   if (il != overrides.end()) {
-    if (il->second != "true" && il->second != "false") {
+    // "on"/"off" too: the installer's ImageLookup parameter spells it that way.
+    const std::string& v = il->second;
+    if (v != "true" && v != "false" && v != "on" && v != "off") {
       o.errors = 1;
-      return Failure(o, "Transform parameter ImageLookup: \"" + il->second + "\" must be true or false",
+      return Failure(o, "Transform parameter ImageLookup: \"" + v + "\" must be true or false",
                      event.fragment());
     }
-    image_lookup = il->second == "true";
+    image_lookup = v == "true" || v == "on";
     overrides.erase(il);
   }
   if (!overrides.empty() && !ApplyRecipeOverrides(overrides, &in.recipe, &err)) {
@@ -307,12 +311,14 @@ MacroOutcome HandleMacroEvent(std::string_view event_json, const MacroConfig& co
                               ImageLookup* lookup, Deadline lookup_deadline) {
   // The patcher does not throw for bad input; this catches what is left (std::bad_alloc on a huge
   // event) so that CloudFormation gets a message instead of "the function crashed".
+  std::string request_id;
   try {
-    return Handle(event_json, config, lookup, lookup_deadline);
+    return Handle(event_json, config, lookup, lookup_deadline, &request_id);
   } catch (const std::exception& e) {
     MacroOutcome o;
+    o.request_id = request_id;
     o.errors = 1;
-    o.response = Response("", false, std::string("Kilt: internal error: ") + e.what(), nullptr);
+    o.response = Response(request_id, false, std::string("Kilt: internal error: ") + e.what(), nullptr);
     return o;
   }
 }
