@@ -266,6 +266,7 @@ struct run_state {
   int child_done;
   int child_status;
   long others_reaped;
+  long others_sigkilled;
 };
 
 static void on_reaped(void *ctx, pid_t pid, int status) {
@@ -275,6 +276,7 @@ static void on_reaped(void *ctx, pid_t pid, int status) {
     r->child_status = status;
   } else {
     r->others_reaped++;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) r->others_sigkilled++;
   }
 }
 
@@ -346,6 +348,11 @@ int main(int argc, char **argv) {
   int failed = supervise(&o, &p, &r, &e) < 0;
   if (failed) report(&e);
 
+  if (o.verbose) {
+    int none = 1;
+    if (kilt_pid1_reap(on_reaped, &r, &none, &e) == 0 && !none)
+      say("processes are left: sending them SIGTERM, then SIGKILL after %d ms at most", o.grace_ms);
+  }
   int left = kilt_pid1_terminate_rest(&p, o.grace_ms, KILL_WAIT_MS, on_reaped, &r, &e);
   if (left < 0) report(&e);
   if (left > 0) say("some processes did not exit even after SIGKILL; exiting anyway");
@@ -357,7 +364,8 @@ int main(int argc, char **argv) {
       say("%s (pid %d) was killed by %S; exit code %d", o.program[0], r.child, WTERMSIG(r.child_status), code);
     else
       say("%s (pid %d) exited with %d", o.program[0], r.child, code);
-    say("reaped %d other processes", (int)r.others_reaped);
+    say("reaped %d other processes (%d of them killed by SIGKILL)", (int)r.others_reaped,
+        (int)r.others_sigkilled);
   }
   return map_exit(&o, code);
 }

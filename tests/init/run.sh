@@ -305,7 +305,7 @@ test_zombie_storm() {
 # A leftover daemon that ignores SIGTERM is SIGKILLed after the grace period; kilt-init does not hang.
 test_grace_kill() {
   local m=$1 n=gk_$1
-  start "$m" "$n" --grace 0.3 sh -c "$H/sigrec -i $W/$n.log $W/$n.ready & while [ ! -s $W/$n.ready ]; do :; done" \
+  start "$m" "$n" -v --grace 0.3 sh -c "$H/sigrec -i $W/$n.log $W/$n.ready & while [ ! -s $W/$n.ready ]; do :; done" \
     || return
   if ! timeout 60 tail --pid="$UNSHARE" -f /dev/null; then
     fail "$m: kilt-init hangs on a leftover that ignores SIGTERM"; kill -KILL "$UNSHARE"
@@ -313,7 +313,9 @@ test_grace_kill() {
   finish
   expect_eq "$m: exits with the main child's 0 despite a stubborn leftover" 0 "$RC"
   check "$m: the leftover got SIGTERM first" log_has "$n" TERM
-  check "$m: the leftover was SIGKILLed (nothing survives kilt-init)" survivors_none "$m"
+  check "$m: nothing survives kilt-init" survivors_none "$m"
+  expect_contains "$m: the leftover was SIGKILLed by kilt-init" "reaped 1 other processes (1 of them killed by SIGKILL)" \
+    "$(cat "$W/$n.err")"
 }
 
 # Leftovers that exit on SIGTERM, or none at all, end kilt-init at once: with a 300 s grace, finishing inside
