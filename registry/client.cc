@@ -72,7 +72,7 @@ std::string DescribeStatus(const HttpResponse& resp) {
       if (code != e.MemberEnd() && code->value.IsString()) detail = code->value.GetString();
       if (msg != e.MemberEnd() && msg->value.IsString() && msg->value.GetStringLength())
         detail += (detail.empty() ? "" : ": ") + std::string(msg->value.GetString());
-      if (detail.size() > 200) detail = detail.substr(0, 200) + "...";
+      if (detail.size() > 200) detail.replace(200, std::string::npos, "...");
       if (!detail.empty()) s += " (" + detail + ")";
     }
   }

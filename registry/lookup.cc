@@ -168,7 +168,7 @@ std::vector<std::string> ImageConfigResolver::Resolve(const std::vector<ImageNee
   // Workers pull the next image; each request is bounded by the deadline, so joining is too.
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < todo.size();)
-      ok[i] = impl_->ResolveOne(todo[i], deadline, &results[i], &errors[i]);
+      ok[i] = impl_->ResolveOne(todo[i], deadline, &results[i], &errors[i]) ? 1 : 0;
   };
   size_t workers = std::min<size_t>(todo.size(), std::max(1, impl_->options().parallelism));
   std::vector<std::thread> threads;

@@ -74,7 +74,13 @@ struct ResolvedImage {
   std::string config_json;  // the image config's `config` object exactly as stored ("{}" if absent)
   std::vector<std::string> entrypoint, cmd, env;
   std::string working_dir, user;
-  ImageConfig ToImageConfig() const { return ImageConfig{entrypoint, cmd, digest}; }
+  ImageConfig ToImageConfig() const {
+    ImageConfig c;  // by name: the patcher may add fields
+    c.entrypoint = entrypoint;
+    c.cmd = cmd;
+    c.digest = digest;
+    return c;
+  }
 };
 
 class ImageConfigResolver {
