@@ -57,3 +57,17 @@ BENCH_SUITES += lambda
 bench-lambda: $(LAMBDA_BOOTSTRAP) $(TESTBIN)/lambda-echo-bootstrap
 	@mkdir -p $(B)/bench
 	bench/lambda_bench.sh $(LAMBDA_BOOTSTRAP) $(TESTBIN)/lambda-echo-bootstrap > $(B)/bench/lambda.md
+
+# libFuzzer (clang) over the event handler and the patcher under it; FUZZ_SECONDS per run. The
+# patcher's sources are compiled in (instrumented) rather than linked from its g++-built library.
+LAMBDA_FUZZ_SRCS = lambda/macro_fuzz.cc lambda/macro.cc $(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc))
+$(TESTBIN)/lambda_fuzz: lambda/macro_fuzz.cc lambda/macro.cc lambda/macro.h $(wildcard patcher/*.cc patcher/*.h)
+	@mkdir -p $(@D)
+	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined $(LAMBDA_FUZZ_SRCS) -o $@ -lyaml-cpp
+
+FUZZ_SUITES += lambda
+.PHONY: fuzz-lambda
+fuzz-lambda: $(TESTBIN)/lambda_fuzz
+	@mkdir -p $(B)/fuzz/lambda
+	cp -n tests/lambda/fuzz_seeds/* $(B)/fuzz/lambda/ 2>/dev/null || true
+	$(TESTBIN)/lambda_fuzz -max_total_time=$${FUZZ_SECONDS:-120} -max_len=16384 $(B)/fuzz/lambda
