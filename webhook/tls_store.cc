@@ -1,6 +1,7 @@
 #include "webhook/tls_store.h"
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
 
 namespace kilt {
@@ -43,7 +44,13 @@ bool TlsStore::Build(std::shared_ptr<SSL_CTX>* out, std::string* err) const {
     return false;
   }
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), key_file_.c_str(), SSL_FILETYPE_PEM) != 1) {
-    *err = "key " + key_file_ + ": " + OpenSslError() + " (expected a PEM private key)";
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+      ERR_clear_error();
+      *err = "key " + key_file_ + " does not match certificate " + cert_file_ +
+             ": install the key the certificate was issued for";
+    } else {
+      *err = "key " + key_file_ + ": " + OpenSslError() + " (expected a PEM private key)";
+    }
     return false;
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1) {

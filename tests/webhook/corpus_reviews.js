@@ -32,9 +32,11 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
   for (const doc of docs) {
     for (const p of podsOf(doc)) {
       n++;
+      const id = `${String(n).padStart(3, '0')}-${p.resource}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+      // The id annotation lets the checker find each pod in kubectl's List output.
+      p.metadata.annotations = Object.assign({}, p.metadata.annotations, { 'kilt-e2e/id': id });
       const pod = { apiVersion: 'v1', kind: 'Pod', metadata: p.metadata, spec: p.spec };
       for (const c of pod.spec.containers || []) images.add(c.image);
-      const id = `${String(n).padStart(3, '0')}-${p.resource}`.replace(/[^A-Za-z0-9_.-]/g, '_');
       const review = {
         apiVersion: 'admission.k8s.io/v1',
         kind: 'AdmissionReview',

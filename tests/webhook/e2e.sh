@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# End to end: build/bin/kilt-webhook over TLS with kubectl as the client (Go's certificate checks, as
+# the apiserver's), its JSON patches applied by kubectl (the apiserver's JSON-patch library) and by
+# npm fast-json-patch (strict RFC 6902), patched pods typed-decoded by kubectl; every pod template of
+# the Kubernetes corpus; reinvocation; policies; abusive requests; certificate rotation under load;
+# graceful shutdown with a request in flight.
+set -u
+cd "$(dirname "$0")/../.."
+T_NAME=webhook-e2e
+. tests/lib/testlib.sh
+
+WEBHOOK=$PWD/build/bin/kilt-webhook
+RAW="python3 $PWD/tests/webhook/rawclient.py"
+CORPUS=${KILT_CORPUS:-../shared/corpus}
+export KUBECONFIG=/dev/null
+TMP=$(mktemp -d /tmp/kilt-webhook-e2e.XXXXXX)
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# --- PKI: a CA and serving certificates with the SAN Go requires -------------------------------------
+echo "  [$SECONDS s] PKI"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/ca.key" -out "$TMP/ca.crt" -days 2 \
+  -subj /CN=kilt-e2e-ca 2>/dev/null
+CA=$TMP/ca.crt
+# make_cert DIR: key + certificate for 127.0.0.1 in DIR/tls.key, DIR/tls.crt
+make_cert() {
+  mkdir -p "$1"
+  openssl req -newkey rsa:2048 -nodes -keyout "$1/tls.key" -out "$1/tls.csr" -subj /CN=kilt-webhook 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:kilt-webhook.kilt-system.svc\n' > "$1/ext"
+  openssl x509 -req -in "$1/tls.csr" -CA "$CA" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
+    -extfile "$1/ext" -out "$1/tls.crt" 2>/dev/null
+}
+make_cert "$TMP/serving"
+
+# start_webhook NAME ARGS...: starts an instance on a free port; sets PORT and PID.
+start_webhook() {
+  local name=$1; shift
+  rm -f "$TMP/$name.port"
+  "$WEBHOOK" --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "$@" 2> "$TMP/$name.log" &
+  PID=$!
+  PIDS+=("$PID")
+  local deadline=$((SECONDS + 60))
+  while [ ! -s "$TMP/$name.port" ]; do
+    if ! kill -0 "$PID" 2>/dev/null || [ $SECONDS -gt $deadline ]; then
+      echo "webhook $name did not start:"; cat "$TMP/$name.log"; return 1
+    fi
+    sleep 0.05  # polling for the port file, with a deadline (not a synchronisation sleep)
+  done
+  PORT=$(cat "$TMP/$name.port")
+}
+
+# review PORT FILE: the AdmissionReview response for the review in FILE, via kubectl.
+review() {
+  kubectl create --raw /mutate -f "$2" --server="https://127.0.0.1:$1" --certificate-authority="$CA" \
+    --token=x </dev/null 2>&1
+}
+get_raw() {
+  kubectl get --raw "$2" --server="https://127.0.0.1:$1" --certificate-authority="$CA" --token=x 2>&1
+}
+# review_for NAMESPACE POD_JSON_FILE [OPERATION]: an AdmissionReview wrapping the pod.
+review_for() {
+  jq -c --arg ns "$1" --arg op "${3:-CREATE}" '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
+    request: {uid: "uid-1", kind: {group: "", version: "v1", kind: "Pod"},
+              resource: {group: "", version: "v1", resource: "pods"}, namespace: $ns, operation: $op,
+              object: .}}' "$2"
+}
+patch_of() { jq -r '.response.patch // empty' | base64 -d; }
+jqe() { jq -e "$@" >/dev/null; }
+
+# --- Every pod template of the corpus ----------------------------------------------------------------
+echo "  [$SECONDS s] Every pod template of the corpus"
+node tests/webhook/corpus_reviews.js "$CORPUS/k8s" "$TMP/corpus" kilt.example/kilt:1.0 >/dev/null
+start_webhook corpus --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" \
+  --recipe "$TMP/corpus/recipe.toml" --namespace kilt-system
+P_CORPUS=$PORT
+ids=()
+for rv in "$TMP"/corpus/*.review.json; do
+  id=$(basename "$rv" .review.json); ids+=("$id")
+  d="$TMP/out/$id"; mkdir -p "$d"
+  review "$P_CORPUS" "$rv" > "$d/resp.json"
+  patch_of < "$d/resp.json" > "$d/patch.json"
+  kubectl patch --local -f "$TMP/corpus/$id.pod.json" --type=json --patch-file="$d/patch.json" -o json \
+    > "$d/patched.json" 2> "$d/patch.err" || echo '{"spec":{"containers":[]}}' > "$d/patched.json"
+  review_for apps "$d/patched.json" > "$d/again.review.json"
+  review "$P_CORPUS" "$d/again.review.json" > "$d/again.json"
+done
+# Typed decode (kubectl set env --local), all pods in one kubectl run. A corpus pod whose original
+# does not decode (numbers as env values in one file) is left out, and said so.
+mkdir -p "$TMP/orig" "$TMP/dec"
+cp "$TMP"/corpus/*.pod.json "$TMP/orig/"
+while ! kubectl set env --local -f "$TMP/orig/" KILT_E2E_DUMMY=1 -o json > /dev/null 2> "$TMP/orig.err"; do
+  bad=$(grep -o 'unable to decode "[^"]*"' "$TMP/orig.err" | head -1 | sed 's/.*"\(.*\)"/\1/')
+  [ -n "$bad" ] && [ -f "$bad" ] || { fail "typed decode of the corpus: $(cat "$TMP/orig.err")"; break; }
+  rm "$bad"; touch "$TMP/out/$(basename "$bad" .pod.json)/original-undecodable"
+done
+for f in "$TMP"/orig/*.pod.json; do cp "$TMP/out/$(basename "$f" .pod.json)/patched.json" "$TMP/dec/$(basename "$f")"; done
+kubectl set env --local -f "$TMP/dec/" KILT_E2E_DUMMY=1 -o json > "$TMP/decoded.json" 2> "$TMP/dec.err" \
+  || fail "typed decode of the patched pods: $(cat "$TMP/dec.err")"
+node tests/webhook/check_corpus.js "$TMP/corpus" "$TMP/out" "$TMP/decoded.json" "${ids[@]}" > "$TMP/check.out"
+grep FAIL "$TMP/check.out" | while read -r line; do echo "  FAIL $T_NAME: corpus $line"; done
+grep 'corpus data' "$TMP/check.out" | sed 's/^/  note: /'
+expect_eq "corpus: every pod template patched, applied by kubectl = fast-json-patch, typed-decoded, Docker's rule, reinvocation adds nothing" \
+  "${#ids[@]} 36" "$(grep -c '^ok' "$TMP/check.out") ${#ids[@]}"
+
+# A pod in the webhook's own namespace is never touched.
+first_pod=$(ls "$TMP"/corpus/*.pod.json | head -1)
+review_for kilt-system "$first_pod" > "$TMP/own.json"
+resp=$(review "$P_CORPUS" "$TMP/own.json")
+expect_eq "own namespace: allowed without a patch" "true:" "$(jq -r '"\(.response.allowed):\(.response.patch // "")"' <<<"$resp")"
+# Only CREATE is patched (container commands are immutable on UPDATE).
+review_for apps "$first_pod" UPDATE > "$TMP/update.json"
+resp=$(review "$P_CORPUS" "$TMP/update.json")
+expect_eq "UPDATE: allowed without a patch" "true:" "$(jq -r '"\(.response.allowed):\(.response.patch // "")"' <<<"$resp")"
+# Opt-out annotation.
+jq '.metadata.annotations["kilt.io/inject"] = "false"' "$first_pod" > "$TMP/optout.pod.json"
+review_for apps "$TMP/optout.pod.json" > "$TMP/optout.json"
+resp=$(review "$P_CORPUS" "$TMP/optout.json")
+expect_eq "kilt.io/inject=false: allowed without a patch" "true:" "$(jq -r '"\(.response.allowed):\(.response.patch // "")"' <<<"$resp")"
+
+# EKS Fargate pod: patched, no capabilities, annotated with the reason.
+cat > "$TMP/fargate.pod.json" <<'EOF'
+{"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-", "labels": {"eks.amazonaws.com/fargate-profile": "fp-default"}},
+ "spec": {"schedulerName": "fargate-scheduler", "containers": [{"name": "web", "image": "nginx:1.25", "command": ["nginx", "-g", "daemon off;"]}]}}
+EOF
+review_for apps "$TMP/fargate.pod.json" > "$TMP/fargate.json"
+review "$P_CORPUS" "$TMP/fargate.json" | patch_of > "$TMP/fargate.patch"
+kubectl patch --local -f "$TMP/fargate.pod.json" --type=json --patch-file="$TMP/fargate.patch" -o json > "$TMP/fargate.out.json" 2>&1
+check "EKS Fargate pod: wrapped, no capabilities added, reason annotated" jqe \
+  '.spec.containers[0].command == ["/kilt/run", "--"] and .spec.containers[0].securityContext == null
+   and (.metadata.annotations["kilt.io/capabilities"] | test("Fargate"))' "$TMP/fargate.out.json"
+# A regular pod gets the recipe's capability.
+jq 'del(.metadata.labels) | del(.spec.schedulerName)' "$TMP/fargate.pod.json" > "$TMP/ec2.pod.json"
+review_for apps "$TMP/ec2.pod.json" > "$TMP/ec2.json"
+review "$P_CORPUS" "$TMP/ec2.json" | patch_of > "$TMP/ec2.patch"
+kubectl patch --local -f "$TMP/ec2.pod.json" --type=json --patch-file="$TMP/ec2.patch" -o json > "$TMP/ec2.out.json" 2>&1
+check "regular pod: SYS_PTRACE added" jqe '.spec.containers[0].securityContext.capabilities.add == ["SYS_PTRACE"]' "$TMP/ec2.out.json"
+
+# --- Failure policy: an image whose ENTRYPOINT/CMD nobody knows --------------------------------------
+echo "  [$SECONDS s] Failure policy"
+cat > "$TMP/unknown.pod.json" <<'EOF'
+{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "mystery"},
+ "spec": {"containers": [{"name": "app", "image": "private.example/mystery:7"}]}}
+EOF
+review_for apps "$TMP/unknown.pod.json" > "$TMP/unknown.json"
+start_webhook closed --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --kilt-image kilt:1 --failure-policy closed
+P_CLOSED=$PORT
+resp=$(review "$P_CLOSED" "$TMP/unknown.json")
+expect_eq "fail-closed: pod denied" false "$(jq -r .response.allowed <<<"$resp")"
+expect_contains "fail-closed: the reason names pod, container and image" "apps/mystery/app: image private.example/mystery:7" \
+  "$(jq -r .response.status.message <<<"$resp")"
+start_webhook open --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --kilt-image kilt:1
+P_OPEN=$PORT
+resp=$(review "$P_OPEN" "$TMP/unknown.json")
+expect_eq "fail-open: pod admitted unpatched" "true:" "$(jq -r '"\(.response.allowed):\(.response.patch // "")"' <<<"$resp")"
+expect_contains "fail-open: a warning says why" "private.example/mystery:7" "$(jq -r '.response.warnings[]?' <<<"$resp")"
+# A pod the patcher must refuse (a user mount at /kilt): denied when closed, warned when open.
+jq '.spec.containers[0] += {command: ["run"], volumeMounts: [{name: "v", mountPath: "/kilt"}]} | .spec.volumes = [{name: "v", emptyDir: {}}]' \
+  "$TMP/unknown.pod.json" > "$TMP/conflict.pod.json"
+review_for apps "$TMP/conflict.pod.json" > "$TMP/conflict.json"
+expect_eq "fail-closed: conflicting /kilt mount denied" false "$(review "$P_CLOSED" "$TMP/conflict.json" | jq -r .response.allowed)"
+expect_contains "fail-open: conflicting /kilt mount admitted with a warning" "/kilt" \
+  "$(review "$P_OPEN" "$TMP/conflict.json" | jq -r '.response.warnings[]?')"
+
+# --- Health, readiness, metrics ----------------------------------------------------------------------
+echo "  [$SECONDS s] Health, readiness, metrics"
+expect_eq "/healthz" ok "$(get_raw "$P_CORPUS" /healthz)"
+expect_eq "/readyz" ok "$(get_raw "$P_CORPUS" /readyz)"
+metrics=$(get_raw "$P_CORPUS" /metrics)
+expect_contains "/metrics counts patched pods" 'kilt_webhook_admission_requests_total{result="patched"} 38' "$metrics"
+expect_contains "/metrics has the latency histogram" 'kilt_webhook_admission_duration_seconds_bucket{le="+Inf"}' "$metrics"
+check "logs are JSON lines without pod env values" bash -c \
+  "jq -e . '$TMP/corpus.log' >/dev/null && ! grep -q 'GET_HOSTS_FROM\\|entry-of-image' '$TMP/corpus.log'"
+
+# --- Abusive requests: 4xx or a timeout, never a crash -----------------------------------------------
+echo "  [$SECONDS s] Abusive requests"
+start_webhook abuse --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --kilt-image kilt:1 \
+  --request-timeout-ms 3000
+P_ABUSE=$PORT; PID_ABUSE=$PID
+printf 'POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{"a": [1,' > "$TMP/trunc-json"
+printf 'NOT HTTP AT ALL\r\n\r\n' > "$TMP/garbage"
+printf 'POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Length: 21\r\n\r\n{"kind":"Deployment"}' > "$TMP/not-review"
+printf 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n' > "$TMP/notfound"
+printf 'GET /mutate HTTP/1.1\r\nHost: x\r\n\r\n' > "$TMP/getmutate"
+expect_eq "malformed: truncated JSON body → 400" "status 400" "$($RAW raw "$P_ABUSE" "$CA" "$TMP/trunc-json")"
+expect_eq "malformed: not HTTP → 400" "status 400" "$($RAW raw "$P_ABUSE" "$CA" "$TMP/garbage")"
+expect_eq "malformed: JSON that is no AdmissionReview → 400" "status 400" "$($RAW raw "$P_ABUSE" "$CA" "$TMP/not-review")"
+expect_eq "unknown path → 404" "status 404" "$($RAW raw "$P_ABUSE" "$CA" "$TMP/notfound")"
+expect_eq "GET /mutate → 405" "status 405" "$($RAW raw "$P_ABUSE" "$CA" "$TMP/getmutate")"
+expect_eq "10 MiB body with Content-Length → 413" "status 413" "$($RAW big "$P_ABUSE" "$CA" 10485760)"
+expect_eq "10 MiB chunked body → 413" "status 413" "$($RAW bigchunked "$P_ABUSE" "$CA" 10485760)"
+expect_eq "truncated request, client gone" closed "$($RAW truncated "$P_ABUSE" "$CA")"
+expect_eq "plain HTTP on the TLS port is dropped" closed "$($RAW plain "$P_ABUSE" "$CA")"
+expect_eq "slow drip → 408 after the request timeout" "status 408" "$($RAW drip "$P_ABUSE" "$CA")"
+check "still alive after the abuse" kill -0 "$PID_ABUSE"
+resp=$(review "$P_ABUSE" "$TMP/ec2.json")
+expect_eq "still serving after the abuse" true "$(jq -r .response.allowed <<<"$resp")"
+
+# --- Certificate rotation under load: no failed request ----------------------------------------------
+echo "  [$SECONDS s] Certificate rotation under load"
+mkdir -p "$TMP/live"
+cp "$TMP/serving/tls.crt" "$TMP/serving/tls.key" "$TMP/live/"
+start_webhook rotate --cert "$TMP/live/tls.crt" --key "$TMP/live/tls.key" --kilt-image kilt:1
+P_ROT=$PORT
+old_serial=$($RAW serial "$P_ROT" "$CA")
+load() {  # load N: requests until $TMP/stop exists; one line per request in $TMP/load.N
+  while [ ! -e "$TMP/stop" ]; do
+    if review "$P_ROT" "$TMP/ec2.json" | grep -q '"allowed":true'; then echo ok; else echo FAILED; fi
+  done > "$TMP/load.$1"
+}
+load 1 & L1=$!
+load 2 & L2=$!
+$RAW raw "$P_ROT" "$CA" "$TMP/notfound" >/dev/null  # let the loaders get going
+make_cert "$TMP/next"
+# Not atomic as a pair, as with a hand-copied secret: cert first, then key (a mismatching pair in
+# between must keep the old certificate in service).
+cp "$TMP/next/tls.crt" "$TMP/live/tls.crt.new" && mv "$TMP/live/tls.crt.new" "$TMP/live/tls.crt"
+cp "$TMP/next/tls.key" "$TMP/live/tls.key.new" && mv "$TMP/live/tls.key.new" "$TMP/live/tls.key"
+deadline=$((SECONDS + 60)); new_serial=$old_serial
+while [ "$new_serial" = "$old_serial" ] && [ $SECONDS -lt $deadline ]; do new_serial=$($RAW serial "$P_ROT" "$CA"); done
+[ "$new_serial" != "$old_serial" ] && pass "rotation: the new certificate is served without a restart" \
+  || fail "rotation: still the old certificate after 60 s"
+before=$(cat "$TMP"/load.* | wc -l); deadline=$((SECONDS + 120))
+while [ $(( $(cat "$TMP"/load.* | wc -l) - before )) -lt 6 ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+touch "$TMP/stop"; wait "$L1" "$L2"
+total=$(cat "$TMP"/load.* | wc -l); failed=$(cat "$TMP"/load.* | grep -c FAILED)
+expect_eq "rotation under load: no failed request (of $total)" 0 "$failed"
+check "rotation under load: requests served across the rotation" test "$total" -ge 8
+expect_contains "rotation counted in /metrics" "kilt_webhook_tls_reloads_total 1" "$(get_raw "$P_ROT" /metrics)"
+
+# --- Graceful shutdown: SIGTERM finishes the request in flight ---------------------------------------
+echo "  [$SECONDS s] Graceful shutdown"
+start_webhook drain --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --kilt-image kilt:1
+P_DRAIN=$PORT; PID_DRAIN=$PID
+review_for apps "$TMP/ec2.pod.json" > "$TMP/held.json"
+coproc HELD { $RAW held "$P_DRAIN" "$CA" "$TMP/held.json"; }
+read -r line <&"${HELD[0]}"
+expect_eq "shutdown: half a request sent" sent-half "$line"
+kill -TERM "$PID_DRAIN"
+deadline=$((SECONDS + 30))
+until grep -q '"shutting down"' "$TMP/drain.log" || [ $SECONDS -gt $deadline ]; do sleep 0.05; done
+echo go >&"${HELD[1]}"
+read -r line <&"${HELD[0]}"
+expect_eq "shutdown: the request in flight is answered" "status 200" "$line"
+wait "$PID_DRAIN"; rc=$?
+expect_eq "shutdown: exit status 0" 0 "$rc"
+check "shutdown: no new connections after SIGTERM" bash -c "! $RAW raw $P_DRAIN $CA $TMP/notfound 2>/dev/null | grep -q status"
+
+# Not ready while draining (--shutdown-delay-ms keeps serving so endpoints can be removed first).
+start_webhook delay --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --kilt-image kilt:1 --shutdown-delay-ms 600000
+P_DELAY=$PORT
+expect_eq "delay: ready before SIGTERM" ok "$(get_raw "$P_DELAY" /readyz)"
+kill -TERM "$PID"
+deadline=$((SECONDS + 30))
+until grep -q '"shutting down"' "$TMP/delay.log" || [ $SECONDS -gt $deadline ]; do sleep 0.05; done
+expect_contains "delay: /readyz fails (503) while draining" "ServiceUnavailable" "$(get_raw "$P_DELAY" /readyz)"
+expect_eq "delay: still admitting pods while draining" true "$(review "$P_DELAY" "$TMP/ec2.json" | jq -r .response.allowed)"
+
+# --- Bad configuration: a clear error and exit 2 -----------------------------------------------------
+echo "  [$SECONDS s] Bad configuration"
+out=$("$WEBHOOK" --cert "$TMP/serving/tls.crt" --key "$TMP/next/tls.key" --kilt-image k 2>&1); rc=$?
+expect_eq "mismatched key: exit 2" 2 "$rc"
+expect_contains "mismatched key: the message names the files" "does not match certificate" "$out"
+out=$("$WEBHOOK" --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" 2>&1); rc=$?
+expect_eq "no kilt image: exit 2" 2 "$rc"
+expect_contains "no kilt image: says what to set" "--kilt-image" "$out"
+
+summary

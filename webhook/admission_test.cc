@@ -1,0 +1,113 @@
+#include "webhook/admission.h"
+
+#include <catch2/catch.hpp>
+
+namespace kilt {
+namespace {
+
+AdmissionConfig Config() {
+  AdmissionConfig c;
+  c.recipe.kilt_image = "kilt:1";
+  c.own_namespace = "kilt-system";
+  return c;
+}
+
+std::string Review(const std::string& ns, const std::string& op, const std::string& pod) {
+  return R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-7",)"
+         R"("kind":{"group":"","version":"v1","kind":"Pod"},"namespace":")" + ns + R"(","operation":")" + op +
+         R"(","object":)" + pod + "}}";
+}
+
+const char kPod[] = R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"x","command":["run"]}]}})";
+const char kUnknownImage[] = R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"mystery"}]}})";
+
+rapidjson::Document Json(const std::string& s) {
+  rapidjson::Document d;
+  d.Parse(s.c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  return d;
+}
+
+TEST_CASE("a pod is patched: uid echoed, JSONPatch in base64, namespace not part of the patch") {
+  AdmissionResult r = ReviewAdmission(Review("apps", "CREATE", kPod), Config());
+  REQUIRE(r.outcome == AdmissionOutcome::kPatched);
+  auto d = Json(r.body);
+  CHECK(std::string(d["apiVersion"].GetString()) == "admission.k8s.io/v1");
+  CHECK(std::string(d["response"]["uid"].GetString()) == "u-7");
+  CHECK(d["response"]["allowed"].GetBool());
+  CHECK(std::string(d["response"]["patchType"].GetString()) == "JSONPatch");
+  CHECK(r.patched == std::vector<std::string>{"apps/p/a"});
+  CHECK(r.namespace_ == "apps");
+}
+
+TEST_CASE("no patch for the own namespace, UPDATE, other kinds") {
+  for (const std::string& review :
+       {Review("kilt-system", "CREATE", kPod), Review("apps", "UPDATE", kPod),
+        std::string(R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u",)"
+                    R"("kind":{"kind":"Deployment"},"operation":"CREATE","object":{}}})")}) {
+    AdmissionResult r = ReviewAdmission(review, Config());
+    CHECK(r.outcome == AdmissionOutcome::kSkipped);
+    auto d = Json(r.body);
+    CHECK(d["response"]["allowed"].GetBool());
+    CHECK_FALSE(d["response"].HasMember("patch"));
+  }
+}
+
+TEST_CASE("failure policy: open admits with a warning, closed denies with the reason") {
+  AdmissionConfig open = Config();
+  open.pod.unknown_image = UnknownImagePolicy::kDeny;
+  AdmissionResult r = ReviewAdmission(Review("apps", "CREATE", kUnknownImage), open);
+  CHECK(r.outcome == AdmissionOutcome::kAllowedOnError);
+  auto d = Json(r.body);
+  CHECK(d["response"]["allowed"].GetBool());
+  CHECK_THAT(d["response"]["warnings"][0].GetString(), Catch::Contains("mystery"));
+
+  AdmissionConfig closed = open;
+  closed.fail_open = false;
+  r = ReviewAdmission(Review("apps", "CREATE", kUnknownImage), closed);
+  CHECK(r.outcome == AdmissionOutcome::kDenied);
+  auto e = Json(r.body);
+  CHECK_FALSE(e["response"]["allowed"].GetBool());
+  CHECK(e["response"]["status"]["code"].GetInt() == 403);
+  CHECK_THAT(e["response"]["status"]["message"].GetString(), Catch::Contains("apps/p/a") && Catch::Contains("mystery"));
+}
+
+TEST_CASE("lookup results are used; lookup errors become warnings") {
+  AdmissionConfig c = Config();
+  c.pod.unknown_image = UnknownImagePolicy::kSkip;
+  int calls = 0;
+  c.lookup = [&](const std::vector<ImageNeed>& needs, std::map<ImageNeed, ImageConfig>* out) {
+    calls++;
+    REQUIRE(needs.size() == 1);
+    CHECK(needs[0].image == "mystery");
+    (*out)[needs[0]] = {{"/entry"}, {"serve"}, ""};
+    return std::vector<std::string>{"other: 401 Unauthorized"};
+  };
+  AdmissionResult r = ReviewAdmission(Review("apps", "CREATE", kUnknownImage), c);
+  CHECK(calls == 1);
+  CHECK(r.outcome == AdmissionOutcome::kPatched);
+  auto d = Json(r.body);
+  CHECK_THAT(d["response"]["warnings"][0].GetString(), Catch::Contains("401"));
+}
+
+TEST_CASE("malformed reviews are 400 without a crash") {
+  for (const char* body : {"", "{", "[]", R"({"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview"})",
+                           R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"})",
+                           R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":7}})",
+                           R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"kind":"Pod"},"operation":"CREATE","object":{"spec":5}}})"}) {
+    AdmissionResult r = ReviewAdmission(body, Config());
+    INFO(body);
+    CHECK((r.http_status == 400 || r.outcome == AdmissionOutcome::kAllowedOnError));
+  }
+}
+
+TEST_CASE("base64 matches RFC 4648 test vectors") {
+  CHECK(Base64Encode("") == "");
+  CHECK(Base64Encode("f") == "Zg==");
+  CHECK(Base64Encode("fo") == "Zm8=");
+  CHECK(Base64Encode("foo") == "Zm9v");
+  CHECK(Base64Encode("foobar") == "Zm9vYmFy");
+}
+
+}  // namespace
+}  // namespace kilt
