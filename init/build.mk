@@ -51,7 +51,18 @@ $(TESTBIN)/init/%: tests/init/%.c
 TEST_SUITES  += init
 BENCH_SUITES += init
 
-test-init: $(BIN)/kilt-init $(TESTBIN)/init/pid1_test $(INIT_TEST_HELPERS)
+# An unstripped twin of the musl kilt-init: the tests check its symbol table for an allocator (there must be
+# none: nothing in kilt-init allocates, so musl links no malloc at all). glibc's static start-up code always
+# brings malloc, so the check is musl-only.
+INIT_SYMS := $(if $(filter musl,$(STATIC)),$(TESTBIN)/init/kilt-init.syms)
+$(TESTBIN)/init/kilt-init.syms: $(INIT_SRCS) $(INIT_PID1_HDR) $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CC) $(INIT_CFLAGS) $(filter-out -s,$(PAYLOAD_LDFLAGS)) $(INIT_SRCS) -o $@
+
+# The arm64 binary gets a smoke test under qemu-aarch64-static (musl toolchain only).
+INIT_TEST_ARM64 := $(if $(filter musl,$(STATIC)),$(ARM64BIN)/kilt-init)
+
+test-init: $(BIN)/kilt-init $(TESTBIN)/init/pid1_test $(INIT_TEST_HELPERS) $(INIT_SYMS) $(INIT_TEST_ARM64)
 	@$(TESTBIN)/init/pid1_test
 	@tests/init/run.sh $(BIN)/kilt-init $(TESTBIN)/init
 
