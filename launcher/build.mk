@@ -19,15 +19,17 @@ LAUNCHER_OBJ_ARM64 := $(OBJ)/launcher/musl-aarch64
 LAUNCHER_OBJS_X86   := $(patsubst launcher/%.cc,$(LAUNCHER_OBJ_X86)/%.o,$(LAUNCHER_SRCS)) $(LAUNCHER_OBJ_X86)/pid1.o
 LAUNCHER_OBJS_ARM64 := $(patsubst launcher/%.cc,$(LAUNCHER_OBJ_ARM64)/%.o,$(LAUNCHER_SRCS)) $(LAUNCHER_OBJ_ARM64)/pid1.o
 
+# The log path (framer, output queue) is built for speed, the rest for size.
+LAUNCHER_HOT := line_framer.o line_output.o
 $(LAUNCHER_OBJ_X86)/%.o: launcher/%.cc $(LAUNCHER_HDRS) $(PAYLOAD_INCLUDE)/.stamp | $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
-	$(PAYLOAD_CXX) $(LAUNCHER_CXXFLAGS) -c $< -o $@
+	$(PAYLOAD_CXX) $(LAUNCHER_CXXFLAGS) $(if $(filter $(@F),$(LAUNCHER_HOT)),-O2) -c $< -o $@
 $(LAUNCHER_OBJ_X86)/pid1.o: init/pid1.c init/pid1.h | $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
 	$(PAYLOAD_CC) $(LAUNCHER_CFLAGS) -c $< -o $@
 $(LAUNCHER_OBJ_ARM64)/%.o: launcher/%.cc $(LAUNCHER_HDRS) $(PAYLOAD_INCLUDE)/.stamp | $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
-	$(PAYLOAD_CXX_ARM64) $(LAUNCHER_CXXFLAGS) -c $< -o $@
+	$(PAYLOAD_CXX_ARM64) $(LAUNCHER_CXXFLAGS) $(if $(filter $(@F),$(LAUNCHER_HOT)),-O2) -c $< -o $@
 $(LAUNCHER_OBJ_ARM64)/pid1.o: init/pid1.c init/pid1.h | $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
 	$(PAYLOAD_CC_ARM64) $(LAUNCHER_CFLAGS) -c $< -o $@

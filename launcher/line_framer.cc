@@ -176,7 +176,22 @@ LineFramer::LineFramer(std::string_view tag, std::string_view stream, LogFormat 
 }
 
 void LineFramer::Feed(const char* data, size_t len, LineSink* sink) {
+  // Lines that fit in one frame even in the worst case (JSON escapes a byte into at most 6) are framed
+  // straight from the input, skipping the copy into pending_: the common case of a log line.
+  const size_t fast_max = format_ == LogFormat::kPlain ? kMaxFramedLine - cont_prefix_.size() - 1
+                                                       : (kMaxFramedLine - cont_prefix_.size() - 3) / 6;
   while (len > 0) {
+    if (pending_len_ == 0) {
+      const char* nl = static_cast<const char*>(memchr(data, '\n', len < fast_max + 1 ? len : fast_max + 1));
+      if (nl) {
+        size_t n = static_cast<size_t>(nl - data);
+        FrameOne(data, n, true, true, sink);
+        continued_ = false;
+        data += n + 1;
+        len -= n + 1;
+        continue;
+      }
+    }
     const char* nl = static_cast<const char*>(memchr(data, '\n', len));
     size_t upto = nl ? static_cast<size_t>(nl - data) : len;
     size_t room = sizeof pending_ - pending_len_;

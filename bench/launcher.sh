@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmarks of kilt-run, each side by side with its anchor in the same run; writes a markdown section.
+# Usage: bench/launcher.sh KILT_RUN HELPER_DIR OUT.md
+#  - start-up latency: exec of the launcher -> exec of the app (median of 300), anchors: the app exec'ed
+#    directly and tini-static;
+#  - agent log throughput: an agent writing 100-byte lines through kilt-run's multiplexer into a pipe,
+#    anchor: `cat` of the same file through a pipe;
+#  - kilt-run's memory (VmHWM) idle and after the throughput run, anchor: tini-static.
+set -euo pipefail
+KRUN=$(realpath "$1"); H=$(realpath "$2"); OUT=$3
+W=$(mktemp -d /tmp/kilt-launcher-bench.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+N=300
+
+: > "$W/empty.cfg"
+cat > "$W/agent.cfg" <<C
+[[agent]]
+name = "idle"
+path = "/bin/sleep"
+args = ["1000"]
+C
+lat() { "$H/tstamp" measure $N "$@"; }
+read -r d_med d_p10 d_p90 < <(lat "$H/tstamp" app)
+read -r t_med t_p10 t_p90 < <(lat /usr/bin/tini-static -s -- "$H/tstamp" app)
+read -r k_med k_p10 k_p90 < <(lat "$KRUN" --config "$W/empty.cfg" -- "$H/tstamp" app)
+read -r a_med a_p10 a_p90 < <(lat "$KRUN" --config "$W/agent.cfg" -- "$H/tstamp" app)
+
+# Throughput: 2,000,000 lines of 100 bytes (200 MB), read by the agent from a file in tmpfs/page cache.
+python3 - "$W/lines" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    line = ("x" * 99) + "\n"
+    f.write(line * 2000000)
+PY
+BYTES=$(stat -c %s "$W/lines")
+cat > "$W/tp.cfg" <<C
+[log]
+buffer = 1073741824
+[[agent]]
+name = "b"
+path = "/bin/sh"
+args = ["-c", "cat $W/lines; touch $W/done"]
+restart = "never"
+C
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+now() { date +%s.%N; }
+cat_times=(); krun_times=()
+for i in 1 2 3 4 5; do
+  s=$(now); cat "$W/lines" | cat > /dev/null; e=$(now)
+  cat_times+=("$(echo "$e - $s" | bc -l)")
+  rm -f "$W/done"
+  s=$(now)
+  "$KRUN" --config "$W/tp.cfg" -- sh -c "while [ ! -e $W/done ]; do sleep 0.005; done; grep VmHWM /proc/\$PPID/status > $W/hwm" \
+    2>/dev/null | cat > /dev/null
+  e=$(now)
+  krun_times+=("$(echo "$e - $s" | bc -l)")
+done
+cat_s=$(printf '%s\n' "${cat_times[@]}" | median)
+krun_s=$(printf '%s\n' "${krun_times[@]}" | median)
+cat_mbs=$(echo "$BYTES / $cat_s / 1000000" | bc -l)
+krun_mbs=$(echo "$BYTES / $krun_s / 1000000" | bc -l)
+hwm_load=$(awk '{ print $2 }' "$W/hwm")
+
+# Memory when idle (one agent, app asks for its parent's status).
+"$KRUN" --config "$W/agent.cfg" -- sh -c 'grep VmHWM /proc/$PPID/status' > "$W/idle" 2>/dev/null
+hwm_idle=$(awk '/VmHWM/ { print $2 }' "$W/idle")
+/usr/bin/tini-static -s -- sh -c 'grep VmHWM /proc/$PPID/status' > "$W/tini" 2>/dev/null
+hwm_tini=$(awk '/VmHWM/ { print $2 }' "$W/tini")
+
+us() { awk -v v="$1" 'BEGIN { printf "%.0f µs", v }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+{
+  echo "## kilt-run (launcher)"
+  echo
+  echo "Start-up latency: time from fork+exec of the launcher to the app's own exec (median of $N; p10-p90)."
+  echo "Added latency = launcher median - direct median (target <= 2 ms)."
+  echo
+  echo "| start-up | median | p10-p90 | added vs direct | ratio to tini-static |"
+  echo "|---|---|---|---|---|"
+  echo "| app exec'ed directly (anchor) | $(us "$d_med") | $d_p10-$d_p90 µs | - | $(ratio "$d_med" "$t_med") |"
+  echo "| tini-static -s (anchor) | $(us "$t_med") | $t_p10-$t_p90 µs | $(us $((t_med - d_med))) | 1.00 |"
+  echo "| kilt-run, no agent | $(us "$k_med") | $k_p10-$k_p90 µs | $(us $((k_med - d_med))) | $(ratio "$k_med" "$t_med") |"
+  echo "| kilt-run, 1 agent (no gate) | $(us "$a_med") | $a_p10-$a_p90 µs | $(us $((a_med - d_med))) | $(ratio "$a_med" "$t_med") |"
+  echo
+  echo "Agent log throughput: one agent writes 2,000,000 lines of 100 bytes ($((BYTES / 1000000)) MB); kilt-run frames"
+  echo "them (\`[b] \` tag) into whole-line writes of <= PIPE_BUF to a pipe read by \`cat > /dev/null\`. Median of 5."
+  echo
+  echo "| log path | median time | MB/s (input bytes) | ratio to cat |"
+  echo "|---|---|---|---|"
+  printf '| `cat file \\| cat` (anchor) | %.3f s | %.0f | 1.00 |\n' "$cat_s" "$cat_mbs"
+  printf '| agent -> kilt-run -> pipe | %.3f s | %.0f | %s |\n' "$krun_s" "$krun_mbs" "$(ratio "$krun_mbs" "$cat_mbs")"
+  echo
+  echo "Memory (VmHWM, peak resident set):"
+  echo
+  echo "| process | VmHWM | ratio to tini-static |"
+  echo "|---|---|---|"
+  echo "| tini-static (anchor) | ${hwm_tini} kB | 1.00 |"
+  echo "| kilt-run, 1 idle agent | ${hwm_idle} kB | $(ratio "$hwm_idle" "$hwm_tini") |"
+  echo "| kilt-run after the throughput run (log.buffer 1 GiB allowed) | ${hwm_load} kB | $(ratio "$hwm_load" "$hwm_tini") |"
+} > "$OUT"
+cat "$OUT"
