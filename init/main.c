@@ -354,7 +354,11 @@ int main(int argc, char **argv) {
       say("processes are left: sending them SIGTERM, then SIGKILL after %d ms at most", o.grace_ms);
   }
   int left = kilt_pid1_terminate_rest(&p, o.grace_ms, KILL_WAIT_MS, on_reaped, &r, &e);
-  if (left < 0) report(&e);
+  if (left < 0 && e.err == EXDEV)
+    say("cannot end the leftover processes: /proc belongs to another PID namespace; mount this namespace's "
+        "/proc (e.g. unshare --mount-proc)");
+  else if (left < 0)
+    report(&e);
   if (left > 0) say("some processes did not exit even after SIGKILL; exiting anyway");
   if (failed || !r.child_done) return EXIT_INTERNAL;
 

@@ -367,6 +367,16 @@ int kilt_pid1_signal_descendants(const kilt_pid1 *p, int sig, kilt_pid1_error *e
     if (errno == ESRCH) return 0;
     return fail(e, "kill(-1)");
   }
+  /* /proc must belong to our PID namespace (unshare -p without --mount-proc leaves the parent's): there,
+   * /proc/<our pid> would be some other process, and we would signal strangers. */
+  char self[32];
+  ssize_t n = readlink("/proc/self", self, sizeof self - 1);
+  char mine[16];
+  int ml = format_uint(mine, (unsigned)getpid());
+  if (n != ml || memcmp(self, mine, (size_t)ml) != 0) {
+    errno = n < 0 ? errno : EXDEV;
+    return fail(e, "readlink /proc/self (is /proc mounted for this PID namespace?)");
+  }
   int top = 0, signalled = 0;
   push_children(getpid(), &top);
   while (top > 0) {

@@ -101,7 +101,8 @@ int kilt_pid1_forward(pid_t pid, int sig, int to_group, kilt_pid1_error *e);
 
 /* Sends sig to every remaining descendant: as PID 1, kill(-1) (everything else in the namespace); otherwise
  * every process below this one in the process tree (/proc/<pid>/task/<tid>/children). Returns the number of
- * processes signalled (PID 1: 1 if any, else 0), or -1 with *e set. */
+ * processes signalled (PID 1: 1 if any, else 0), or -1 with *e set; EXDEV when not PID 1 and /proc belongs
+ * to another PID namespace (then nothing is signalled: the pids would name strangers). */
 int kilt_pid1_signal_descendants(const kilt_pid1 *p, int sig, kilt_pid1_error *e);
 
 /* Ends every remaining descendant: SIGTERM, then reap until none is left or grace_ms has passed, then SIGKILL

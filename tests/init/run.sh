@@ -167,6 +167,13 @@ test_errors() {
   if [ "$m" = pid1 ]; then expect_contains "$m: --verbose says PID 1" "kilt-init is PID 1" "$out"
   else expect_contains "$m: --verbose says subreaper" "kilt-init is a child subreaper" "$out"; fi
   expect_eq "$m: --help exits 0" 0 "$(in_ns "$m" --help >/dev/null; echo $?)"
+  if [ "$m" = sub ]; then
+    # Without --mount-proc, /proc is the parent namespace's: kilt-init must not walk it (those pids are
+    # strangers) but say so, and still exit with the child's code. The namespace's end kills the sleep.
+    out=$(unshare -pf /bin/sh -c '"$@"; exit $?' sh "$K" -g 0.2 sh -c 'sleep 1000 & exit 3' 2>&1)
+    expect_eq "$m: foreign /proc: exit code still the child's" 3 $?
+    expect_contains "$m: foreign /proc: says why leftovers were not ended" "/proc belongs to another PID namespace" "$out"
+  fi
 }
 
 # ---- 4. exit codes -----------------------------------------------------------------------------------------
