@@ -1,8 +1,9 @@
-// bootstrap: the CloudFormation macro's custom-runtime Lambda (provided.al2023). Loops over the Runtime
-// API: next -> HandleMacroEvent -> response. See docs/lambda.md.
+// bootstrap: the CloudFormation macro's custom-runtime Lambda (provided.al2023). Loops over the
+// Runtime API: next -> HandleMacroEvent -> response. See docs/lambda.md.
 //
-// Exit status: 0 never in Lambda (the loop ends only on error); 1 when the Runtime API is unreachable
-// or start-up failed (reported to /runtime/init/error first); 2 on usage errors outside Lambda.
+// Exit status: 0 never in Lambda (the loop ends only on error); 1 when the Runtime API is
+// unreachable or start-up failed (reported to /runtime/init/error first); 2 on usage errors outside
+// Lambda.
 #include <time.h>
 
 #include <chrono>
@@ -22,7 +23,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Time kept back from the invocation's deadline for patching and posting the response after lookups.
+// Time kept back from the invocation's deadline for patching and posting the response after
+// lookups.
 constexpr int64_t kReserveMs = 2000;
 // Without a deadline header (never in Lambda), lookups get this long.
 constexpr int64_t kDefaultLookupMs = 60000;
@@ -31,7 +33,8 @@ class RegistryLookup : public ImageLookup {
  public:
   explicit RegistryLookup(LookupOptions options) : resolver_(std::move(options)) {}
   std::vector<std::string> Resolve(const std::vector<ImageNeed>& needs,
-                                   std::map<ImageNeed, ImageConfig>* out, Deadline deadline) override {
+                                   std::map<ImageNeed, ImageConfig>* out,
+                                   Deadline deadline) override {
     return resolver_.Resolve(needs, out, deadline);
   }
 
@@ -56,7 +59,8 @@ LookupOptions LambdaLookupOptions() {
   o.use_docker_config = false;  // no ~/.docker in Lambda; credentials come from the execution role
   if (const char* ca = getenv("KILT_REGISTRY_CA_FILE")) o.ca_file = ca;
   // Plain-http registries: only for tests and private mirrors, named one by one.
-  if (const char* insecure = getenv("KILT_INSECURE_REGISTRIES")) o.insecure_http_registries = SplitComma(insecure);
+  if (const char* insecure = getenv("KILT_INSECURE_REGISTRIES"))
+    o.insecure_http_registries = SplitComma(insecure);
   return o;
 }
 
@@ -81,11 +85,13 @@ Deadline LookupDeadline(int64_t deadline_epoch_ms) {
 // One line per invocation: ids and counts only. Never the template, parameters or environment: they
 // may hold secrets (the original kilt logged whole templates with plaintext environment values).
 void LogInvocation(const Invocation& inv, const MacroOutcome& o, int64_t duration_ms) {
-  printf("kilt-macro request=%s invocation=%s status=%s resources=%zu containers=%zu skipped=%zu "
-         "errors=%zu images=%zu lookup_errors=%zu event_bytes=%zu duration_ms=%lld\n",
-         o.request_id.empty() ? "-" : o.request_id.c_str(), inv.request_id.c_str(),
-         o.success ? "success" : "failure", o.resources_patched, o.containers_patched, o.skipped,
-         o.errors, o.images_needed, o.lookup_errors, inv.body.size(), static_cast<long long>(duration_ms));
+  printf(
+      "kilt-macro request=%s invocation=%s status=%s resources=%zu containers=%zu skipped=%zu "
+      "errors=%zu images=%zu lookup_errors=%zu event_bytes=%zu duration_ms=%lld\n",
+      o.request_id.empty() ? "-" : o.request_id.c_str(), inv.request_id.c_str(),
+      o.success ? "success" : "failure", o.resources_patched, o.containers_patched, o.skipped,
+      o.errors, o.images_needed, o.lookup_errors, inv.body.size(),
+      static_cast<long long>(duration_ms));
   fflush(stdout);
 }
 
@@ -101,10 +107,12 @@ int Run() {
   std::string err;
 
   MacroConfig config;
-  if (!LoadMacroConfig([](const char* n) { return static_cast<const char*>(getenv(n)); }, &config, &err)) {
+  if (!LoadMacroConfig([](const char* n) { return static_cast<const char*>(getenv(n)); }, &config,
+                       &err)) {
     fprintf(stderr, "kilt-macro: start-up failed: %s\n", err.c_str());
     std::string post_err;
-    if (!api.PostInitError("Kilt.InvalidConfiguration", "Kilt macro start-up failed: " + err, &post_err))
+    if (!api.PostInitError("Kilt.InvalidConfiguration", "Kilt macro start-up failed: " + err,
+                           &post_err))
       fprintf(stderr, "kilt-macro: %s\n", post_err.c_str());
     return 1;
   }
@@ -118,13 +126,15 @@ int Run() {
       return 1;
     }
     const Clock::time_point start = Clock::now();
-    MacroOutcome o = HandleMacroEvent(inv.body, config, lookup.get(), LookupDeadline(inv.deadline_ms));
+    MacroOutcome o =
+        HandleMacroEvent(inv.body, config, lookup.get(), LookupDeadline(inv.deadline_ms));
     const int64_t ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
     LogInvocation(inv, o, ms);
     if (!api.PostResponse(inv.request_id, std::move(o.response), &err)) {
       fprintf(stderr, "kilt-macro: request=%s: %s\n", inv.request_id.c_str(), err.c_str());
-      // The API is up but refused the response (too large): tell the caller instead of going silent.
+      // The API is up but refused the response (too large): tell the caller instead of going
+      // silent.
       std::string post_err;
       if (err.find("HTTP ") == std::string::npos ||
           !api.PostError(inv.request_id, "Kilt.ResponseRejected", err, &post_err)) {

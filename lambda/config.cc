@@ -67,14 +67,17 @@ bool LoadMacroConfig(const EnvLookup& env, MacroConfig* out, std::string* err) {
     source = "KILT_RECIPE";
   } else if (env("KILT_RECIPE_BASE64") != nullptr && !get("KILT_RECIPE_BASE64").empty()) {
     if (!DecodeBase64(get("KILT_RECIPE_BASE64"), &toml)) {
-      *err = "KILT_RECIPE_BASE64 is not valid base64 (encode the recipe with `base64 -w0 recipe.toml`)";
+      *err =
+          "KILT_RECIPE_BASE64 is not valid base64 (encode the recipe with `base64 -w0 "
+          "recipe.toml`)";
       return false;
     }
     source = "KILT_RECIPE_BASE64";
   } else {
     std::string path = get("KILT_RECIPE_FILE");
     bool explicit_path = !path.empty();
-    if (!explicit_path && !get("LAMBDA_TASK_ROOT").empty()) path = get("LAMBDA_TASK_ROOT") + "/recipe.toml";
+    if (!explicit_path && !get("LAMBDA_TASK_ROOT").empty())
+      path = get("LAMBDA_TASK_ROOT") + "/recipe.toml";
     if (!path.empty() && (explicit_path || FileExists(path))) {
       if (!ReadFile(path, &toml)) {
         *err = "cannot read the recipe " + path + (explicit_path ? " (KILT_RECIPE_FILE)" : "");

@@ -16,8 +16,8 @@ using EnvLookup = std::function<const char*(const char*)>;
 // The recipe comes from the first of:
 //   KILT_RECIPE         inline TOML
 //   KILT_RECIPE_BASE64  base64 of the TOML (CloudFormation-friendly for multi-line text)
-//   KILT_RECIPE_FILE    a path; default $LAMBDA_TASK_ROOT/recipe.toml (the recipe bundled in the zip)
-//   the built-in default recipe (when none of the above exist: running outside Lambda)
+//   KILT_RECIPE_FILE    a path; default $LAMBDA_TASK_ROOT/recipe.toml (the recipe bundled in the
+//   zip) the built-in default recipe (when none of the above exist: running outside Lambda)
 // then these override single settings (the installer's parameters):
 //   KILT_IMAGE -> KiltImage, KILT_SELECTION (opt-in | opt-out) -> OptIn,
 //   KILT_SIDECAR_LOG_GROUP -> LogGroup (when non-empty)

@@ -15,8 +15,8 @@ using rapidjson::Value;
 
 constexpr size_t kMaxErrorMessageBytes = 4000;
 
-// A scalar (or list of scalars, comma-joined: CommaDelimitedList parameters, Compatibilities) as the
-// string the recipe overrides and parameter table want. False for objects and nested lists.
+// A scalar (or list of scalars, comma-joined: CommaDelimitedList parameters, Compatibilities) as
+// the string the recipe overrides and parameter table want. False for objects and nested lists.
 bool ScalarText(const Value& v, std::string* out) {
   if (v.IsString()) {
     out->assign(v.GetString(), v.GetStringLength());
@@ -43,13 +43,6 @@ bool ScalarText(const Value& v, std::string* out) {
     return false;
   }
   return true;
-}
-
-std::string ToJson(const Value& v) {
-  rapidjson::StringBuffer b;
-  rapidjson::Writer<rapidjson::StringBuffer> w(b);
-  v.Accept(w);
-  return std::string(b.GetString(), b.GetSize());
 }
 
 // Builds the response; `fragment` may be null (the event had none worth echoing).
@@ -145,7 +138,8 @@ class MacroEvent {
                "\"} names no stack parameter";
         return false;
       }
-      *err = std::string(field == std::string("params") ? "Transform parameter " : "stack parameter ") +
+      *err = std::string(field == std::string("params") ? "Transform parameter "
+                                                        : "stack parameter ") +
              key + ": expected a string, number, boolean or list of them";
       return false;
     }
@@ -243,11 +237,12 @@ MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, Imag
   const FragmentShape shape = ShapeOf(fragment);
   if (shape == FragmentShape::kOther) {
     o.errors = 1;
-    return Failure(o,
-                   "the fragment is neither a template, a Resources section nor a resource: use the "
-                   "macro in the template's Transform section, or Fn::Transform directly under "
-                   "Resources or inside an AWS::ECS::TaskDefinition resource",
-                   event.fragment());
+    return Failure(
+        o,
+        "the fragment is neither a template, a Resources section nor a resource: use the "
+        "macro in the template's Transform section, or Fn::Transform directly under "
+        "Resources or inside an AWS::ECS::TaskDefinition resource",
+        event.fragment());
   }
   if (shape != FragmentShape::kTemplate) {
     // Patched as a one-section template; the answer is unwrapped again below.
@@ -295,7 +290,8 @@ MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, Imag
 }  // namespace
 
 std::string JoinErrors(const std::vector<std::string>& errors) {
-  std::string out = std::to_string(errors.size()) + (errors.size() == 1 ? " problem: " : " problems: ");
+  std::string out =
+      std::to_string(errors.size()) + (errors.size() == 1 ? " problem: " : " problems: ");
   for (size_t i = 0; i < errors.size(); ++i) {
     std::string next = (i > 0 ? "; " : "") + errors[i];
     if (out.size() + next.size() > kMaxErrorMessageBytes) {
@@ -318,7 +314,8 @@ MacroOutcome HandleMacroEvent(std::string_view event_json, const MacroConfig& co
     MacroOutcome o;
     o.request_id = request_id;
     o.errors = 1;
-    o.response = Response(request_id, false, std::string("Kilt: internal error: ") + e.what(), nullptr);
+    o.response =
+        Response(request_id, false, std::string("Kilt: internal error: ") + e.what(), nullptr);
     return o;
   }
 }

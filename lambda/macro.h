@@ -1,8 +1,9 @@
-// The CloudFormation macro: one macro event (JSON) in, one macro response (JSON) out, around the pure
-// patcher. No I/O of its own except through ImageLookup, so it is tested without a Runtime API.
+// The CloudFormation macro: one macro event (JSON) in, one macro response (JSON) out, around the
+// pure patcher. No I/O of its own except through ImageLookup, so it is tested without a Runtime
+// API.
 //
-// Event:    {"requestId", "fragment", "params", "templateParameterValues", "region", "accountId", ...}
-// Response: {"requestId", "status": "success", "fragment"}
+// Event:    {"requestId", "fragment", "params", "templateParameterValues", "region", "accountId",
+// ...} Response: {"requestId", "status": "success", "fragment"}
 //        or {"requestId", "status": "failure", "errorMessage", "fragment": <the input fragment>}
 // CloudFormation shows errorMessage to the user: it is the only error channel they see, so every
 // per-resource error is listed in it, and a malformed event is a failure, never a crash.
@@ -36,7 +37,8 @@ class ImageLookup {
 // Settings fixed at start-up.
 struct MacroConfig {
   Recipe recipe;
-  bool image_lookup = true;  // ask registries for images whose EntryPoint/Command the template omits
+  bool image_lookup =
+      true;  // ask registries for images whose EntryPoint/Command the template omits
 };
 
 // The Transform parameters the macro itself handles (all others go to kilt::ApplyRecipeOverrides).
@@ -50,7 +52,7 @@ struct MacroOutcome {
   std::string response;    // the JSON to POST to /runtime/invocation/{id}/response
   std::string request_id;  // the event's requestId ("" when the event has none)
   bool success = false;
-  size_t resources_patched = 0;   // distinct resources with at least one patched container
+  size_t resources_patched = 0;  // distinct resources with at least one patched container
   size_t containers_patched = 0;
   size_t skipped = 0;
   size_t errors = 0;

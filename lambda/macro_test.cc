@@ -48,8 +48,10 @@ std::string TaskDef(const std::string& containers) {
 std::string Event(const std::string& resources, const std::string& params = "{}",
                   const std::string& tpv = "{}") {
   return R"({"requestId":"req-1","region":"us-east-1","accountId":"123456789012","transformId":"t",)"
-         R"("params":)" + params + R"(,"templateParameterValues":)" + tpv +
-         R"(,"fragment":{"AWSTemplateFormatVersion":"2010-09-09","Resources":{)" + resources + "}}}";
+         R"("params":)" +
+         params + R"(,"templateParameterValues":)" + tpv +
+         R"(,"fragment":{"AWSTemplateFormatVersion":"2010-09-09","Resources":{)" + resources +
+         "}}}";
 }
 
 const char* kFullApp =
@@ -73,7 +75,8 @@ const rapidjson::Value* Container(const rapidjson::Value& list, const std::strin
 }
 
 TEST_CASE("a Fargate task definition is patched and the response says success") {
-  MacroOutcome o = HandleMacroEvent(Event(R"("TD":)" + TaskDef(kFullApp)), TestConfig(), nullptr, {});
+  MacroOutcome o =
+      HandleMacroEvent(Event(R"("TD":)" + TaskDef(kFullApp)), TestConfig(), nullptr, {});
   REQUIRE(o.success);
   CHECK(o.request_id == "req-1");
   CHECK(o.containers_patched == 1);
@@ -127,10 +130,13 @@ TEST_CASE("a malformed event is a failure with a message, never a crash") {
       {R"({"requestId":"r"})", "no fragment object"},
       {R"({"requestId":"r","fragment":"Resources"})", "no fragment object"},
       {R"({"requestId":"r","fragment":{},"params":[1]})", "params is not an object"},
-      {R"({"requestId":"r","fragment":{},"params":{"KiltImage":{"a":{}}}})", "Transform parameter KiltImage"},
-      {R"({"requestId":"r","fragment":{},"templateParameterValues":{"P":{"x":1}}})", "stack parameter P"},
+      {R"({"requestId":"r","fragment":{},"params":{"KiltImage":{"a":{}}}})",
+       "Transform parameter KiltImage"},
+      {R"({"requestId":"r","fragment":{},"templateParameterValues":{"P":{"x":1}}})",
+       "stack parameter P"},
       {R"({"requestId":"r","fragment":{"Resources":[]}})", ""},  // odd shapes: the patcher's call
-      {R"({"requestId":"r","fragment":{"Resources":{"X":{"Type":"AWS::ECS::TaskDefinition","Properties":{"ContainerDefinitions":{"a":1}}}}}})", ""},
+      {R"({"requestId":"r","fragment":{"Resources":{"X":{"Type":"AWS::ECS::TaskDefinition","Properties":{"ContainerDefinitions":{"a":1}}}}}})",
+       ""},
   };
   for (const Case& k : cases) {
     INFO(k.event);
@@ -157,9 +163,10 @@ TEST_CASE("params override recipe settings for one template") {
 }
 
 TEST_CASE("params may be booleans, lists and Refs to stack parameters") {
-  std::string ev = Event(R"("TD":)" + TaskDef(kFullApp),
-                         R"({"KiltImage":{"Ref":"KiltImageParam"},"OptIn":false,"Compatibilities":["FARGATE","EC2"]})",
-                         R"({"KiltImageParam":"from-param/kilt:3"})");
+  std::string ev = Event(
+      R"("TD":)" + TaskDef(kFullApp),
+      R"({"KiltImage":{"Ref":"KiltImageParam"},"OptIn":false,"Compatibilities":["FARGATE","EC2"]})",
+      R"({"KiltImageParam":"from-param/kilt:3"})");
   MacroOutcome o = HandleMacroEvent(ev, TestConfig(), nullptr, {});
   REQUIRE(o.success);
   rapidjson::Document r = Parse(o.response);
@@ -167,7 +174,8 @@ TEST_CASE("params may be booleans, lists and Refs to stack parameters") {
   REQUIRE(kilt != nullptr);
   CHECK(std::string((*kilt)["Image"].GetString()) == "from-param/kilt:3");
 
-  MacroOutcome bad = HandleMacroEvent(Event("", R"({"KiltImage":{"Ref":"Nope"}})"), TestConfig(), nullptr, {});
+  MacroOutcome bad =
+      HandleMacroEvent(Event("", R"({"KiltImage":{"Ref":"Nope"}})"), TestConfig(), nullptr, {});
   CHECK_FALSE(bad.success);
   CHECK(bad.response.find("names no stack parameter") != std::string::npos);
 }
@@ -190,7 +198,8 @@ TEST_CASE("opt-in selection via params leaves untagged task definitions alone") 
 
 TEST_CASE("images without EntryPoint are looked up, with Refs resolved through stack parameters") {
   FakeLookup lookup;
-  lookup.known["nginx:1.25"] = ImageConfig{{"/docker-entrypoint.sh"}, {"nginx", "-g", "daemon off;"}, ""};
+  lookup.known["nginx:1.25"] =
+      ImageConfig{{"/docker-entrypoint.sh"}, {"nginx", "-g", "daemon off;"}, ""};
   std::string ev = Event(R"("TD":)" + TaskDef(R"({"Name":"app","Image":{"Ref":"AppImage"}})"), "{}",
                          R"({"AppImage":"nginx:1.25"})");
   MacroOutcome o = HandleMacroEvent(ev, TestConfig(), &lookup, Deadline::max());
@@ -208,8 +217,8 @@ TEST_CASE("images without EntryPoint are looked up, with Refs resolved through s
 TEST_CASE("ImageLookup=false skips lookups; the lookup's errors explain a failed patch") {
   FakeLookup lookup;
   std::string td = R"("TD":)" + TaskDef(R"({"Name":"app","Image":"private.example/app:1"})");
-  MacroOutcome off = HandleMacroEvent(Event(td, R"({"ImageLookup":"false"})"), TestConfig(), &lookup,
-                                      Deadline::max());
+  MacroOutcome off = HandleMacroEvent(Event(td, R"({"ImageLookup":"false"})"), TestConfig(),
+                                      &lookup, Deadline::max());
   CHECK(lookup.calls == 0);
   CHECK_FALSE(off.success);  // nothing is known about the image's entrypoint
 
@@ -217,10 +226,11 @@ TEST_CASE("ImageLookup=false skips lookups; the lookup's errors explain a failed
   CHECK(lookup.calls == 1);
   REQUIRE_FALSE(on.success);
   CHECK(on.lookup_errors == 1);
-  CHECK(on.response.find("image lookup: private.example/app:1: not found in registry") != std::string::npos);
+  CHECK(on.response.find("image lookup: private.example/app:1: not found in registry") !=
+        std::string::npos);
 
-  MacroOutcome bad = HandleMacroEvent(Event(td, R"({"ImageLookup":"maybe"})"), TestConfig(), &lookup,
-                                      Deadline::max());
+  MacroOutcome bad = HandleMacroEvent(Event(td, R"({"ImageLookup":"maybe"})"), TestConfig(),
+                                      &lookup, Deadline::max());
   CHECK_FALSE(bad.success);
   CHECK(bad.response.find("ImageLookup") != std::string::npos);
 }
@@ -228,8 +238,8 @@ TEST_CASE("ImageLookup=false skips lookups; the lookup's errors explain a failed
 TEST_CASE("Fn::Transform fragments: a Resources section, or one resource") {
   MacroConfig c = TestConfig();
   // Under Resources: the fragment is the resources map, and so is the answer.
-  std::string ev = R"({"requestId":"r","params":{"SidecarName":"agent"},"fragment":{"TD":)" + TaskDef(kFullApp) +
-                   R"(,"Bucket":{"Type":"AWS::S3::Bucket"}}})";
+  std::string ev = R"({"requestId":"r","params":{"SidecarName":"agent"},"fragment":{"TD":)" +
+                   TaskDef(kFullApp) + R"(,"Bucket":{"Type":"AWS::S3::Bucket"}}})";
   MacroOutcome o = HandleMacroEvent(ev, c, nullptr, {});
   REQUIRE(o.success);
   rapidjson::Document r = Parse(o.response);
@@ -246,7 +256,8 @@ TEST_CASE("Fn::Transform fragments: a Resources section, or one resource") {
   CHECK(o.response.find("\"Value\":\"WebTask\"") != std::string::npos);
 
   // Inside Properties: not something the macro can patch.
-  o = HandleMacroEvent(R"({"requestId":"r","fragment":{"Cpu":"256","ContainerDefinitions":[]}})", c, nullptr, {});
+  o = HandleMacroEvent(R"({"requestId":"r","fragment":{"Cpu":"256","ContainerDefinitions":[]}})", c,
+                       nullptr, {});
   CHECK_FALSE(o.success);
   CHECK(o.response.find("Transform section") != std::string::npos);
 }

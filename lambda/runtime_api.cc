@@ -35,7 +35,8 @@ std::string ErrorBody(std::string_view type, std::string_view message) {
   return std::string(b.GetString(), b.GetSize());
 }
 
-RuntimeApi::RuntimeApi(std::string host_port) : base_("http://" + host_port + "/2018-06-01") {}
+RuntimeApi::RuntimeApi(const std::string& host_port)
+    : base_("http://" + host_port + "/2018-06-01") {}
 
 bool RuntimeApi::Next(Invocation* out, std::string* err) {
   net::HttpRequest req;
@@ -85,7 +86,8 @@ bool RuntimeApi::PostResponse(const std::string& request_id, std::string body, s
 
 bool RuntimeApi::PostError(const std::string& request_id, std::string_view type,
                            std::string_view message, std::string* err) {
-  return Post("/runtime/invocation/" + request_id + "/error", ErrorBody(type, message), true, type, err);
+  return Post("/runtime/invocation/" + request_id + "/error", ErrorBody(type, message), true, type,
+              err);
 }
 
 bool RuntimeApi::PostInitError(std::string_view type, std::string_view message, std::string* err) {

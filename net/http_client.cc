@@ -3,19 +3,18 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <http_parser.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <http_parser.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -86,7 +85,8 @@ Clock::time_point WaitEnd(int timeout_ms, Deadline deadline) {
 }
 
 // Waits for `events` on fd until `end`. `what` names the step for the error message.
-bool WaitFd(int fd, short events, Clock::time_point end, const std::string& what, std::string* err) {
+bool WaitFd(int fd, short events, Clock::time_point end, const std::string& what,
+            std::string* err) {
   for (;;) {
     int timeout = -1;
     if (end != Clock::time_point::max()) {
@@ -192,7 +192,8 @@ bool Connection::ConnectTcp(std::string* err) {
   std::unique_ptr<struct addrinfo, void (*)(struct addrinfo*)> list(res, freeaddrinfo);
   std::string last_error = "no address";
   for (struct addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+    UniqueFd fd(
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (fd.get() < 0) {
       last_error = std::string("socket: ") + strerror(errno);
       continue;
@@ -294,7 +295,8 @@ bool Connection::WriteAll(std::string_view data, std::string* err) {
     const Clock::time_point end = WaitEnd(opts_.read_timeout_ms, opts_.deadline);
     if (ssl_) {
       ERR_clear_error();
-      int n = SSL_write(ssl_.get(), data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
+      int n = SSL_write(ssl_.get(), data.data(),
+                        static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
       if (n > 0) {
         data.remove_prefix(static_cast<size_t>(n));
         continue;
@@ -513,11 +515,13 @@ std::string HttpResponse::Header(std::string_view name) const {
   return "";
 }
 
-bool HttpFetch(const HttpRequest& req, const HttpOptions& opts, HttpResponse* resp, std::string* err) {
+bool HttpFetch(const HttpRequest& req, const HttpOptions& opts, HttpResponse* resp,
+               std::string* err) {
   Url url;
   if (!ParseUrl(req.url, &url, err)) return false;
   const std::string prefix = req.method + " " + url.scheme + "://" + url.HostHeader() + url.target;
-  if (req.method.empty() || !ValidHeaderText(req.method) || req.method.find(' ') != std::string::npos) {
+  if (req.method.empty() || !ValidHeaderText(req.method) ||
+      req.method.find(' ') != std::string::npos) {
     *err = prefix + ": invalid method";
     return false;
   }
@@ -534,7 +538,8 @@ bool HttpFetch(const HttpRequest& req, const HttpOptions& opts, HttpResponse* re
     head += kv.first + ": " + kv.second + "\r\n";
   }
   if (!HasHeader(req.headers, "User-Agent")) head += "User-Agent: kilt\r\n";
-  if (NeedsContentLength(req)) head += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
+  if (NeedsContentLength(req))
+    head += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
   head += "Connection: close\r\n\r\n";
 
   Connection conn(url, opts, prefix);

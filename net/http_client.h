@@ -41,7 +41,7 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 0;
-  Headers headers;  // as received, in order
+  Headers headers;   // as received, in order
   std::string body;  // de-chunked
   // The first header named `name` (case-insensitive), or "" when absent.
   std::string Header(std::string_view name) const;
@@ -51,12 +51,13 @@ using Deadline = std::chrono::steady_clock::time_point;
 inline constexpr Deadline kNoDeadline = Deadline::max();
 
 struct HttpOptions {
-  int connect_timeout_ms = 10000;  // per address tried, TLS handshake included; 0 = none
-  int read_timeout_ms = 30000;     // longest silence while sending or receiving; 0 = none
-  Deadline deadline = kNoDeadline;  // the whole request (DNS excluded) must finish before it
+  int connect_timeout_ms = 10000;         // per address tried, TLS handshake included; 0 = none
+  int read_timeout_ms = 30000;            // longest silence while sending or receiving; 0 = none
+  Deadline deadline = kNoDeadline;        // the whole request (DNS excluded) must finish before it
   size_t max_response_bytes = 64u << 20;  // cap on the de-chunked body
-  // TLS: the system CA store is always trusted (SSL_CERT_FILE / SSL_CERT_DIR honoured, then the usual
-  // bundle paths of Debian and Amazon Linux); `ca_file` adds one PEM file of extra trusted CAs.
+  // TLS: the system CA store is always trusted (SSL_CERT_FILE / SSL_CERT_DIR honoured, then the
+  // usual bundle paths of Debian and Amazon Linux); `ca_file` adds one PEM file of extra trusted
+  // CAs.
   std::string ca_file;
 };
 

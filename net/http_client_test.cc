@@ -125,7 +125,8 @@ TEST_CASE("ParseUrl rejects what it cannot fetch, saying why") {
 
 TEST_CASE("a Content-Length response is read, and the request is framed") {
   CannedServer server(
-      "HTTP/1.1 202 Accepted\r\nContent-Type: text/plain\r\nX-Id: abc\r\nContent-Length: 5\r\n\r\nhello");
+      "HTTP/1.1 202 Accepted\r\nContent-Type: text/plain\r\nX-Id: abc\r\nContent-Length: "
+      "5\r\n\r\nhello");
   HttpRequest req;
   req.method = "POST";
   req.url = server.url("/runtime/invocation/r1/response");
@@ -169,8 +170,9 @@ TEST_CASE("a body delimited by connection close is read to the end") {
 }
 
 TEST_CASE("a HEAD response has no body even with Content-Length") {
-  CannedServer server("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nDocker-Content-Digest: sha256:x\r\n\r\n",
-                      /*hold_open=*/true);
+  CannedServer server(
+      "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\nDocker-Content-Digest: sha256:x\r\n\r\n",
+      /*hold_open=*/true);
   HttpRequest req;
   req.method = "HEAD";
   req.url = server.url();
@@ -245,8 +247,8 @@ TEST_CASE("connection refused names the host and port") {
   HttpResponse resp;
   std::string err;
   CHECK_FALSE(HttpFetch(req, HttpOptions(), &resp, &err));
-  CHECK(err == "GET http://127.0.0.1:" + std::to_string(port) + "/x: connect to 127.0.0.1:" +
-                   std::to_string(port) + ": Connection refused");
+  CHECK(err == "GET http://127.0.0.1:" + std::to_string(port) +
+                   "/x: connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused");
 }
 
 TEST_CASE("header injection is refused") {

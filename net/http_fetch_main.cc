@@ -1,5 +1,5 @@
-// kilt-http-fetch: a test tool around net::HttpFetch (not installed). Prints "STATUS\n" then the body
-// to stdout; on failure prints the client's error to stderr and exits 1.
+// kilt-http-fetch: a test tool around net::HttpFetch (not installed). Prints "STATUS\n" then the
+// body to stdout; on failure prints the client's error to stderr and exits 1.
 //   kilt-http-fetch [--ca FILE] [--method M] [--data BODY] [--max BYTES] [--timeout-ms N]
 //                   [--header 'Name: value']... URL
 #include <cstdio>
