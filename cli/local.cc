@@ -1,11 +1,12 @@
 // `kilt local run`: run an ECS task definition on this machine with runc (see docs/local.md).
+#include "local/local.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "cli/commands.h"
-#include "local/local.h"
 
 namespace kilt {
 namespace {
@@ -13,19 +14,25 @@ namespace {
 const char kUsage[] =
     "usage: kilt local run TASKDEF|TEMPLATE [--resource ID] --images DIR [options]\n"
     "\n"
-    "Runs an ECS task definition (ECS JSON, or one AWS::ECS::TaskDefinition of a CloudFormation template)\n"
+    "Runs an ECS task definition (ECS JSON, or one AWS::ECS::TaskDefinition of a CloudFormation "
+    "template)\n"
     "on this machine with runc, one container per container definition. Needs root.\n"
     "\n"
-    "  --images DIR          OCI layouts (DIR/NAME/) or archives (DIR/NAME.oci.tar, DIR/NAME.tar); image\n"
+    "  --images DIR          OCI layouts (DIR/NAME/) or archives (DIR/NAME.oci.tar, DIR/NAME.tar); "
+    "image\n"
     "                        [REGISTRY/]PATH/NAME:TAG is looked up as NAME with tag TAG\n"
     "  --resource ID         the task definition's logical id (templates with several)\n"
     "  --parameter K=V       a template parameter value (repeatable; Defaults are used otherwise)\n"
-    "  --stop-timeout SECS   SIGTERM -> SIGKILL delay for every container (default: its StopTimeout, or 30)\n"
+    "  --stop-timeout SECS   SIGTERM -> SIGKILL delay for every container (default: its "
+    "StopTimeout, or 30)\n"
     "  --runc-root DIR       runc's state directory (default /run/kilt-local)\n"
-    "  --work-dir DIR        where bundles are unpacked (default $TMPDIR or /var/tmp); always removed\n"
+    "  --work-dir DIR        where bundles are unpacked (default $TMPDIR or /var/tmp); always "
+    "removed\n"
     "\n"
-    "Output lines are prefixed with the container name. SIGINT/SIGTERM stop the task like ECS (SIGTERM,\n"
-    "StopTimeout, SIGKILL; a second signal kills at once). Exit status: the essential container's; 125 when\n"
+    "Output lines are prefixed with the container name. SIGINT/SIGTERM stop the task like ECS "
+    "(SIGTERM,\n"
+    "StopTimeout, SIGKILL; a second signal kills at once). Exit status: the essential container's; "
+    "125 when\n"
     "kilt local itself fails.\n";
 
 }  // namespace
@@ -72,7 +79,8 @@ int RunLocal(int argc, char** argv) {
       char* end = nullptr;
       long s = std::strtol(v.c_str(), &end, 10);
       if (v.empty() || *end || s < 0 || s > 3600) {
-        std::fprintf(stderr, "kilt local run: --stop-timeout wants seconds (0..3600), got '%s'\n", v.c_str());
+        std::fprintf(stderr, "kilt local run: --stop-timeout wants seconds (0..3600), got '%s'\n",
+                     v.c_str());
         return 2;
       }
       o.stop_timeout_s = static_cast<int>(s);
@@ -82,8 +90,8 @@ int RunLocal(int argc, char** argv) {
     } else if (o.task_path.empty()) {
       o.task_path = a;
     } else {
-      std::fprintf(stderr, "kilt local run: one task definition at a time (got %s and %s)\n", o.task_path.c_str(),
-                   a.c_str());
+      std::fprintf(stderr, "kilt local run: one task definition at a time (got %s and %s)\n",
+                   o.task_path.c_str(), a.c_str());
       return 2;
     }
   }

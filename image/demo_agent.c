@@ -1,11 +1,13 @@
 // kilt-demo-agent: a STAND-IN for Falco in Kilt's payload image.
 //
-// Falco cannot be downloaded in Kilt's build environment, so the image ships this small static program
-// in its place. It is not a security tool. It does what the launcher needs an agent to do, so the whole
-// chain (image -> patch -> /kilt/run -> agent beside the app) can be shown and tested:
+// Falco cannot be downloaded in Kilt's build environment, so the image ships this small static
+// program in its place. It is not a security tool. It does what the launcher needs an agent to do,
+// so the whole chain (image -> patch -> /kilt/run -> agent beside the app) can be shown and tested:
 //   - it starts, prints a banner that says what it is, and reads its configuration file;
-//   - every `interval_ms` it scans /proc and prints one "event" line per process it has not seen before
-//     (a toy version of Falco's "spawned process" rule: inside the app's container it sees the app);
+//   - every `interval_ms` it scans /proc and prints one "event" line per process it has not seen
+//   before
+//     (a toy version of Falco's "spawned process" rule: inside the app's container it sees the
+//     app);
 //   - on SIGTERM or SIGINT it prints a last line and exits 0, promptly.
 //
 // Signals are collected synchronously with sigtimedwait (as tini does): no logic in handlers.
@@ -13,9 +15,12 @@
 //
 // Usage: kilt-demo-agent [-c CONFIG] [--notify-fd N]
 //   -c CONFIG      default /kilt/demo-agent.conf; a missing default file means defaults
-//   --notify-fd N  readiness (s6 style): write a newline to fd N once the first /proc scan is done, so
-//                  kilt-run's `ready = { fd = N }` gate starts the app only after the agent watches.
-// Config: `key = value` lines, `#` comments. Keys: interval_ms (100..3600000), name (prefix of lines),
+//   --notify-fd N  readiness (s6 style): write a newline to fd N once the first /proc scan is done,
+//   so
+//                  kilt-run's `ready = { fd = N }` gate starts the app only after the agent
+//                  watches.
+// Config: `key = value` lines, `#` comments. Keys: interval_ms (100..3600000), name (prefix of
+// lines),
 //         max_events (0 = unlimited; a cap on event lines per scan).
 // Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad usage or configuration, 1 system error.
 #include <ctype.h>
@@ -92,15 +97,16 @@ static int load_config(const char* path, int required, struct config* c) {
       int bad = errno || end == val || *end;
       if (!strcmp(key, "interval_ms")) {
         if (bad || v < 100 || v > 3600000) {
-          fprintf(stderr, "kilt-demo-agent: %s:%d: interval_ms must be 100..3600000, got '%s'\n", path,
-                  lineno, val);
+          fprintf(stderr, "kilt-demo-agent: %s:%d: interval_ms must be 100..3600000, got '%s'\n",
+                  path, lineno, val);
           fclose(f);
           return -1;
         }
         c->interval_ms = v;
       } else {
         if (bad || v < 0) {
-          fprintf(stderr, "kilt-demo-agent: %s:%d: max_events must be >= 0, got '%s'\n", path, lineno, val);
+          fprintf(stderr, "kilt-demo-agent: %s:%d: max_events must be >= 0, got '%s'\n", path,
+                  lineno, val);
           fclose(f);
           return -1;
         }
@@ -109,7 +115,8 @@ static int load_config(const char* path, int required, struct config* c) {
     } else if (!strcmp(key, "name")) {
       snprintf(c->name, sizeof c->name, "%s", val);
     } else {
-      fprintf(stderr, "kilt-demo-agent: %s:%d: unknown key '%s' (known: interval_ms, name, max_events)\n",
+      fprintf(stderr,
+              "kilt-demo-agent: %s:%d: unknown key '%s' (known: interval_ms, name, max_events)\n",
               path, lineno, key);
       fclose(f);
       return -1;
@@ -177,8 +184,8 @@ static void scan(const struct config* c, int first) {
     char cmd[256];
     describe(pid, cmd, sizeof cmd);
     if (!cmd[0]) continue;  // exited meanwhile
-    say("%sevent %s pid=%ld cmdline=\"%s\"", c->prefix, first ? "process-present" : "process-spawned", pid,
-        cmd);
+    say("%sevent %s pid=%ld cmdline=\"%s\"", c->prefix,
+        first ? "process-present" : "process-spawned", pid, cmd);
     events++;
   }
   closedir(d);
@@ -221,7 +228,8 @@ int main(int argc, char** argv) {
   }
 
   if (c.name[0]) snprintf(c.prefix, sizeof c.prefix, "%s: ", c.name);
-  say("%sstarted (pid %ld) -- DEMO STAND-IN FOR FALCO, not a security tool: it reports new processes "
+  say("%sstarted (pid %ld) -- DEMO STAND-IN FOR FALCO, not a security tool: it reports new "
+      "processes "
       "seen in /proc every %ld ms",
       c.prefix, (long)getpid(), c.interval_ms);
   int first = 1;

@@ -2,9 +2,10 @@
 // that other containers can mount its VOLUME /kilt (VolumesFrom); it should cost nothing while it
 // waits. Like Kubernetes' pause container it blocks in sigwait and exits 0 on SIGTERM/SIGINT.
 //
-// It is PID 1 of the sidecar container, where the kernel ignores signals without a handler; blocking
-// them and collecting them with sigwait makes SIGTERM work anyway (ECS stops the task promptly instead
-// of waiting StopTimeout for SIGKILL). As PID 1 it also reaps any child it might inherit (SIGCHLD).
+// It is PID 1 of the sidecar container, where the kernel ignores signals without a handler;
+// blocking them and collecting them with sigwait makes SIGTERM work anyway (ECS stops the task
+// promptly instead of waiting StopTimeout for SIGKILL). As PID 1 it also reaps any child it might
+// inherit (SIGCHLD).
 #include <errno.h>
 #include <signal.h>
 #include <string.h>

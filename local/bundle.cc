@@ -1,18 +1,19 @@
 #include "local/bundle.h"
 
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <sstream>
-
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
 
 namespace kilt {
 namespace local {
 namespace {
 
 bool ParseId(const std::string& s, uint32_t* out) {
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 10) return false;
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 10)
+    return false;
   unsigned long v = std::strtoul(s.c_str(), nullptr, 10);
   if (v > 0xFFFFFFFFul) return false;
   *out = static_cast<uint32_t>(v);
@@ -39,10 +40,11 @@ bool FindEntry(const std::string& text, const std::string& key, bool by_id, size
 }
 
 // Docker's default capability set (what an ECS container gets without LinuxParameters).
-const char* const kDefaultCaps[] = {"CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-                                    "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-                                    "CAP_SETFCAP", "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-                                    "CAP_KILL",   "CAP_AUDIT_WRITE"};
+const char* const kDefaultCaps[] = {
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE"};
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
@@ -52,7 +54,8 @@ void Strings(Writer& w, const std::vector<std::string>& v) {
   w.EndArray();
 }
 
-void Mount(Writer& w, const char* dest, const char* type, const char* source, std::vector<std::string> options) {
+void Mount(Writer& w, const char* dest, const char* type, const char* source,
+           std::vector<std::string> options) {
   w.StartObject();
   w.Key("destination");
   w.String(dest);
@@ -80,14 +83,16 @@ bool EffectiveArgv(const ContainerSpec& c, const ImageSpec& image, std::vector<s
     argv->insert(argv->end(), cmd.begin(), cmd.end());
   }
   if (argv->empty()) {
-    *err = "container " + c.name + ": nothing to run: the task definition sets no EntryPoint/Command and image " +
-           c.image + " has no ENTRYPOINT/CMD";
+    *err = "container " + c.name +
+           ": nothing to run: the task definition sets no EntryPoint/Command and image " + c.image +
+           " has no ENTRYPOINT/CMD";
     return false;
   }
   return true;
 }
 
-std::vector<std::string> EffectiveEnv(const ContainerSpec& c, const ImageSpec& image, const std::string& home) {
+std::vector<std::string> EffectiveEnv(const ContainerSpec& c, const ImageSpec& image,
+                                      const std::string& home) {
   std::vector<std::string> env = image.env;
   auto set = [&env](const std::string& name, const std::string& value) {
     for (auto& e : env) {
@@ -100,16 +105,18 @@ std::vector<std::string> EffectiveEnv(const ContainerSpec& c, const ImageSpec& i
   };
   for (const auto& [name, value] : c.environment) set(name, value);
   auto has = [&env](const std::string& name) {
-    return std::any_of(env.begin(), env.end(),
-                       [&](const std::string& e) { return e.compare(0, name.size() + 1, name + "=") == 0; });
+    return std::any_of(env.begin(), env.end(), [&](const std::string& e) {
+      return e.compare(0, name.size() + 1, name + "=") == 0;
+    });
   };
-  if (!has("PATH")) env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (!has("PATH"))
+    env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   if (!has("HOME")) env.push_back("HOME=" + home);
   return env;
 }
 
-bool ResolveUser(const std::string& user, const std::string& passwd, const std::string& group, uint32_t* uid,
-                 uint32_t* gid, std::string* home, std::string* err) {
+bool ResolveUser(const std::string& user, const std::string& passwd, const std::string& group,
+                 uint32_t* uid, uint32_t* gid, std::string* home, std::string* err) {
   *uid = 0;
   *gid = 0;
   *home = "/root";
@@ -129,7 +136,8 @@ bool ResolveUser(const std::string& user, const std::string& passwd, const std::
   bool found = FindEntry(passwd, numeric ? u : u, numeric, 2, &f);
   if (!numeric) {
     if (!found) {
-      *err = "user '" + u + "' is not in the image's /etc/passwd; use a numeric UID or add the user to the image";
+      *err = "user '" + u +
+             "' is not in the image's /etc/passwd; use a numeric UID or add the user to the image";
       return false;
     }
     if (!ParseId(f[2], uid)) {
@@ -151,8 +159,8 @@ bool ResolveUser(const std::string& user, const std::string& passwd, const std::
   return true;
 }
 
-std::string RuntimeSpecJson(const ProcessSpec& p, const std::vector<BindMount>& binds, const std::string& hostname,
-                            const std::vector<std::string>& cap_add) {
+std::string RuntimeSpecJson(const ProcessSpec& p, const std::vector<BindMount>& binds,
+                            const std::string& hostname, const std::vector<std::string>& cap_add) {
   std::vector<std::string> caps;
   if (p.uid == 0) {
     caps.assign(std::begin(kDefaultCaps), std::end(kDefaultCaps));
@@ -164,7 +172,8 @@ std::string RuntimeSpecJson(const ProcessSpec& p, const std::vector<BindMount>& 
   std::vector<std::string> bounding(std::begin(kDefaultCaps), std::end(kDefaultCaps));
   for (const auto& c : cap_add) {
     std::string name = c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
-    if (std::find(bounding.begin(), bounding.end(), name) == bounding.end()) bounding.push_back(name);
+    if (std::find(bounding.begin(), bounding.end(), name) == bounding.end())
+      bounding.push_back(name);
   }
 
   rapidjson::StringBuffer sb;
@@ -236,8 +245,9 @@ std::string RuntimeSpecJson(const ProcessSpec& p, const std::vector<BindMount>& 
   }
   w.EndArray();
   w.Key("maskedPaths");
-  Strings(w, {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-              "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"});
+  Strings(w, {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+              "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+              "/proc/scsi"});
   w.Key("readonlyPaths");
   Strings(w, {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"});
   w.EndObject();

@@ -1,7 +1,8 @@
 #include "local/bundle.h"
 
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+
+#include <catch2/catch.hpp>
 
 using namespace kilt::local;
 
@@ -30,7 +31,8 @@ std::vector<std::string> Argv(const ContainerSpec& c, const ImageSpec& i) {
 TEST_CASE("argv follows Docker's ENTRYPOINT/CMD rule") {
   ContainerSpec c = Container();
   ImageSpec i = Image();
-  CHECK(Argv(c, i) == std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"});
+  CHECK(Argv(c, i) ==
+        std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"});
   c.command = std::vector<std::string>{"sh"};
   CHECK(Argv(c, i) == std::vector<std::string>{"/docker-entrypoint.sh", "sh"});
   c.command.reset();
@@ -38,7 +40,8 @@ TEST_CASE("argv follows Docker's ENTRYPOINT/CMD rule") {
   // EntryPoint set, Command unset: the image's CMD is dropped.
   CHECK(Argv(c, i) == std::vector<std::string>{"/kilt/run", "--"});
   c.command = std::vector<std::string>{"/docker-entrypoint.sh", "nginx"};
-  CHECK(Argv(c, i) == std::vector<std::string>{"/kilt/run", "--", "/docker-entrypoint.sh", "nginx"});
+  CHECK(Argv(c, i) ==
+        std::vector<std::string>{"/kilt/run", "--", "/docker-entrypoint.sh", "nginx"});
 
   ContainerSpec empty = Container();
   std::vector<std::string> argv;
@@ -56,7 +59,8 @@ TEST_CASE("environment: task over image, in place; PATH and HOME defaults") {
 }
 
 TEST_CASE("users resolve against the image's passwd and group") {
-  const std::string passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\n";
+  const std::string passwd =
+      "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\n";
   const std::string group = "root:x:0:\nstaff:x:50:\n";
   uint32_t uid, gid;
   std::string home, err;

@@ -1,13 +1,12 @@
 #include "local/image_store.h"
 
+#include <rapidjson/document.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-
-#include <rapidjson/document.h>
 
 #include "local/process.h"
 
@@ -100,7 +99,8 @@ std::string HostArchitecture() {
   return m;
 }
 
-bool ImageStore::FindLayout(const ImageName& n, const std::string& ref, std::string* layout, std::string* err) {
+bool ImageStore::FindLayout(const ImageName& n, const std::string& ref, std::string* layout,
+                            std::string* err) {
   const std::string base = dir_ + "/" + n.name;
   if (IsDir(base) && Exists(base + "/index.json")) {
     // Absolute: Unpack() links to the blobs from elsewhere.
@@ -135,9 +135,10 @@ bool ImageStore::FindLayout(const ImageName& n, const std::string& ref, std::str
     *layout = dest;
     return true;
   }
-  *err = "image " + ref + " not found: looked for " + base + "/ (OCI layout), " + base + ".oci.tar and " + base +
-         ".tar; build it into that directory (e.g. `skopeo copy docker://" + ref + " oci:" + base + ":" + n.tag +
-         "`)";
+  *err = "image " + ref + " not found: looked for " + base + "/ (OCI layout), " + base +
+         ".oci.tar and " + base +
+         ".tar; build it into that directory (e.g. `skopeo copy docker://" + ref + " oci:" + base +
+         ":" + n.tag + "`)";
   return false;
 }
 
@@ -221,7 +222,8 @@ bool ImageStore::Resolve(const std::string& ref, ImageSpec* out, std::string* er
   if (!LoadJson(BlobPath(layout, digest), &manifest, err)) return false;
   std::string config_digest;
   auto cfg = manifest.FindMember("config");
-  if (cfg == manifest.MemberEnd() || !cfg->value.IsObject() || !StringMember(cfg->value, "digest", &config_digest)) {
+  if (cfg == manifest.MemberEnd() || !cfg->value.IsObject() ||
+      !StringMember(cfg->value, "digest", &config_digest)) {
     *err = "image " + ref + ": manifest " + digest + " has no config";
     return false;
   }
@@ -244,29 +246,36 @@ bool ImageStore::Resolve(const std::string& ref, ImageSpec* out, std::string* er
 }
 
 bool ImageStore::Unpack(const ImageSpec& image, const std::string& rootfs, std::string* err) {
-  // umoci unpacks a tag of a layout. The chosen manifest may sit inside an index (no tag of its own), and
-  // the layout may be the user's: so give umoci a private layout that shares the blobs and has one tag.
+  // umoci unpacks a tag of a layout. The chosen manifest may sit inside an index (no tag of its
+  // own), and the layout may be the user's: so give umoci a private layout that shares the blobs
+  // and has one tag.
   std::string tmp = scratch_ + "/unpack-" + std::to_string(unpacks_++);
   std::string e;
   if (mkdir(tmp.c_str(), 0700) != 0 || mkdir((tmp + "/blobs").c_str(), 0700) != 0) {
     *err = "cannot create " + tmp;
     return false;
   }
-  bool ok = symlink((image.layout_dir + "/blobs/sha256").c_str(), (tmp + "/blobs/sha256").c_str()) == 0 &&
-            WriteFile(tmp + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+  bool ok =
+      symlink((image.layout_dir + "/blobs/sha256").c_str(), (tmp + "/blobs/sha256").c_str()) == 0 &&
+      WriteFile(tmp + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
   std::string size;
   struct stat st;
-  if (ok && stat(BlobPath(image.layout_dir, image.manifest_digest).c_str(), &st) == 0) size = std::to_string(st.st_size);
+  if (ok && stat(BlobPath(image.layout_dir, image.manifest_digest).c_str(), &st) == 0)
+    size = std::to_string(st.st_size);
   ok = ok && !size.empty() &&
        WriteFile(tmp + "/index.json",
-                 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                 "\"digest\":\"" + image.manifest_digest + "\",\"size\":" + size +
+                 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+                 "vnd.oci.image.manifest.v1+json\","
+                 "\"digest\":\"" +
+                     image.manifest_digest + "\",\"size\":" + size +
                      ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"kilt-local\"}}]}");
   if (!ok) {
     *err = "image " + image.reference + ": cannot prepare " + tmp;
     return false;
   }
-  if (!RunChecked({"umoci", "--log", "error", "raw", "unpack", "--image", tmp + ":kilt-local", rootfs}, &e)) {
+  if (!RunChecked(
+          {"umoci", "--log", "error", "raw", "unpack", "--image", tmp + ":kilt-local", rootfs},
+          &e)) {
     *err = "image " + image.reference + ": unpack failed: " + e;
     return false;
   }

@@ -8,7 +8,8 @@ using kilt::local::ParseImageReference;
 TEST_CASE("image references map to NAME and TAG in the images directory") {
   ImageName n;
   std::string err;
-  REQUIRE(ParseImageReference("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.2", &n, &err));
+  REQUIRE(
+      ParseImageReference("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.2", &n, &err));
   CHECK((n.name == "app" && n.tag == "1.2" && n.digest.empty()));
   REQUIRE(ParseImageReference("localhost:5000/app", &n, &err));  // a registry port is not a tag
   CHECK((n.name == "app" && n.tag == "latest"));

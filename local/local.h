@@ -1,7 +1,7 @@
-// `kilt local run`: runs an ECS task definition on this machine with runc, one OCI bundle per container,
-// so a patched task can be seen working before it is deployed. Semantics follow ECS where they can
-// (EntryPoint/Command over the image's ENTRYPOINT/CMD, Environment, User, VolumesFrom, DependsOn, Essential,
-// StopTimeout); docs/local.md lists where they differ.
+// `kilt local run`: runs an ECS task definition on this machine with runc, one OCI bundle per
+// container, so a patched task can be seen working before it is deployed. Semantics follow ECS
+// where they can (EntryPoint/Command over the image's ENTRYPOINT/CMD, Environment, User,
+// VolumesFrom, DependsOn, Essential, StopTimeout); docs/local.md lists where they differ.
 #ifndef KILT_LOCAL_LOCAL_H_
 #define KILT_LOCAL_LOCAL_H_
 
@@ -16,7 +16,8 @@ struct LocalOptions {
   std::string task_path;   // ECS JSON, or a CloudFormation template (JSON or YAML)
   std::string resource;    // template only: the AWS::ECS::TaskDefinition's logical id
   std::string images_dir;  // OCI layouts / archives, see image_store.h
-  std::vector<std::pair<std::string, std::string>> parameters;  // template parameters (--parameter K=V)
+  std::vector<std::pair<std::string, std::string>>
+      parameters;  // template parameters (--parameter K=V)
   std::string runc = "runc";
   std::string runc_root = "/run/kilt-local";  // runc state, kept apart from other runc users
   std::string work_parent;                    // where the bundles go; empty: $TMPDIR or /var/tmp
@@ -27,8 +28,9 @@ struct LocalOptions {
 // `docker run` does; otherwise the status is the essential container's.
 constexpr int kLocalFailed = 125;
 
-// Runs the task until it stops and returns the exit status. Writes container output to stdout/stderr,
-// each line prefixed with the container's name, and its own messages ("kilt-local: ...") to stderr.
+// Runs the task until it stops and returns the exit status. Writes container output to
+// stdout/stderr, each line prefixed with the container's name, and its own messages ("kilt-local:
+// ...") to stderr.
 int RunLocalTask(const LocalOptions& opts);
 
 }  // namespace local

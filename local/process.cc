@@ -15,7 +15,8 @@
 namespace kilt {
 namespace local {
 
-bool RunProcess(const std::vector<std::string>& argv, int* status, std::string* output, std::string* err) {
+bool RunProcess(const std::vector<std::string>& argv, int* status, std::string* output,
+                std::string* err) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     *err = std::string("pipe: ") + std::strerror(errno);
@@ -49,8 +50,10 @@ bool RunProcess(const std::vector<std::string>& argv, int* status, std::string* 
   char buf[4096];
   for (;;) {
     ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n > 0) output->append(buf, static_cast<size_t>(n));
-    else if (n == 0 || errno != EINTR) break;
+    if (n > 0)
+      output->append(buf, static_cast<size_t>(n));
+    else if (n == 0 || errno != EINTR)
+      break;
   }
   close(fds[0]);
   int ws = 0;
@@ -72,7 +75,8 @@ bool RunChecked(const std::vector<std::string>& argv, std::string* err) {
     std::string cmd;
     for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
     while (!out.empty() && out.back() == '\n') out.pop_back();
-    *err = "'" + cmd + "' failed (exit " + std::to_string(status) + ")" + (out.empty() ? "" : ": " + out);
+    *err = "'" + cmd + "' failed (exit " + std::to_string(status) + ")" +
+           (out.empty() ? "" : ": " + out);
     return false;
   }
   return true;

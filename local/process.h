@@ -1,5 +1,5 @@
-// Running helper programs (umoci, tar, runc) as subprocesses and collecting their output. Small on purpose:
-// argv in, exit status and combined stdout+stderr out; no shell ever.
+// Running helper programs (umoci, tar, runc) as subprocesses and collecting their output. Small on
+// purpose: argv in, exit status and combined stdout+stderr out; no shell ever.
 #ifndef KILT_LOCAL_PROCESS_H_
 #define KILT_LOCAL_PROCESS_H_
 
@@ -9,16 +9,18 @@
 namespace kilt {
 namespace local {
 
-// Runs argv[0] (PATH lookup) to completion with stdin from /dev/null. Returns false only when the program
-// could not be run at all (*err says why); otherwise *status is its exit code (128+N for signal N) and
-// *output what it wrote to stdout and stderr.
-[[nodiscard]] bool RunProcess(const std::vector<std::string>& argv, int* status, std::string* output,
-                              std::string* err);
+// Runs argv[0] (PATH lookup) to completion with stdin from /dev/null. Returns false only when the
+// program could not be run at all (*err says why); otherwise *status is its exit code (128+N for
+// signal N) and *output what it wrote to stdout and stderr.
+[[nodiscard]] bool RunProcess(const std::vector<std::string>& argv, int* status,
+                              std::string* output, std::string* err);
 
-// RunProcess that also treats a non-zero status as failure, with the command and its output in *err.
+// RunProcess that also treats a non-zero status as failure, with the command and its output in
+// *err.
 [[nodiscard]] bool RunChecked(const std::vector<std::string>& argv, std::string* err);
 
-// Removes a directory tree (like rm -rf), not following symlinks. Returns false with *err on failure.
+// Removes a directory tree (like rm -rf), not following symlinks. Returns false with *err on
+// failure.
 [[nodiscard]] bool RemoveTree(const std::string& path, std::string* err);
 
 bool ReadFile(const std::string& path, std::string* out);

@@ -1,6 +1,6 @@
-// The task runner behind `kilt local run`: prepares one bundle per container, then one event loop that
-// starts containers in DependsOn order, multiplexes their output, reacts to exits (Essential) and to
-// SIGINT/SIGTERM (stop like ECS), and always cleans up.
+// The task runner behind `kilt local run`: prepares one bundle per container, then one event loop
+// that starts containers in DependsOn order, multiplexes their output, reacts to exits (Essential)
+// and to SIGINT/SIGTERM (stop like ECS), and always cleans up.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -143,6 +143,7 @@ class TaskRunner {
   bool stopping_ = false;
   bool force_kill_ = false;
   Clock::time_point stop_signal_at_;
+  int stop_signal_ = 0;  // the signal that stopped the task, if one did
   std::string stop_reason_;
   int exit_from_ = -1;  // index of the container whose exit status is the task's
   bool cleaned_ = false;
@@ -215,7 +216,8 @@ bool TaskRunner::Prepare(std::string* err) {
   return true;
 }
 
-bool TaskRunner::PrepareBundle(Container* c, std::map<std::string, Container*>& by_name, std::string* err) {
+bool TaskRunner::PrepareBundle(Container* c, std::map<std::string, Container*>& by_name,
+                               std::string* err) {
   const ContainerSpec& s = *c->spec;
   std::string rootfs = c->bundle + "/rootfs";
   ProcessSpec p;
@@ -229,17 +231,18 @@ bool TaskRunner::PrepareBundle(Container* c, std::map<std::string, Container*>& 
   }
   if (!EffectiveArgv(s, c->image, &p.args, err)) return false;
   p.env = EffectiveEnv(s, c->image, home);
-  p.cwd = !s.working_directory.empty() ? s.working_directory
-                                       : (!c->image.working_dir.empty() ? c->image.working_dir : "/");
+  p.cwd = !s.working_directory.empty()
+              ? s.working_directory
+              : (!c->image.working_dir.empty() ? c->image.working_dir : "/");
   std::vector<BindMount> binds;
   for (const auto& vf : s.volumes_from) {
     Container* src = by_name[vf.source_container];
     if (src->image.volumes.empty())
-      Say("warning: container %s: VolumesFrom %s mounts nothing: image %s declares no VOLUME", s.name.c_str(),
-          vf.source_container.c_str(), src->spec->image.c_str());
+      Say("warning: container %s: VolumesFrom %s mounts nothing: image %s declares no VOLUME",
+          s.name.c_str(), vf.source_container.c_str(), src->spec->image.c_str());
     for (const auto& vol : src->image.volumes) {
-      // The source's volume shows the image's content at that path, as Docker's first use of a volume
-      // does; both containers see the same directory.
+      // The source's volume shows the image's content at that path, as Docker's first use of a
+      // volume does; both containers see the same directory.
       std::string host = src->bundle + "/rootfs" + vol;
       if (!MkdirP(host)) {
         *err = "cannot create " + host;
@@ -273,7 +276,8 @@ bool TaskRunner::Start(Container* c, std::string* err) {
     *err = std::string("pipe: ") + std::strerror(errno);
     return false;
   }
-  std::vector<std::string> argv = {o_.runc, "--root", o_.runc_root, "run", "--bundle", c->bundle, c->id};
+  std::vector<std::string> argv = {o_.runc,    "--root",  o_.runc_root, "run",
+                                   "--bundle", c->bundle, c->id};
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
@@ -283,8 +287,8 @@ bool TaskRunner::Start(Container* c, std::string* err) {
     return false;
   }
   if (pid == 0) {
-    // Own process group: a Ctrl-C on the terminal reaches kilt local only, which then stops the task in
-    // order (runc would otherwise forward the SIGINT to every container at once).
+    // Own process group: a Ctrl-C on the terminal reaches kilt local only, which then stops the
+    // task in order (runc would otherwise forward the SIGINT to every container at once).
     setpgid(0, 0);
     sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
     int devnull = open("/dev/null", O_RDONLY);
@@ -335,8 +339,8 @@ void TaskRunner::Schedule() {
           break;
         case DependsCondition::kSuccess:
           if (dep->state == State::kExited && dep->exit_code != 0) {
-            BeginStop("container " + c.spec->name + " depends on " + dep->spec->name + " SUCCESS, which exited with " +
-                          std::to_string(dep->exit_code),
+            BeginStop("container " + c.spec->name + " depends on " + dep->spec->name +
+                          " SUCCESS, which exited with " + std::to_string(dep->exit_code),
                       static_cast<int>(dep - cs_.data()));
             return;
           }
@@ -382,7 +386,8 @@ void TaskRunner::DriveStop() {
       if (!dependents_done && !force_kill_) continue;
       c.term_sent = true;
       c.kill_at = now + std::chrono::seconds(c.stop_timeout_s);
-      Say("sending SIGTERM to container %s (SIGKILL in %d s)", c.spec->name.c_str(), c.stop_timeout_s);
+      Say("sending SIGTERM to container %s (SIGKILL in %d s)", c.spec->name.c_str(),
+          c.stop_timeout_s);
       Runc({"kill", c.id, "TERM"}, nullptr);
     }
     if (!c.kill_sent && (force_kill_ || now >= c.kill_at)) {
@@ -397,8 +402,11 @@ void TaskRunner::HandleSignals() {
   struct signalfd_siginfo si;
   while (read(sigfd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
     if (si.ssi_signo == SIGCHLD) continue;  // Reap() runs every iteration
-    const char* name = si.ssi_signo == SIGINT ? "SIGINT" : si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGHUP";
+    const char* name = si.ssi_signo == SIGINT    ? "SIGINT"
+                       : si.ssi_signo == SIGTERM ? "SIGTERM"
+                                                 : "SIGHUP";
     if (!stopping_) {
+      stop_signal_ = static_cast<int>(si.ssi_signo);
       BeginStop(std::string("received ") + name, -1);
       stop_signal_at_ = Clock::now();
     } else if (!force_kill_ && Clock::now() - stop_signal_at_ < std::chrono::milliseconds(500)) {
@@ -455,7 +463,7 @@ int TaskRunner::Run() {
     return kLocalFailed;
   }
   HandleSignals();  // a Ctrl-C while unpacking stops here, before anything starts
-  if (stopping_) return 128 + SIGINT;
+  if (stopping_) return 128 + stop_signal_;
 
   for (;;) {
     Reap();
@@ -464,7 +472,8 @@ int TaskRunner::Run() {
     Schedule();
     DriveStop();
     if (Drained()) break;
-    // Nothing left to start and nothing running: the task is over (only non-essential containers ran).
+    // Nothing left to start and nothing running: the task is over (only non-essential containers
+    // ran).
     std::vector<pollfd> fds;
     fds.push_back({sigfd_, POLLIN, 0});
     std::vector<std::pair<Container*, bool>> owners;
@@ -479,7 +488,8 @@ int TaskRunner::Run() {
       }
     }
     int timeout = 1000;
-    bool starting = std::any_of(cs_.begin(), cs_.end(), [](const Container& c) { return c.state == State::kStarting; });
+    bool starting = std::any_of(cs_.begin(), cs_.end(),
+                                [](const Container& c) { return c.state == State::kStarting; });
     if (starting) timeout = 50;
     if (stopping_) timeout = std::min(timeout, 100);
     int n = poll(fds.data(), fds.size(), timeout);
@@ -520,7 +530,8 @@ int TaskRunner::Run() {
       }
     }
   }
-  Say("task %s stopped (%s); exit status %d", task_.name.c_str(), stop_reason_.empty() ? "all containers exited" : stop_reason_.c_str(), status);
+  Say("task %s stopped (%s); exit status %d", task_.name.c_str(),
+      stop_reason_.empty() ? "all containers exited" : stop_reason_.c_str(), status);
   return status;
 }
 
@@ -560,7 +571,8 @@ int RunLocalTask(const LocalOptions& o) {
     return kLocalFailed;
   }
   TaskSpec task;
-  if (!ParseTask(text, o.task_path, o.resource, o.parameters, &task, &err) || !ValidateTask(task, &err)) {
+  if (!ParseTask(text, o.task_path, o.resource, o.parameters, &task, &err) ||
+      !ValidateTask(task, &err)) {
     Say("%s", err.c_str());
     return kLocalFailed;
   }
@@ -568,6 +580,15 @@ int RunLocalTask(const LocalOptions& o) {
   if (geteuid() != 0) {
     Say("kilt local run needs root: runc creates the containers (run it with sudo)");
     return kLocalFailed;
+  }
+  for (const std::string& tool : {o.runc, std::string("umoci"), std::string("tar")}) {
+    int status = 0;
+    std::string out, e;
+    if (!RunProcess({tool, "--version"}, &status, &out, &e) || status != 0) {
+      Say("%s is needed and cannot be run (%s); install it ('make deps' installs runc and umoci)",
+          tool.c_str(), e.empty() ? out.c_str() : e.c_str());
+      return kLocalFailed;
+    }
   }
   struct stat st;
   if (stat(o.images_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {

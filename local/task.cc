@@ -1,12 +1,12 @@
 #include "local/task.h"
 
-#include <algorithm>
-#include <map>
-#include <set>
-
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
 
 #include "patcher/cfn_yaml.h"
 
@@ -46,16 +46,60 @@ struct Keys {
   const char* volumes;
   const char* family;
 };
-constexpr Keys kCfn = {true, "ContainerDefinitions", "Name", "Image", "EntryPoint", "Command", "Environment",
-                       "Name", "Value", "Essential", "VolumesFrom", "SourceContainer", "ReadOnly",
-                       "MountPoints", "SourceVolume", "ContainerPath", "DependsOn", "ContainerName",
-                       "Condition", "User", "WorkingDirectory", "StopTimeout", "LinuxParameters",
-                       "Capabilities", "Add", "Volumes", "Family"};
-constexpr Keys kEcs = {false, "containerDefinitions", "name", "image", "entryPoint", "command", "environment",
-                       "name", "value", "essential", "volumesFrom", "sourceContainer", "readOnly",
-                       "mountPoints", "sourceVolume", "containerPath", "dependsOn", "containerName",
-                       "condition", "user", "workingDirectory", "stopTimeout", "linuxParameters",
-                       "capabilities", "add", "volumes", "family"};
+constexpr Keys kCfn = {true,
+                       "ContainerDefinitions",
+                       "Name",
+                       "Image",
+                       "EntryPoint",
+                       "Command",
+                       "Environment",
+                       "Name",
+                       "Value",
+                       "Essential",
+                       "VolumesFrom",
+                       "SourceContainer",
+                       "ReadOnly",
+                       "MountPoints",
+                       "SourceVolume",
+                       "ContainerPath",
+                       "DependsOn",
+                       "ContainerName",
+                       "Condition",
+                       "User",
+                       "WorkingDirectory",
+                       "StopTimeout",
+                       "LinuxParameters",
+                       "Capabilities",
+                       "Add",
+                       "Volumes",
+                       "Family"};
+constexpr Keys kEcs = {false,
+                       "containerDefinitions",
+                       "name",
+                       "image",
+                       "entryPoint",
+                       "command",
+                       "environment",
+                       "name",
+                       "value",
+                       "essential",
+                       "volumesFrom",
+                       "sourceContainer",
+                       "readOnly",
+                       "mountPoints",
+                       "sourceVolume",
+                       "containerPath",
+                       "dependsOn",
+                       "containerName",
+                       "condition",
+                       "user",
+                       "workingDirectory",
+                       "stopTimeout",
+                       "linuxParameters",
+                       "capabilities",
+                       "add",
+                       "volumes",
+                       "family"};
 
 const Value* Get(const Value& obj, const char* key) {
   if (!obj.IsObject()) return nullptr;
@@ -104,20 +148,23 @@ class Evaluator {
           *out = it->second;
           return true;
         }
-        return Fail(field, "{\"Ref\": \"" + std::string(r->GetString()) +
-                               "\"} has no value here: give the parameter a Default or pass --parameter " +
-                               r->GetString() + "=VALUE",
+        return Fail(field,
+                    "{\"Ref\": \"" + std::string(r->GetString()) +
+                        "\"} has no value here: give the parameter a Default or pass --parameter " +
+                        r->GetString() + "=VALUE",
                     err);
       }
       const Value* sub = Get(v, "Fn::Sub");
       if (sub && sub->IsString()) return Sub(sub->GetString(), field, out, err);
     }
-    return Fail(field, "kilt local cannot evaluate " + Compact(v) +
-                           " offline; use a plain value or a {\"Ref\": Parameter} with a Default",
+    return Fail(field,
+                "kilt local cannot evaluate " + Compact(v) +
+                    " offline; use a plain value or a {\"Ref\": Parameter} with a Default",
                 err);
   }
 
-  bool StringList(const Value& v, const char* field, std::vector<std::string>* out, std::string* err) const {
+  bool StringList(const Value& v, const char* field, std::vector<std::string>* out,
+                  std::string* err) const {
     if (!v.IsArray()) return Fail(field, "must be a list of strings, got " + Compact(v), err);
     for (const Value& el : v.GetArray()) {
       if (IsNoValue(el)) continue;
@@ -133,7 +180,8 @@ class Evaluator {
       *out = v.GetBool();
       return true;
     }
-    if (v.IsString() && (std::string_view(v.GetString()) == "true" || std::string_view(v.GetString()) == "false")) {
+    if (v.IsString() &&
+        (std::string_view(v.GetString()) == "true" || std::string_view(v.GetString()) == "false")) {
       *out = std::string_view(v.GetString()) == "true";
       return true;
     }
@@ -176,8 +224,9 @@ class Evaluator {
         } else {
           auto it = params_.find(name);
           if (it == params_.end())
-            return Fail(field, "Fn::Sub refers to ${" + name + "}, which has no value offline; pass --parameter " +
-                                   name + "=VALUE",
+            return Fail(field,
+                        "Fn::Sub refers to ${" + name +
+                            "}, which has no value offline; pass --parameter " + name + "=VALUE",
                         err);
           r += it->second;
         }
@@ -195,16 +244,21 @@ class Evaluator {
 };
 
 bool ParseCondition(const std::string& s, DependsCondition* c) {
-  if (s == "START") *c = DependsCondition::kStart;
-  else if (s == "COMPLETE") *c = DependsCondition::kComplete;
-  else if (s == "SUCCESS") *c = DependsCondition::kSuccess;
-  else if (s == "HEALTHY") *c = DependsCondition::kHealthy;
-  else return false;
+  if (s == "START")
+    *c = DependsCondition::kStart;
+  else if (s == "COMPLETE")
+    *c = DependsCondition::kComplete;
+  else if (s == "SUCCESS")
+    *c = DependsCondition::kSuccess;
+  else if (s == "HEALTHY")
+    *c = DependsCondition::kHealthy;
+  else
+    return false;
   return true;
 }
 
-bool ParseContainer(const Value& c, const Keys& k, Evaluator* ev, const std::string& where, ContainerSpec* out,
-                    std::vector<std::string>* warnings, std::string* err) {
+bool ParseContainer(const Value& c, const Keys& k, Evaluator* ev, const std::string& where,
+                    ContainerSpec* out, std::vector<std::string>* warnings, std::string* err) {
   if (!c.IsObject()) return ev->Fail(nullptr, "a container definition must be an object", err);
   ev->SetWhere(where);
   const Value* v = Get(c, k.name);
@@ -241,7 +295,8 @@ bool ParseContainer(const Value& c, const Keys& k, Evaluator* ev, const std::str
     for (const Value& e : v->GetArray()) {
       VolumeFrom vf;
       const Value* s = Get(e, k.source_container);
-      if (!s) return ev->Fail(k.volumes_from, "an entry has no " + std::string(k.source_container), err);
+      if (!s)
+        return ev->Fail(k.volumes_from, "an entry has no " + std::string(k.source_container), err);
       if (!ev->String(*s, k.volumes_from, &vf.source_container, err)) return false;
       const Value* ro = Get(e, k.read_only);
       if (ro && !ev->Bool(*ro, k.read_only, &vf.read_only, err)) return false;
@@ -254,7 +309,8 @@ bool ParseContainer(const Value& c, const Keys& k, Evaluator* ev, const std::str
       MountPoint mp;
       const Value* s = Get(e, k.source_volume);
       const Value* p = Get(e, k.container_path);
-      if (!s || !p) return ev->Fail(k.mount_points, "an entry needs SourceVolume and ContainerPath", err);
+      if (!s || !p)
+        return ev->Fail(k.mount_points, "an entry needs SourceVolume and ContainerPath", err);
       if (!ev->String(*s, k.mount_points, &mp.source_volume, err)) return false;
       if (!ev->String(*p, k.mount_points, &mp.container_path, err)) return false;
       const Value* ro = Get(e, k.read_only);
@@ -268,19 +324,22 @@ bool ParseContainer(const Value& c, const Keys& k, Evaluator* ev, const std::str
       Dependency d;
       std::string cond = "START";
       const Value* n = Get(e, k.container_name);
-      if (!n) return ev->Fail(k.depends_on, "an entry has no " + std::string(k.container_name), err);
+      if (!n)
+        return ev->Fail(k.depends_on, "an entry has no " + std::string(k.container_name), err);
       if (!ev->String(*n, k.depends_on, &d.container, err)) return false;
       const Value* cv = Get(e, k.condition);
       if (cv && !ev->String(*cv, k.condition, &cond, err)) return false;
       if (!ParseCondition(cond, &d.condition))
-        return ev->Fail(k.condition, "\"" + cond + "\" is not START, COMPLETE, SUCCESS or HEALTHY", err);
+        return ev->Fail(k.condition, "\"" + cond + "\" is not START, COMPLETE, SUCCESS or HEALTHY",
+                        err);
       if (d.condition == DependsCondition::kHealthy)
         warnings->push_back(out->name + ": DependsOn " + d.container +
                             " HEALTHY is treated as START (kilt local runs no health checks)");
       out->depends_on.push_back(std::move(d));
     }
   }
-  if ((v = Get(c, k.user)) && !Evaluator::IsNoValue(*v) && !ev->String(*v, k.user, &out->user, err)) return false;
+  if ((v = Get(c, k.user)) && !Evaluator::IsNoValue(*v) && !ev->String(*v, k.user, &out->user, err))
+    return false;
   if ((v = Get(c, k.working_directory)) && !Evaluator::IsNoValue(*v) &&
       !ev->String(*v, k.working_directory, &out->working_directory, err))
     return false;
@@ -300,7 +359,8 @@ bool ParseContainer(const Value& c, const Keys& k, Evaluator* ev, const std::str
 }
 
 bool ParseTaskObject(const Value& td, const Keys& k, const std::string& where,
-                     const std::map<std::string, std::string>& params, TaskSpec* out, std::string* err) {
+                     const std::map<std::string, std::string>& params, TaskSpec* out,
+                     std::string* err) {
   Evaluator ev(params, where);
   out->name = where;
   const Value* defs = Get(td, k.container_definitions);
@@ -317,8 +377,10 @@ bool ParseTaskObject(const Value& td, const Keys& k, const std::string& where,
         const Value* n = Get(v, k.name);
         std::string name;
         ev.SetWhere(where);
-        if (n && ev.String(*n, k.volumes, &name, err)) out->volumes.push_back(name);
-        else if (n) return false;
+        if (n && ev.String(*n, k.volumes, &name, err))
+          out->volumes.push_back(name);
+        else if (n)
+          return false;
       }
     }
   }
@@ -353,7 +415,8 @@ bool ParseTask(std::string_view text, std::string_view source, std::string_view 
     return false;
   }
   if (!doc.IsObject()) {
-    *err = std::string(source) + ": expected an ECS task definition or a CloudFormation template (an object)";
+    *err = std::string(source) +
+           ": expected an ECS task definition or a CloudFormation template (an object)";
     return false;
   }
   std::map<std::string, std::string> params;
@@ -367,10 +430,12 @@ bool ParseTask(std::string_view text, std::string_view source, std::string_view 
     if (const Value* f = Get(*td, "family"); f && f->IsString()) family = f->GetString();
     if (!Get(*td, "containerDefinitions")) {
       *err = std::string(source) +
-             ": neither an ECS task definition (containerDefinitions) nor a CloudFormation template (Resources)";
+             ": neither an ECS task definition (containerDefinitions) nor a CloudFormation "
+             "template (Resources)";
       return false;
     }
-    if (!ParseTaskObject(*td, kEcs, std::string(source) + ": " + family, params, out, err)) return false;
+    if (!ParseTaskObject(*td, kEcs, std::string(source) + ": " + family, params, out, err))
+      return false;
     out->name = family;
     return true;
   }
@@ -378,8 +443,10 @@ bool ParseTask(std::string_view text, std::string_view source, std::string_view 
   if (const Value* ps = Get(doc, "Parameters"); ps && ps->IsObject()) {
     for (auto& m : ps->GetObject()) {
       const Value* d = Get(m.value, "Default");
-      if (d && d->IsString()) params[m.name.GetString()] = d->GetString();
-      else if (d && d->IsNumber()) params[m.name.GetString()] = Compact(*d);
+      if (d && d->IsString())
+        params[m.name.GetString()] = d->GetString();
+      else if (d && d->IsNumber())
+        params[m.name.GetString()] = Compact(*d);
     }
   }
   for (auto& [k, v] : parameters) params[k] = v;
@@ -399,17 +466,18 @@ bool ParseTask(std::string_view text, std::string_view source, std::string_view 
     if (ids.size() != 1) {
       std::string list;
       for (auto& i : ids) list += (list.empty() ? "" : ", ") + i;
-      *err = std::string(source) + ": " +
-             (ids.empty() ? std::string("no AWS::ECS::TaskDefinition resource in this template")
-                          : "several task definitions (" + list + "); choose one with --resource ID");
+      *err =
+          std::string(source) + ": " +
+          (ids.empty() ? std::string("no AWS::ECS::TaskDefinition resource in this template")
+                       : "several task definitions (" + list + "); choose one with --resource ID");
       return false;
     }
     id = ids[0];
   } else if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
     std::string list;
     for (auto& i : ids) list += (list.empty() ? "" : ", ") + i;
-    *err = std::string(source) + ": no AWS::ECS::TaskDefinition named " + id + " (found: " +
-           (list.empty() ? "none" : list) + ")";
+    *err = std::string(source) + ": no AWS::ECS::TaskDefinition named " + id +
+           " (found: " + (list.empty() ? "none" : list) + ")";
     return false;
   }
   const Value* props = Get(*Get(*resources, id.c_str()), "Properties");
@@ -417,7 +485,8 @@ bool ParseTask(std::string_view text, std::string_view source, std::string_view 
     *err = std::string(source) + ": " + id + ": the resource has no Properties";
     return false;
   }
-  if (!ParseTaskObject(*props, kCfn, std::string(source) + ": " + id, params, out, err)) return false;
+  if (!ParseTaskObject(*props, kCfn, std::string(source) + ": " + id, params, out, err))
+    return false;
   out->name = id;
   return true;
 }
@@ -427,7 +496,8 @@ bool ValidateTask(const TaskSpec& task, std::string* err) {
   bool essential = false;
   for (const auto& c : task.containers) {
     if (!by_name.emplace(c.name, &c).second) {
-      *err = task.name + ": two containers are named " + c.name + "; container names must be unique";
+      *err =
+          task.name + ": two containers are named " + c.name + "; container names must be unique";
       return false;
     }
     essential |= c.essential;
@@ -440,7 +510,8 @@ bool ValidateTask(const TaskSpec& task, std::string* err) {
   for (const auto& c : task.containers) {
     for (const auto& d : c.depends_on) {
       if (!by_name.count(d.container) || d.container == c.name) {
-        *err = task.name + "/" + c.name + ": DependsOn names " + d.container + ", which is not another container of this task";
+        *err = task.name + "/" + c.name + ": DependsOn names " + d.container +
+               ", which is not another container of this task";
         return false;
       }
     }

@@ -1,17 +1,17 @@
 // What `kilt local run` needs from an ECS task definition, read from either spelling: ECS API JSON
 // (camelCase; register-task-definition input or describe-task-definition output) or one
-// AWS::ECS::TaskDefinition resource of a CloudFormation template (PascalCase). Pure: text/JSON in, a
-// TaskSpec out; no I/O.
+// AWS::ECS::TaskDefinition resource of a CloudFormation template (PascalCase). Pure: text/JSON in,
+// a TaskSpec out; no I/O.
 #ifndef KILT_LOCAL_TASK_H_
 #define KILT_LOCAL_TASK_H_
+
+#include <rapidjson/document.h>
 
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <rapidjson/document.h>
 
 namespace kilt {
 namespace local {
@@ -41,13 +41,13 @@ struct ContainerSpec {
   std::optional<std::vector<std::string>> entry_point;
   std::optional<std::vector<std::string>> command;
   std::vector<std::pair<std::string, std::string>> environment;  // in definition order
-  bool essential = true;  // ECS default
+  bool essential = true;                                         // ECS default
   std::vector<VolumeFrom> volumes_from;
   std::vector<MountPoint> mount_points;
   std::vector<Dependency> depends_on;
-  std::string user;               // empty: the image's USER
-  std::string working_directory;  // empty: the image's WORKDIR
-  int stop_timeout_s = 30;        // ECS default when the task definition sets none
+  std::string user;                  // empty: the image's USER
+  std::string working_directory;     // empty: the image's WORKDIR
+  int stop_timeout_s = 30;           // ECS default when the task definition sets none
   std::vector<std::string> cap_add;  // LinuxParameters.Capabilities.Add, e.g. "SYS_PTRACE"
 };
 
@@ -55,15 +55,18 @@ struct TaskSpec {
   std::string name;  // family or logical id, for messages
   std::vector<ContainerSpec> containers;
   std::vector<std::string> volumes;  // task-level volume names (empty scratch volumes here)
-  std::vector<std::string> warnings;  // things run differently from ECS (e.g. HEALTHY treated as START)
+  std::vector<std::string>
+      warnings;  // things run differently from ECS (e.g. HEALTHY treated as START)
 };
 
-// Parses ECS JSON or a CloudFormation template (JSON or YAML text). For a template, `resource` picks the
-// AWS::ECS::TaskDefinition by logical id; it may be empty when the template has exactly one. Intrinsic
-// functions are evaluated only where it is safe: {"Ref": Parameter} with a Default (or a value in
-// `parameters`), {"Fn::Sub": "...${Param}..."} over such parameters and AWS::NoValue; anything else is an
-// error naming the container and field. Errors read "SOURCE: RESOURCE/CONTAINER: what to do".
-[[nodiscard]] bool ParseTask(std::string_view text, std::string_view source, std::string_view resource,
+// Parses ECS JSON or a CloudFormation template (JSON or YAML text). For a template, `resource`
+// picks the AWS::ECS::TaskDefinition by logical id; it may be empty when the template has exactly
+// one. Intrinsic functions are evaluated only where it is safe: {"Ref": Parameter} with a Default
+// (or a value in `parameters`), {"Fn::Sub": "...${Param}..."} over such parameters and
+// AWS::NoValue; anything else is an error naming the container and field. Errors read "SOURCE:
+// RESOURCE/CONTAINER: what to do".
+[[nodiscard]] bool ParseTask(std::string_view text, std::string_view source,
+                             std::string_view resource,
                              const std::vector<std::pair<std::string, std::string>>& parameters,
                              TaskSpec* out, std::string* err);
 

@@ -93,12 +93,15 @@ TEST_CASE("templates: choosing the task definition") {
     "B": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"ContainerDefinitions": [{"Name": "b", "Image": "y"}]}}}})";
   CHECK(ParseError(two).find("choose one with --resource ID") != std::string::npos);
   CHECK(Parse(two, "B").containers[0].name == "b");
-  CHECK(ParseError(two, "C").find("no AWS::ECS::TaskDefinition named C (found: A, B)") != std::string::npos);
-  CHECK(ParseError(R"({"Resources": {}})").find("no AWS::ECS::TaskDefinition") != std::string::npos);
+  CHECK(ParseError(two, "C").find("no AWS::ECS::TaskDefinition named C (found: A, B)") !=
+        std::string::npos);
+  CHECK(ParseError(R"({"Resources": {}})").find("no AWS::ECS::TaskDefinition") !=
+        std::string::npos);
 }
 
 TEST_CASE("intrinsics kilt local cannot evaluate are errors naming container and field") {
-  std::string err = ParseError(R"({"Resources": {"T": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+  std::string err =
+      ParseError(R"({"Resources": {"T": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
     "ContainerDefinitions": [{"Name": "app", "Image": {"Fn::GetAtt": ["Repo", "Uri"]}}]}}}})");
   CHECK(err.find("T/app: Image: kilt local cannot evaluate") != std::string::npos);
 }
@@ -106,16 +109,22 @@ TEST_CASE("intrinsics kilt local cannot evaluate are errors naming container and
 TEST_CASE("validation: graph problems are reported with names") {
   CHECK(ParseError(R"({"containerDefinitions": [{"name": "a", "image": "x", "essential": false}]})")
             .find("no container is essential") != std::string::npos);
-  CHECK(ParseError(R"({"containerDefinitions": [{"name": "a", "image": "x"}, {"name": "a", "image": "y"}]})")
-            .find("two containers are named a") != std::string::npos);
-  CHECK(ParseError(R"({"containerDefinitions": [{"name": "a", "image": "x", "volumesFrom": [{"sourceContainer": "z"}]}]})")
-            .find("VolumesFrom names z") != std::string::npos);
+  CHECK(
+      ParseError(
+          R"({"containerDefinitions": [{"name": "a", "image": "x"}, {"name": "a", "image": "y"}]})")
+          .find("two containers are named a") != std::string::npos);
+  CHECK(
+      ParseError(
+          R"({"containerDefinitions": [{"name": "a", "image": "x", "volumesFrom": [{"sourceContainer": "z"}]}]})")
+          .find("VolumesFrom names z") != std::string::npos);
   CHECK(ParseError(R"({"containerDefinitions": [
       {"name": "a", "image": "x", "dependsOn": [{"containerName": "b"}]},
       {"name": "b", "image": "x", "dependsOn": [{"containerName": "a"}]}]})")
             .find("cycle among a, b") != std::string::npos);
-  CHECK(ParseError(R"({"containerDefinitions": [{"name": "a", "image": "x", "dependsOn": [{"containerName": "a", "condition": "LATER"}]}]})")
-            .find("\"LATER\" is not START") != std::string::npos);
+  CHECK(
+      ParseError(
+          R"({"containerDefinitions": [{"name": "a", "image": "x", "dependsOn": [{"containerName": "a", "condition": "LATER"}]}]})")
+          .find("\"LATER\" is not START") != std::string::npos);
   CHECK(ParseError(R"({"containerDefinitions": [{"name": "a", "image": "x", "stopTimeout": 500}]})")
             .find("between 0 and 120") != std::string::npos);
   CHECK(ParseError("{not json").find("t.json: invalid JSON") == 0);

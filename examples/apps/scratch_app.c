@@ -1,9 +1,10 @@
-// The demo app of Kilt's scratch-like example image: the image holds this one static binary and nothing
-// else (no shell, no libc files), which is the hardest case for a wrapper: /kilt/run must bring all it
-// needs. It behaves like examples/apps/entrypoint.sh:
+// The demo app of Kilt's scratch-like example image: the image holds this one static binary and
+// nothing else (no shell, no libc files), which is the hardest case for a wrapper: /kilt/run must
+// bring all it needs. It behaves like examples/apps/entrypoint.sh:
 //   - prints its arguments and GREETING, then one "app: tick N zombies=Z" line per second;
 //   - leaves one orphan behind (a grandchild that exits after 300 ms) that PID 1 must reap;
-//   - exits with APP_TERM_EXIT_CODE (default 7) on SIGTERM/SIGINT, or after APP_EXIT_AFTER ticks with
+//   - exits with APP_TERM_EXIT_CODE (default 7) on SIGTERM/SIGINT, or after APP_EXIT_AFTER ticks
+//   with
 //     APP_EXIT_CODE (default 0).
 #include <dirent.h>
 #include <errno.h>
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
     struct timespec ts = {1, 0};
     int sig = sigtimedwait(&set, NULL, &ts);
     if (sig == SIGTERM || sig == SIGINT) {
-      printf("app: %s received, exiting with %d\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", term_code);
+      printf("app: %s received, exiting with %d\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+             term_code);
       return term_code;
     }
   }
