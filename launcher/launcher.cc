@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -169,6 +170,25 @@ void Launcher::BuildAgents() {
   }
 }
 
+// Closes fds first..last (close_range(2), with a bounded loop where the kernel lacks it).
+void CloseFrom(unsigned first, unsigned last) {
+  if (syscall(SYS_close_range, first, last, 0) == 0) return;
+  unsigned end = last < 4096 ? last : 4096;
+  for (unsigned fd = first; fd <= end; ++fd) close(static_cast<int>(fd));
+}
+
+// Closes every fd from 3 up except `keep1` and `keep2` (either may be -1).
+void CloseAllExcept(int keep1, int keep2) {
+  if (keep1 > keep2) std::swap(keep1, keep2);
+  unsigned next = 3;
+  for (int k : {keep1, keep2}) {
+    if (k < static_cast<int>(next)) continue;
+    if (static_cast<unsigned>(k) > next) CloseFrom(next, static_cast<unsigned>(k) - 1);
+    next = static_cast<unsigned>(k) + 1;
+  }
+  CloseFrom(next, ~0U);
+}
+
 // The child side of SpawnAgent: never returns.
 [[noreturn]] void AgentChild(const Agent* a, int out_w, int err_w, int notify_w, int report_w) {
   sigset_t empty;
@@ -196,8 +216,10 @@ void Launcher::BuildAgents() {
   }
   if (dup2(srcs[0], 1) < 0 || dup2(srcs[1], 2) < 0) goto fail;
   if (srcs[2] >= 0 && dup2(srcs[2], a->cfg->ready.fd) < 0) goto fail;
-  for (int fd : srcs)
-    if (fd >= 0) close(fd);
+  // Only 0-2 (and the notification fd) reach the agent: fds the container handed to the app (sockets,
+  // LISTEN_FDS, ...) are not the agent's business.
+  // The report pipe stays: it is close-on-exec and tells the parent whether the exec worked.
+  CloseAllExcept(srcs[2] >= 0 ? a->cfg->ready.fd : -1, report_w);
   stage = 2;
   if (!a->cfg->workdir.empty() && chdir(a->cfg->workdir.c_str()) != 0) goto fail;
   stage = 3;

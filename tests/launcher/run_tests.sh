@@ -69,6 +69,18 @@ printf '%s\0' "PATH=$HELPERS:/usr/bin:/bin" "KILT_CONFIG=$W/empty.cfg" KILT_OTHE
 check "the app's environment is the container's, unchanged (KILT_* kept)" \
   cmp -s <(tr '\0' '\n' < "$W/env.want" | sort) <(tr '\0' '\n' < "$W/env.out" | sort)
 
+exec 7>"$W/fd7"
+cfg fds <<C
+[[agent]]
+name = "fds"
+path = "/bin/sh"
+args = ["-c", "ls /proc/self/fd/ > $W/agent.fds; touch $W/fds.done"]
+C
+ns "$KRUN" --config "$W/fds.cfg" -- sh -c "test -e /proc/self/fd/7 && touch $W/app.fd7; $(await fds.done)" 2>/dev/null
+exec 7>&-
+check "the app inherits the container's extra fds (fd 7)" test -e "$W/app.fd7"
+expect_eq "agents get only 0-2 (plus ls's own fd 3)" "0 1 2 3" "$(sort -n "$W/agent.fds" | tr '\n' ' ' | sed 's/ $//')"
+
 echo "# exit codes of kilt-run itself"
 ns "$KRUN" --config "$W/empty.cfg" -- /nonexistent/app 2>"$W/e127"; expect_eq "app not found: 127" 127 $?
 check "not-found error names the app" has_text "$W/e127" '"/nonexistent/app"'
@@ -109,6 +121,31 @@ wait_for "app up" test -f "$W/app.up"
 krun_pid=$(ps -o pid= --ppid $ushare | tr -d ' '); echo "  (kilt-run is pid $krun_pid)"
 kill -TERM "$krun_pid"; wait $ushare; rc=$?
 expect_eq "app killed by the forwarded SIGTERM: 143" 143 "$rc"
+
+rm -f "$W/app.up" "$W/usr1"
+unshare -pf --mount-proc "$KRUN" --config "$W/empty.cfg" -- sh -c "
+  trap 'touch $W/usr1; exit 0' USR1; touch $W/app.up; while :; do sleep 0.05; done" >/dev/null 2>&1 &
+ushare=$!; PIDS+=($ushare)
+wait_for "app up" test -f "$W/app.up"
+krun_pid=$(ps -o pid= --ppid $ushare | tr -d ' ')
+kill -USR1 "$krun_pid"; wait $ushare; rc=$?
+expect_eq "other signals (SIGUSR1) are forwarded to the app" "0 yes" "$rc $(test -e "$W/usr1" && echo yes)"
+
+cfg gated_term <<'C'
+[[agent]]
+name = "neverready"
+path = "/bin/sh"
+args = ["-c", "exec sleep 1000"]
+ready = { fd = 3, timeout = "1h" }
+C
+rm -f "$W/ran"
+unshare -pf --mount-proc "$KRUN" --config "$W/gated_term.cfg" -- touch "$W/ran" >/dev/null 2>"$W/gated_term.err" &
+ushare=$!; PIDS+=($ushare)
+wait_for "agent up" sh -c "ps -o pid= --ppid \$(ps -o pid= --ppid $ushare) | grep -q ."
+krun_pid=$(ps -o pid= --ppid $ushare | tr -d ' ')
+kill -TERM "$krun_pid"; wait $ushare; rc=$?
+expect_eq "SIGTERM while waiting for a readiness gate: 143, app never started" "143 no" \
+  "$rc $(test -e "$W/ran" && echo yes || echo no)"
 
 cfg stubborn <<'C'
 [shutdown]
