@@ -41,6 +41,7 @@ expect_eq "arm64: orphan reaped (zombies at the last tick)" "zombies=0" \
   "$(printf '%s\n' "$out" | grep -o 'app: tick [0-9]* zombies=[0-9]*' | tail -1 | grep -o 'zombies=[0-9]*')"
 
 # 2. SIGTERM from outside (as ECS stops a task): forwarded to the app, whose status (7) comes back.
+: > "$dir/term.log"
 KILT_CONFIG=$dir/run.cfg unshare -pf --mount-proc --kill-child=SIGKILL "$QEMU" "$RUN" -- "$QEMU" "$APP" \
   > "$dir/term.log" 2>&1 &
 pid=$!

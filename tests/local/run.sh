@@ -84,8 +84,8 @@ no_leftovers() { # no_leftovers WHAT
 }
 
 # --- the patched example task on each base image -----------------------------------------------------
-run_base() { # run_base LABEL IMAGE EXPECTED_ARGS
-  local label=$1 image=$2 args=$3 dir=$T/$1
+run_base() { # run_base LABEL IMAGE EXPECTED_ARGS [SIGNAL]
+  local label=$1 image=$2 args=$3 sig=${4:-TERM} dir=$T/$1
   mkdir -p "$dir"
   task_json "$image" > "$dir/task.json"
   if ! $KILT patch -q --ecs --recipe "$T/recipe.toml" "$dir/task.json" -o "$dir/patched.json" 2> "$dir/patch.err"; then
@@ -96,10 +96,11 @@ run_base() { # run_base LABEL IMAGE EXPECTED_ARGS
   if ! wait_for "$dir/log" "app: tick 3 "; then
     fail "$label: the app never reached tick 3: $(tail -20 "$dir/log")"
   fi
-  kill -TERM "$PID"
+  # SIGINT (Ctrl-C) and SIGTERM to kilt local both stop the task the ECS way: SIGTERM to the containers.
+  kill -$sig "$PID"
   wait "$PID"
   local st=$? log=$dir/log
-  expect_eq "$label: exit status is the app's (7 on SIGTERM)" 7 "$st"
+  expect_eq "$label: SIG$sig to kilt local: exit status is the app's (7 on SIGTERM)" 7 "$st"
   local apid agentpid
   apid=$(grep -m1 -o 'app: started as .* (pid [0-9]*)' "$log" | grep -o 'pid [0-9]*' | cut -d' ' -f2)
   agentpid=$(grep -m1 -o '\[demo-agent\] started (pid [0-9]*)' "$log" | grep -o 'pid [0-9]*' | cut -d' ' -f2)
@@ -133,7 +134,7 @@ run_base() { # run_base LABEL IMAGE EXPECTED_ARGS
 sed -i 's|^image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/kilt-demo-app:1.0"|image = "registry.example/kilt-demo-app:1.0"|' "$T/recipe.toml"
 run_base busybox registry.example/kilt-demo-app:1.0 "/app/entrypoint.sh (pid"
 run_base scratch registry.example/kilt-demo-scratch:1.0 "/app (pid"
-run_base debian registry.example/kilt-demo-debian:1.0 "/app/entrypoint.sh (pid"
+run_base debian registry.example/kilt-demo-debian:1.0 "/app/entrypoint.sh (pid" INT
 layer=$(jq -r '.layers[0].digest' "$B/examples/images/kilt-demo-debian/blobs/sha256/$(jq -r '.manifests[0].digest' \
   "$B/examples/images/kilt-demo-debian/index.json" | cut -d: -f2)" | cut -d: -f2)
 echo "  info local: Debian image rootfs: $(tar -xzOf "$B/examples/images/kilt-demo-debian/blobs/sha256/$layer" ./etc/kilt-rootfs-kind 2>/dev/null)"
@@ -153,6 +154,24 @@ if $KILT patch -q --recipe examples/recipe.toml --parameter-defaults "$T/cfn/app
   no_leftovers "template"
 else
   fail "template: kilt patch failed"
+fi
+
+# --- the examples are valid for AWS before and after patching ---------------------------------------
+$KILT patch -q --ecs --recipe examples/recipe.toml examples/ecs-task.json -o "$T/ecs-patched.json"
+out=$(python3 - examples/ecs-task.json "$T/ecs-patched.json" 2>&1 <<'EOF'
+import json, sys, botocore.session
+from botocore.validate import validate_parameters
+shape = botocore.session.get_session().get_service_model('ecs').operation_model('RegisterTaskDefinition').input_shape
+for f in sys.argv[1:]:
+    validate_parameters(json.load(open(f)), shape)
+print("valid")
+EOF
+)
+expect_eq "examples: ECS JSON valid for register-task-definition (botocore), before and after kilt patch" valid "$out"
+if [ -f tests/patcher/validate-cfn.js ]; then
+  $KILT patch -q --recipe examples/recipe.toml --parameter-defaults examples/fargate-app.yaml -o "$T/cfn-patched.yaml"
+  check "examples: the template passes AWS's validator, before and after kilt patch" \
+    node tests/patcher/validate-cfn.js examples/fargate-app.yaml "$T/cfn-patched.yaml"
 fi
 
 # --- ECS semantics on plain (unpatched) containers ---------------------------------------------------
