@@ -13,11 +13,10 @@ $(REGISTRY_LIB): $(REGISTRY_SRCS:%.cc=$(OBJ)/host/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 # Unit tests (sanitizers on): parsers, SigV4 vectors, the client against a scripted transport.
-$(TESTBIN)/registry_unit: $(REGISTRY_TESTS:%.cc=$(OBJ)/san/%.o) \
-    $(filter-out $(OBJ)/san/registry/net_transport.o $(OBJ)/san/registry/lookup.o,$(REGISTRY_SRCS:%.cc=$(OBJ)/san/%.o)) \
-    $(CATCH_MAIN)
+$(TESTBIN)/registry_unit: $(REGISTRY_TESTS:%.cc=$(OBJ)/san/%.o) $(REGISTRY_SRCS:%.cc=$(OBJ)/san/%.o) \
+    $(CATCH_MAIN) $(B)/lib/libkilt_net.a
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@ $(NET_LDLIBS)
+	$(HOST_CXX) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ $(REGISTRY_LDLIBS)
 
 # `kilt image-config` on its own, so the end-to-end test does not wait for the whole CLI.
 $(TESTBIN)/kilt-image-config: $(OBJ)/host/tests/registry/image_config_main.o \

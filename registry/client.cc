@@ -252,8 +252,15 @@ bool RegistryClient::Get(const Reference& ref, const std::string& url, const std
     req.url = url;
     if (!accept.empty()) req.headers.emplace_back("Accept", accept);
     if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
+    bool retried = false;
     for (int redirects = 0;; ++redirects) {
       if (!RoundTrip(req, deadline, resp, err)) return false;
+      // A gateway error is usually one bad backend behind a load balancer: try once more.
+      if ((resp->status == 502 || resp->status == 503 || resp->status == 504) && !retried) {
+        retried = true;
+        --redirects;
+        continue;
+      }
       if (!IsRedirect(resp->status)) break;
       std::string location = resp->Header("Location");
       if (location.empty() || redirects == kMaxRedirects) {

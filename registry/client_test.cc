@@ -300,6 +300,24 @@ TEST_CASE("failures name the registry, what was asked and the HTTP status") {
   CHECK_THAT(err, Catch::Contains("deadline exceeded"));
 }
 
+TEST_CASE("a gateway error is retried once") {
+  FakeTransport t;
+  Image img = MakeImage(R"({"Cmd":["x"]})");
+  int calls = 0;
+  t.On("https://r.example/v2/app/manifests/latest", [&](const HttpRequest&) {
+    return ++calls == 1 ? Status(503) : Status(200, img.manifest);
+  });
+  t.Serve("https://r.example/v2/app/blobs/" + img.config_digest, img.config);
+  t.On("https://r.example/v2/app/manifests/down", [](const HttpRequest&) { return Status(502); });
+  RegistryClient c(&t, {});
+  ResolvedImage out;
+  std::string err;
+  REQUIRE(c.Fetch(Ref("r.example/app"), "linux/amd64", kFar, &out, &err));
+  CHECK(calls == 2);
+  CHECK_FALSE(c.Fetch(Ref("r.example/app:down"), "linux/amd64", kFar, &out, &err));
+  CHECK_THAT(err, Catch::Contains("HTTP 502 Bad Gateway; the registry failed: retry later"));
+}
+
 TEST_CASE("content that does not match its digest is refused") {
   FakeTransport t;
   Image img = MakeImage(R"({"Cmd":["x"]})");

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -63,8 +65,9 @@ class ImageConfigResolver::Impl {
  public:
   explicit Impl(LookupOptions options)
       : options_(std::move(options)),
-        transport_(options_.ca_file),
-        client_(&transport_, MakeClientConfig(options_, &config_error_)),
+        transport_(options_.transport ? options_.transport
+                                      : std::make_shared<registry::NetTransport>(options_.ca_file)),
+        client_(transport_.get(), MakeClientConfig(options_, &config_error_)),
         cache_(std::chrono::seconds(options_.cache_ttl_seconds)) {}
 
   bool ResolveOne(const ImageNeed& need, Clock::time_point deadline, ResolvedImage* out,
@@ -86,6 +89,10 @@ class ImageConfigResolver::Impl {
       return false;
     }
     std::string key = ref.String() + " " + platform;
+    if (cache_.Get(key, out)) return true;
+    // One lookup per image at a time: a Deployment's 50 new pods reach the webhook together, and
+    // the first lookup fills the cache for the other 49.
+    InFlight flight(this, key, deadline);
     if (cache_.Get(key, out)) return true;
     if (!client_.Fetch(ref, platform, deadline, out, err)) {
       *err = prefix + *err;
@@ -126,11 +133,38 @@ class ImageConfigResolver::Impl {
     return c;
   }
 
+  // Marks `key` as being looked up for its lifetime; waits (until the deadline at most) while
+  // another thread looks the same key up.
+  class InFlight {
+   public:
+    InFlight(Impl* impl, std::string key, Clock::time_point deadline)
+        : impl_(impl), key_(std::move(key)) {
+      std::unique_lock<std::mutex> lock(impl_->flight_mu_);
+      impl_->flight_cv_.wait_until(lock, deadline,
+                                   [&] { return impl_->in_flight_.count(key_) == 0; });
+      owner_ = impl_->in_flight_.insert(key_).second;
+    }
+    ~InFlight() {
+      if (!owner_) return;
+      std::lock_guard<std::mutex> lock(impl_->flight_mu_);
+      impl_->in_flight_.erase(key_);
+      impl_->flight_cv_.notify_all();
+    }
+
+   private:
+    Impl* impl_;
+    std::string key_;
+    bool owner_ = false;
+  };
+
   LookupOptions options_;
   std::string config_error_;  // a broken docker config fails every lookup, with its name
-  registry::NetTransport transport_;
+  std::shared_ptr<registry::HttpTransport> transport_;
   registry::RegistryClient client_;
   registry::ResolvedImageCache cache_;
+  std::mutex flight_mu_;
+  std::condition_variable flight_cv_;
+  std::set<std::string> in_flight_;
 };
 
 ImageConfigResolver::ImageConfigResolver(LookupOptions options)

@@ -19,6 +19,10 @@
 
 namespace kilt {
 
+namespace registry {
+class HttpTransport;
+}
+
 // A username/password for one registry (a docker config.json `auths` entry, or the content of an ECS
 // RepositoryCredentials secret: {"username": "...", "password": "..."}).
 struct RegistryCredential {
@@ -62,6 +66,8 @@ struct LookupOptions {
   std::vector<std::string> insecure_http_registries;
   // How long a resolved tag is trusted (digest references are immutable and never expire).
   int cache_ttl_seconds = 300;
+  // Replaces the network (tests); default: the net/ HTTP client with ca_file.
+  std::shared_ptr<registry::HttpTransport> transport;
 };
 
 // Everything known about one looked-up image (what `kilt image-config` prints).
