@@ -16,7 +16,7 @@ WORK=$T/work
 mkdir -p "$WORK" "$T/images"
 BG=()
 cleanup() {
-  for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do runc --root "$RUNC_ROOT" delete -f "$id"; done
   rm -rf "$T"
 }
@@ -127,6 +127,7 @@ run_base() { # run_base LABEL IMAGE EXPECTED_ARGS [SIGNAL]
     "$(grep -o 'app: tick [0-9]* zombies=[0-9]*' "$log" | tail -1 | grep -o 'zombies=[0-9]*')"
   expect_contains "$label: SIGTERM handled within StopTimeout" "app  | app: SIGTERM received, exiting with 7" "$(cat "$log")"
   check "$label: no SIGKILL was needed" bash -c "! grep -q 'sending SIGKILL' '$log'"
+  expect_contains "$label: the sidecar (kilt-pause as PID 1) exits 0 on SIGTERM" "container kilt exited with status 0" "$(cat "$log")"
   expect_contains "$label: agent stopped by SIGTERM" "[demo-agent] received SIGTERM" "$(cat "$log")"
   no_leftovers "$label"
 }
@@ -246,6 +247,28 @@ mkdir -p "$T/arm"
 skopeo copy -q --override-arch arm64 "oci-archive:$T/img1.tar:0.1.0" "oci:$T/arm/layout:arm" >/dev/null 2>&1 &&
   umoci --log error raw unpack --image "$T/arm/layout:arm" "$T/arm/rootfs" >/dev/null 2>&1
 expect_contains "image: the arm64 manifest carries aarch64 binaries" "ARM aarch64" "$(file "$T/arm/rootfs/kilt/run" 2>&1)"
+
+# The archive pushes as a multi-arch image to a real registry (Debian's docker-registry on loopback).
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$T/registry.yml" <<EOF
+version: 0.1
+storage: {filesystem: {rootdirectory: $T/registry-data}}
+http: {addr: 127.0.0.1:$port}
+EOF
+docker-registry serve "$T/registry.yml" > "$T/registry.log" 2>&1 &
+BG+=("$!")
+deadline=$((SECONDS + 60))
+until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+if skopeo copy -q --all --dest-tls-verify=false "oci-archive:$T/img1.tar:0.1.0" "docker://127.0.0.1:$port/kilt:0.1.0" \
+  > "$T/push.log" 2>&1; then
+  pushed=$(skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$port/kilt:0.1.0" 2>&1)
+  expect_eq "image: pushed to a registry, the index digest is unchanged" \
+    "$d1" "sha256:$(printf '%s' "$pushed" | sha256sum | cut -d' ' -f1)"
+  arm=$(skopeo inspect --tls-verify=false --override-arch arm64 "docker://127.0.0.1:$port/kilt:0.1.0" 2>&1)
+  expect_contains "image: the registry serves the arm64 variant" '"Architecture": "arm64"' "$arm"
+else
+  fail "image: skopeo copy --all to a local registry failed: $(tail -3 "$T/push.log")"
+fi
 
 # --- arm64 payload under qemu-user (no runc: qemu-user cannot run runc's arm64 init) ------------------
 if command -v qemu-aarch64-static >/dev/null; then
