@@ -423,6 +423,10 @@ PatchReport PatchPodWithOptions(rapidjson::Document* doc, const PatchInput& in, 
     report.errors.push_back({plan.id, "", "bad recipe: " + recipe_err});
     return report;
   }
+  if (recipe.kilt_image.empty()) {
+    report.errors.push_back({plan.id, "", "the recipe names no kilt image: set `image` in the recipe"});
+    return report;
+  }
   if (recipe.opt_in && !plan.opted_in) {
     report.skipped.push_back(plan.id + ": the recipe is opt-in and the pod has no annotation " +
                              kPodInjectAnnotation + "=true");

@@ -26,7 +26,8 @@ $(ARM64BIN)/kilt-copy: webhook/kilt_copy.c $(PAYLOAD_TOOLCHAIN)
 	$(PAYLOAD_CC_ARM64) $(PAYLOAD_CFLAGS) $(PAYLOAD_LDFLAGS) $< -o $@
 
 # Unit tests (sanitizers): the webhook's parts and the pod patcher's rules over the k8s corpus.
-WEBHOOK_PATCHER_SAN := $(OBJ)/san/patcher/pod.o $(OBJ)/san/patcher/command.o $(OBJ)/san/patcher/recipe.o
+# Every patcher source (pod.cc uses command.cc and recipe.cc, which may use others), sanitized.
+WEBHOOK_PATCHER_SAN := $(patsubst %.cc,$(OBJ)/san/%.o,$(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc)))
 $(TESTBIN)/webhook_unit: $(WEBHOOK_TESTS:%.cc=$(OBJ)/san/%.o) $(OBJ)/san/patcher/pod_test.o \
     $(WEBHOOK_LIB_SRCS:%.cc=$(OBJ)/san/%.o) $(WEBHOOK_PATCHER_SAN) $(CATCH_MAIN)
 	@mkdir -p $(@D)

@@ -181,6 +181,10 @@ int Main(int argc, char** argv) {
     }
   }
   if (!flags.kilt_image.empty()) config.recipe.kilt_image = flags.kilt_image;
+  if (config.recipe.kilt_image.empty()) {
+    fprintf(stderr, "kilt-webhook: no kilt image: set --kilt-image or `image` in --recipe\n");
+    return 2;
+  }
   if (!ValidateRecipe(config.recipe, &err)) {
     fprintf(stderr, "kilt-webhook: recipe: %s (set --kilt-image or kilt_image in --recipe)\n", err.c_str());
     return 2;

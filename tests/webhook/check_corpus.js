@@ -12,8 +12,22 @@ const jsonpatch = require('fast-json-patch');
 const [corpus, out, decodedFile, ...ids] = process.argv.slice(2);
 const decoded = new Map();
 if (decodedFile && fs.existsSync(decodedFile) && fs.statSync(decodedFile).size > 0) {
-  const d = JSON.parse(fs.readFileSync(decodedFile));
-  for (const item of d.kind === 'List' ? d.items : [d]) decoded.set(item.metadata.annotations['kilt-e2e/id'], item);
+  // kubectl prints one JSON object per input file, one after the other (or a List).
+  const text = fs.readFileSync(decodedFile, 'utf8');
+  const objects = [];
+  let depth = 0, inString = false, escaped = false, start = -1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (ch === '\\') escaped = true;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === '{') { if (depth++ === 0) start = i; }
+    else if (ch === '}' && --depth === 0) objects.push(JSON.parse(text.slice(start, i + 1)));
+  }
+  for (const d of objects)
+    for (const item of d.kind === 'List' ? d.items : [d]) decoded.set(item.metadata.annotations['kilt-e2e/id'], item);
 }
 const read = (f) => JSON.parse(fs.readFileSync(f));
 const eq = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -23,7 +37,8 @@ function canon(v) {
     const o = {};
     for (const k of Object.keys(v).sort()) {
       const c = canon(v[k]);
-      if (c === null || c === undefined) continue;
+      // Go's omitempty drops zero values (readOnly: false) when re-encoding: not a lost field.
+      if (c === null || c === undefined || c === false || c === '' || c === 0) continue;
       if (typeof c === 'object' && !Array.isArray(c) && Object.keys(c).length === 0) continue;
       o[k] = c;
     }

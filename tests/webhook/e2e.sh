@@ -263,10 +263,10 @@ expect_eq "delay: still admitting pods while draining" true "$(review "$P_DELAY"
 
 # --- Bad configuration: a clear error and exit 2 -----------------------------------------------------
 echo "  [$SECONDS s] Bad configuration"
-out=$("$WEBHOOK" --cert "$TMP/serving/tls.crt" --key "$TMP/next/tls.key" --kilt-image k 2>&1); rc=$?
+out=$(timeout 30 "$WEBHOOK" --cert "$TMP/serving/tls.crt" --key "$TMP/next/tls.key" --kilt-image k --listen 127.0.0.1:0 2>&1); rc=$?
 expect_eq "mismatched key: exit 2" 2 "$rc"
 expect_contains "mismatched key: the message names the files" "does not match certificate" "$out"
-out=$("$WEBHOOK" --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" 2>&1); rc=$?
+out=$(timeout 30 "$WEBHOOK" --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --listen 127.0.0.1:0 2>&1); rc=$?
 expect_eq "no kilt image: exit 2" 2 "$rc"
 expect_contains "no kilt image: says what to set" "--kilt-image" "$out"
 
