@@ -86,6 +86,8 @@ log_lacks() { ! log_has "$@"; }
 survivors_none() { [ "$1" = pid1 ] || [ "$(cat "$W/survivors" 2>/dev/null)" = 0 ]; }
 state_of() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; } # fine here: no comm with spaces
 state_is() { [ "$(state_of "$1")" = "$2" ]; }
+# Running or sleeping, not stopped (T) nor traced (t), nor gone.
+not_stopped() { case "$(state_of "$1")" in R | S) return 0 ;; *) return 1 ;; esac; }
 log_count_at_least() { [ "$(grep -cx "$2" "$W/$1.log" 2>/dev/null)" -ge "$3" ]; }
 
 # ---- 1. argv, environment, PATH lookup, mask and dispositions ----------------------------------------------
@@ -252,7 +254,7 @@ test_stop_signals() {
   for s in TSTP TTIN TTOU; do
     kill -$s "$INIT"
     check "$m: app stopped by $s" wait_for state_is "$app" T
-    expect_eq "$m: SIG$s does not stop kilt-init" S "$(state_of "$INIT")"
+    check "$m: SIG$s does not stop kilt-init (state $(state_of "$INIT"))" not_stopped "$INIT"
     kill -CONT "$INIT"
     check "$m: app continued after $s" wait_for state_is "$app" S
   done
@@ -264,7 +266,7 @@ test_stop_signals() {
   start "$m" "$n" --rewrite TSTP:TSTP "$H/sigrec" "$W/$n.log" "$W/$n.ready" || return
   kill -TSTP "$INIT"
   check "$m: TSTP logged" wait_for log_has "$n" TSTP
-  expect_eq "$m: --rewrite TSTP:TSTP: kilt-init not stopped" S "$(state_of "$INIT")"
+  check "$m: --rewrite TSTP:TSTP: kilt-init not stopped" not_stopped "$INIT"
   kill -TERM "$INIT"
   finish
   expect_eq "$m: --rewrite TSTP:TSTP: exits 0" 0 "$RC"
@@ -284,7 +286,7 @@ test_signal_storm() {
   check "$m: the child got USR1 from the burst" log_has "$n" USR1
   check "$m: all RT signals" wait_for log_count_at_least "$n" 'RTMIN+1' 10000
   expect_eq "$m: every one of 10,000 queued RTMIN+1 forwarded" 10000 "$(grep -cx 'RTMIN+1' "$W/$n.log")"
-  expect_eq "$m: kilt-init still running (not stopped)" S "$(state_of "$INIT")"
+  check "$m: kilt-init still running (not stopped)" not_stopped "$INIT"
   kill -KILL "$(find_comm "$INIT" sigrec)" # sigrec -i ignores TERM; end it for good
   finish
   expect_eq "$m: exits with 128+9 after the storm" 137 "$RC"
@@ -350,7 +352,11 @@ test_static() {
   expect_contains "file says statically linked" "statically linked" "$(file -L "$K")"
   check "no PT_INTERP and no DT_NEEDED" bash -c "! readelf -ld '$K' | grep -qE 'INTERP|NEEDED'"
   local size; size=$(stat -c %s "$K")
-  check "binary is at most 100 KiB ($size bytes)" test "$size" -le 102400
+  if file -L "$K" | grep -q 'for GNU/Linux'; then
+    echo "  skip init: size target (100 KiB) is for the musl build; this is the STATIC=glibc fallback ($size bytes)"
+  else
+    check "binary is at most 100 KiB ($size bytes)" test "$size" -le 102400
+  fi
   if [ -f "$H/kilt-init.syms" ] && [ "$H/kilt-init.syms" -nt "$K" ]; then
     local syms; syms=$(nm "$H/kilt-init.syms" | awk '{print $NF}')
     check "no allocator linked into the musl kilt-init (malloc/calloc/realloc/free absent)" \
