@@ -77,3 +77,16 @@ test-launcher: $(TESTBIN)/launcher/launcher_test $(BIN)/kilt-run $(LAUNCHER_TEST
 bench-launcher: $(BIN)/kilt-run $(LAUNCHER_TEST_HELPERS)
 	@mkdir -p $(B)/bench
 	bench/launcher.sh $(BIN)/kilt-run $(TESTBIN)/launcher $(B)/bench/launcher.md
+
+# libFuzzer (clang) over run.cfg parsing and agent-output framing; FUZZ_SECONDS per run (default 60).
+$(TESTBIN)/launcher/launcher_fuzz: launcher/launcher_fuzz.cc launcher/config.cc launcher/line_framer.cc \
+                                   $(wildcard launcher/*.h)
+	@mkdir -p $(@D)
+	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined launcher/launcher_fuzz.cc \
+	  launcher/config.cc launcher/line_framer.cc -o $@
+FUZZ_SUITES += launcher
+.PHONY: fuzz-launcher
+fuzz-launcher: $(TESTBIN)/launcher/launcher_fuzz
+	@mkdir -p $(B)/fuzz/launcher
+	cp -n launcher/run.cfg.example $(B)/fuzz/launcher/ 2>/dev/null || true
+	$(TESTBIN)/launcher/launcher_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=8192 $(B)/fuzz/launcher

@@ -128,6 +128,8 @@ TEST_CASE("syntax errors carry the parser's position") {
   std::string e = ErrorOf("[[agent]\nname = \"x\"\n");
   CHECK(e.rfind("run.cfg:1:", 0) == 0);
   CHECK(e.find("TOML syntax") != std::string::npos);
+  // Found by fuzzing: toml++ asserted (or, with NDEBUG, assumed) a precondition this input breaks.
+  CHECK(ErrorOf("[$og]\n").rfind("run.cfg:1:2: TOML syntax", 0) == 0);
 }
 
 TEST_CASE("bad values") {

@@ -1,0 +1,41 @@
+// libFuzzer target for the launcher's two parsers of untrusted input: run.cfg (ParseRunConfig must return
+// true or false with an error, never crash) and agent output (LineFramer: every framed line is whole, at most
+// PIPE_BUF bytes, and in JSON format a valid JSON object — whatever bytes the agent writes, cut anywhere).
+#include <cstdint>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "launcher/config.h"
+#include "launcher/line_framer.h"
+
+namespace {
+struct Check : kilt::LineSink {
+  bool json = false;
+  void Line(const char* d, size_t n) override {
+    if (n == 0 || n > kilt::kMaxFramedLine || d[n - 1] != '\n') abort();
+    if (memchr(d, '\n', n - 1)) abort();
+    if (json && !kilt::IsJsonObject(std::string_view(d, n - 1))) abort();
+  }
+};
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  kilt::RunConfig cfg;
+  std::string err;
+  if (!kilt::ParseRunConfig(in, "fuzz.cfg", &cfg, &err) && err.empty()) abort();
+
+  if (size < 1) return 0;
+  for (int fmt = 0; fmt < 2; ++fmt) {
+    Check c;
+    c.json = fmt == 1;
+    kilt::LineFramer f("fuzz", "stdout", c.json ? kilt::LogFormat::kJson : kilt::LogFormat::kPlain, true);
+    // The first byte picks the chunk size, so reads that cut lines anywhere are covered.
+    size_t chunk = data[0] % 64 + 1;
+    for (size_t off = 1; off < size; off += chunk) f.Feed(in.data() + off, std::min(chunk, size - off), &c);
+    f.Flush(&c);
+  }
+  return 0;
+}
