@@ -15,3 +15,8 @@ build/lib/libkilt_patcher.a: $(PATCHER_OBJS)
 $(TESTBIN)/patcher_test: $(PATCHER_TESTS:%.cc=$(OBJ)/san/%.o) $(PATCHER_SAN_OBJS) $(CATCH_MAIN)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $^ -o $@ $(PATCHER_LDLIBS)
+
+TEST_SUITES += patcher
+.PHONY: test-patcher
+test-patcher: $(TESTBIN)/patcher_test $(BIN)/kilt
+	$(TESTBIN)/patcher_test

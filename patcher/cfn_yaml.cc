@@ -203,7 +203,10 @@ class Writer {
         EmitString(arg.GetString(), arg.GetStringLength());
         return;
       }
-      if (name.substr(0, 4) == "Fn::" && IsShortFunction(name.substr(4))) {
+      // A YAML node has one tag: a function whose argument is itself a tagged function is written in
+      // long form (Fn::ImportValue: !Sub ...).
+      if (name.substr(0, 4) == "Fn::" && IsShortFunction(name.substr(4)) && !HasShortTag(arg) &&
+          !(name == "Fn::GetAtt" && arg.IsString())) {  // !GetAtt "a.b" would read back as a list
         std::string fn(name.substr(4));
         out_ << YAML::LocalTag(fn);
         // Lists of scalars read best in flow style: !If [Cond, a, b], !GetAtt [Res, Attr].
@@ -251,6 +254,13 @@ class Writer {
   }
 
  private:
+  static bool HasShortTag(const Value& v) {
+    if (!v.IsObject() || v.MemberCount() != 1) return false;
+    std::string_view n(v.MemberBegin()->name.GetString(), v.MemberBegin()->name.GetStringLength());
+    return (n == "Ref" && v.MemberBegin()->value.IsString()) ||
+           (n.substr(0, 4) == "Fn::" && IsShortFunction(n.substr(4)));
+  }
+
   static bool AllScalars(const Value& arr) {
     for (const Value& e : arr.GetArray())
       if (e.IsObject() || e.IsArray() || (e.IsString() && strchr(e.GetString(), '\n'))) return false;

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Validates CloudFormation templates with AWS's offline validator (@aws/cloudformation-validate) and fails
+// on ERROR/FATAL diagnostics. One process for many files (starting the engine is the slow part).
+//   node validate-cfn.js TEMPLATE...              every ERROR/FATAL fails
+//   node validate-cfn.js OUTPUT=ORIGINAL...       only ERROR/FATAL that ORIGINAL (the unpatched input) does
+//                                                 not have fail: kilt must not add problems, and cannot fix theirs
+// Prints one line per failing diagnostic; exit 0 ok, 1 diagnostics, 2 usage/crash.
+const path = require('path');
+const v = require(path.join(__dirname, '../../node_modules/@aws/cloudformation-validate'));
+
+function errors(engine, file) {
+  const report = engine.validateStandard(new v.TemplateFile(file));
+  return report.diagnostics
+    .filter((d) => /^(error|fatal)$/i.test(d.severity))
+    .map((d) => `${d.ruleId}: ${d.message}`);
+}
+
+const args = process.argv.slice(2);
+if (args.length === 0) {
+  console.error('usage: validate-cfn.js TEMPLATE[=ORIGINAL]...');
+  process.exit(2);
+}
+const engine = new v.CelEngine();
+let failed = 0;
+try {
+  for (const arg of args) {
+    const [file, original] = arg.split('=');
+    const base = new Map();
+    if (original) for (const e of errors(engine, original)) base.set(e, (base.get(e) || 0) + 1);
+    for (const e of errors(engine, file)) {
+      const n = base.get(e) || 0;
+      if (n > 0) {
+        base.set(e, n - 1);
+        continue;
+      }
+      console.log(`${file}: ${e}`);
+      failed++;
+    }
+  }
+} finally {
+  engine.free();
+}
+process.exit(failed ? 1 : 0);
