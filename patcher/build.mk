@@ -18,5 +18,37 @@ $(TESTBIN)/patcher_test: $(PATCHER_TESTS:%.cc=$(OBJ)/san/%.o) $(PATCHER_SAN_OBJS
 
 TEST_SUITES += patcher
 .PHONY: test-patcher
-test-patcher: $(TESTBIN)/patcher_test $(BIN)/kilt
+test-patcher: $(TESTBIN)/patcher_test $(BIN)/kilt $(TESTBIN)/patcher_template_fuzz $(TESTBIN)/patcher_recipe_fuzz
 	$(TESTBIN)/patcher_test
+	tests/patcher/cli.sh
+	tests/patcher/corpus.sh
+	@$(MAKE) --no-print-directory fuzz-patcher-short
+
+# libFuzzer targets (clang): the template readers + patchers, and the recipe parser.
+FUZZ_CXX := clang++
+FUZZ_FLAGS := -std=c++17 -O1 -g -I. -fsanitize=address,undefined -fno-sanitize-recover=undefined
+$(OBJ)/fuzz/%.o: %.cc
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+PATCHER_FUZZ_OBJS := $(filter-out $(OBJ)/fuzz/patcher/pod.o,$(PATCHER_SRCS:%.cc=$(OBJ)/fuzz/%.o))
+$(TESTBIN)/patcher_template_fuzz: $(OBJ)/fuzz/patcher/template_fuzz.o $(PATCHER_FUZZ_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ $(PATCHER_LDLIBS)
+$(TESTBIN)/patcher_recipe_fuzz: $(OBJ)/fuzz/patcher/recipe_fuzz.o $(OBJ)/fuzz/patcher/recipe.o
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@
+
+# Runs each fuzzer for FUZZ_SECONDS on a scratch copy of its seed corpus (the checked-in seeds stay as they are).
+define patcher_fuzz_run
+	@rm -rf $(B)/fuzz/patcher-$(1) && mkdir -p $(B)/fuzz/patcher-$(1) && cp patcher/fuzz-corpus/$(1)/* $(B)/fuzz/patcher-$(1)/
+	$(TESTBIN)/patcher_$(1)_fuzz -max_total_time=$(2) -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 $(B)/fuzz/patcher-$(1) 2>&1 | tail -4
+endef
+
+FUZZ_SUITES += patcher
+.PHONY: fuzz-patcher fuzz-patcher-short
+fuzz-patcher: $(TESTBIN)/patcher_template_fuzz $(TESTBIN)/patcher_recipe_fuzz ## long libFuzzer runs
+	$(call patcher_fuzz_run,template,600)
+	$(call patcher_fuzz_run,recipe,300)
+fuzz-patcher-short: $(TESTBIN)/patcher_template_fuzz $(TESTBIN)/patcher_recipe_fuzz
+	$(call patcher_fuzz_run,template,20)
+	$(call patcher_fuzz_run,recipe,10)

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# `kilt patch` / `kilt recipe` as a user runs them: exit codes, nothing written on error, --check, --diff,
+# YAML in and out with short tags, stdin, deterministic output.
+set -u
+cd "$(dirname "$0")/../.."
+T_NAME=patcher-cli
+. tests/lib/testlib.sh
+KILT=build/bin/kilt
+FX=tests/patcher/fixtures
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+$KILT recipe --default > "$OUT/default.toml"
+check "kilt recipe --default prints a recipe kilt recipe --check accepts" $KILT recipe --check "$OUT/default.toml"
+expect_contains "the default recipe documents the launcher" 'entrypoint = ["/kilt/run", "--"]' "$(cat "$OUT/default.toml")"
+printf 'imag = "x"\n' > "$OUT/bad.toml"
+$KILT recipe --check "$OUT/bad.toml" 2> "$OUT/err"; rc=$?
+expect_eq "a misspelt recipe key exits 2" 2 $rc
+expect_contains "... naming file, line and key" "bad.toml:1: imag: unknown key" "$(cat "$OUT/err")"
+
+# YAML in, YAML out: short tags stay short, the header comment stays, values are right.
+$KILT patch --recipe $FX/recipe.toml -q $FX/app.yaml > "$OUT/app.yaml" 2> "$OUT/err"
+expect_eq "a YAML template patches" "" "$(cat "$OUT/err")"
+y=$(cat "$OUT/app.yaml")
+expect_contains "the header comment is kept" "# An app on Fargate" "$y"
+expect_contains "short tags are written short" "awslogs-group: !Ref LogGroup" "$y"
+case $y in *'!<!'*) fail "verbatim tags in the output" ;; *) pass "no verbatim !<!...> tags" ;; esac
+expect_contains "quoted strings stay strings" "User: '1000'" "$y"
+expect_contains "the Fn::If around Command is distributed" "!If" "$y"
+node tests/patcher/yaml-cfn.js tojson "$OUT/app.yaml" "$OUT/app.json" 2> "$OUT/err"
+expect_eq "yaml-cfn reads the output" "" "$(cat "$OUT/err")"
+cmd=$(node -e 'const t=require(process.argv[1]);console.log(JSON.stringify(t.Resources.Task.Properties.ContainerDefinitions[0].Command))' "$OUT/app.json")
+expect_eq "Command is the original argv by Docker's rule in both branches" \
+  '{"Fn::If":["Debug",["/app","debug"],{"Fn::Split":[",",{"Fn::Join":["",["/app,",{"Fn::Join":[",",{"Ref":"Cmd"}]}]]}]}]}' "$cmd"
+
+# Deterministic, and idempotent.
+$KILT patch --recipe $FX/recipe.toml -q < $FX/app.yaml > "$OUT/app2.yaml"
+check "stdin input gives byte-identical output" cmp -s "$OUT/app.yaml" "$OUT/app2.yaml"
+$KILT patch --recipe $FX/recipe.toml -q --check $FX/app.yaml 2> /dev/null; rc=$?
+expect_eq "--check exits 1 on an unpatched template" 1 $rc
+$KILT patch --recipe $FX/recipe.toml -q --check "$OUT/app.yaml"; rc=$?
+expect_eq "--check exits 0 on a patched one" 0 $rc
+d=$($KILT patch --recipe $FX/recipe.toml -q --diff $FX/app.yaml)
+expect_contains "--diff shows the new entrypoint" "+            - /kilt/run" "$d"
+expect_contains "--diff labels the file" "+++ b/$FX/app.yaml" "$d"
+
+# Errors: all reported, exit 2, nothing written, an existing output left alone.
+echo keep > "$OUT/existing.json"
+$KILT patch --recipe $FX/recipe.toml -o "$OUT/existing.json" $FX/two-unknown.json 2> "$OUT/err"; rc=$?
+expect_eq "unknown images exit 2" 2 $rc
+e=$(cat "$OUT/err")
+expect_contains "the first container's error names resource, container and image" \
+  "Task, container a: neither EntryPoint nor Command is set, so kilt must know the ENTRYPOINT and CMD of image unknown/a:1" "$e"
+expect_contains "the second container's error is reported too" "Task, container b: EntryPoint is not set" "$e"
+expect_contains "the error says what to do" "add a [[hints]] entry" "$e"
+expect_eq "-o OUT is untouched on error" keep "$(cat "$OUT/existing.json")"
+$KILT patch -o "$OUT/new.json" $FX/two-unknown.json 2> "$OUT/err"; rc=$?
+expect_eq "no kilt image: exit 2" 2 $rc
+expect_contains "... saying how to set it" "recipe names no kilt image" "$(cat "$OUT/err")"
+check "... and nothing written" test ! -e "$OUT/new.json"
+printf '{"Resources": [' > "$OUT/broken.json"
+$KILT patch --kilt-image k:1 "$OUT/broken.json" 2> "$OUT/err"; rc=$?
+expect_eq "invalid JSON exits 2" 2 $rc
+expect_contains "... with the position" "broken.json:1:" "$(cat "$OUT/err")"
+
+# JSON keeps its indentation; -o writes the file.
+$KILT patch --kilt-image k:1 --parameter X=1 -q -o "$OUT/fixed.json" <(sed 's/"Image": "unknown\/a:1"/"Image": "a", "EntryPoint": ["\/a"]/; s/"Command": \["x"\]/"EntryPoint": ["\/b"]/' $FX/two-unknown.json)
+expect_contains "-o writes the patched JSON, indented like the input" '    "Resources": {' "$(cat "$OUT/fixed.json")"
+
+# ECS describe-task-definition output becomes register-task-definition input.
+cat > "$OUT/describe.json" <<'JSON'
+{"taskDefinition": {"taskDefinitionArn": "arn:aws:ecs:us-east-1:1:task-definition/web:3", "family": "web",
+ "revision": 3, "status": "ACTIVE", "requiresCompatibilities": ["FARGATE"], "compatibilities": ["EC2", "FARGATE"],
+ "networkMode": "awsvpc", "cpu": "256", "memory": "512", "registeredAt": "2024-01-01T00:00:00Z",
+ "containerDefinitions": [{"name": "web", "image": "example.com/app:1", "essential": true}]}}
+JSON
+$KILT patch --ecs --recipe $FX/recipe.toml -q -o "$OUT/register.json" "$OUT/describe.json"
+r=$(python3 tests/patcher/validate-ecs.py "$OUT/register.json" 2>&1)
+expect_eq "describe output patched with --ecs is valid RegisterTaskDefinition input" "" "$r"
+expect_eq "read-only fields are dropped" "" "$(grep -o 'taskDefinitionArn\|registeredAt\|"revision"' "$OUT/register.json")"
+summary
