@@ -52,3 +52,14 @@ fuzz-patcher: $(TESTBIN)/patcher_template_fuzz $(TESTBIN)/patcher_recipe_fuzz ##
 fuzz-patcher-short: $(TESTBIN)/patcher_template_fuzz $(TESTBIN)/patcher_recipe_fuzz
 	$(call patcher_fuzz_run,template,20)
 	$(call patcher_fuzz_run,recipe,10)
+
+# Benchmark: build/bench/patcher.md (see bench/patcher_bench.cc).
+$(B)/bench-bin/patcher_bench: $(OBJ)/host/bench/patcher_bench.o build/lib/libkilt_patcher.a
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(HOST_CXXFLAGS) $< build/lib/libkilt_patcher.a -o $@ $(PATCHER_LDLIBS)
+BENCH_SUITES += patcher
+.PHONY: bench-patcher
+bench-patcher: $(B)/bench-bin/patcher_bench
+	@mkdir -p $(B)/bench
+	$(B)/bench-bin/patcher_bench 15 > $(B)/bench/patcher.md.tmp && mv $(B)/bench/patcher.md.tmp $(B)/bench/patcher.md
+	@cat $(B)/bench/patcher.md
