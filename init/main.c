@@ -325,6 +325,10 @@ int main(int argc, char **argv) {
   memset(&so, 0, sizeof so);
   so.argv = o.program;
   so.new_session = 1;
+  /* With a terminal (docker run -it), hand it to the program's new session, as dumb-init does, so an
+   * interactive shell keeps job control and Ctrl-C reaches its foreground job directly. */
+  so.take_tty = 1;
+  if (kilt_pid1_release_tty(&p) && o.verbose) say("gave the controlling terminal up for %s", o.program[0]);
   struct run_state r = {.child = 0, .child_done = 0, .child_status = 0, .others_reaped = 0};
   r.child = kilt_pid1_spawn(&p, &so, &e);
   if (r.child < 0) {

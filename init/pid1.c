@@ -7,7 +7,9 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <termios.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -152,6 +154,9 @@ static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts *o, 
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   if (o->new_session && setsid() < 0) child_fail(report_fd, STAGE_SETSID);
+  /* Best effort: without a controlling terminal an interactive shell has no job control, but a program
+   * must not fail to start over it. */
+  if (o->new_session && o->take_tty && isatty(0)) ioctl(0, TIOCSCTTY, 0);
   if (move_fd(o->stdin_fd, 0) < 0 || move_fd(o->stdout_fd, 1) < 0 || move_fd(o->stderr_fd, 2) < 0)
     child_fail(report_fd, STAGE_DUP2);
   exec_path(o->argv, o->envp ? o->envp : environ);
@@ -195,6 +200,23 @@ pid_t kilt_pid1_spawn(const kilt_pid1 *p, const kilt_pid1_spawn_opts *opts, kilt
   }
   errno = f.err;
   return fail(e, kStageNames[f.stage >= 0 && f.stage <= STAGE_FCNTL ? f.stage : 0]);
+}
+
+int kilt_pid1_release_tty(const kilt_pid1 *p) {
+  (void)p;
+  if (!isatty(0) || getsid(0) != getpid() || tcgetsid(0) != getpid()) return 0;
+  if (ioctl(0, TIOCNOTTY) != 0) return 0;
+  /* As session leader giving up its terminal, the kernel sent SIGHUP and SIGCONT to the terminal's
+   * foreground group (us). They are blocked, hence pending: take exactly these two off, leaving any other
+   * pending signal for the main loop. */
+  sigset_t hup_cont;
+  sigemptyset(&hup_cont);
+  sigaddset(&hup_cont, SIGHUP);
+  sigaddset(&hup_cont, SIGCONT);
+  struct timespec zero = {0, 0};
+  while (sigtimedwait(&hup_cont, NULL, &zero) > 0) {
+  }
+  return 1;
 }
 
 int kilt_pid1_exec_exit_code(int exec_errno) {

@@ -64,7 +64,17 @@ typedef struct kilt_pid1_spawn_opts {
   int stdin_fd;       /* >0: dup2'ed onto 0 in the child (0 means inherit; so do negative values) */
   int stdout_fd;      /* >0: dup2'ed onto 1 in the child */
   int stderr_fd;      /* >0: dup2'ed onto 2 in the child */
+  int take_tty;       /* 1 (with new_session): if stdin is a terminal, make it the child's controlling
+                         terminal (TIOCSCTTY; silently skipped when it is still another session's: see
+                         kilt_pid1_release_tty) */
 } kilt_pid1_spawn_opts;
+
+/* For an init that is a session leader with a controlling terminal (docker run -it): gives the terminal up
+ * (TIOCNOTTY) so that a child spawned with new_session + take_tty can take it, and consumes the SIGHUP and
+ * SIGCONT the kernel sends us for it, so they are not forwarded. Does nothing (returns 0) when stdin is not
+ * our controlling terminal or we do not lead our session. Call after kilt_pid1_setup, before spawning.
+ * Returns 1 when the terminal was released, 0 when there was nothing to do. */
+int kilt_pid1_release_tty(const kilt_pid1 *p);
 
 /* Forks and execs opts->argv with an empty signal mask and every disposition reset to SIG_DFL.
  * Returns the child's pid once the exec has succeeded. If the exec fails, the child is reaped here and -1 is

@@ -149,6 +149,21 @@ test_child_signal_state() {
   check "$m: child leads its own session and process group" test "$sid" = "$pid" -a "$pgid" = "$pid"
 }
 
+# With a terminal (docker run -it), the program's new session gets it as controlling terminal, in the
+# foreground, and the SIGHUP/SIGCONT that giving it up raises in kilt-init are not forwarded. `script`
+# provides the pty; `exec` makes kilt-init the session leader that owns it, as PID 1 under docker -it is.
+test_tty() {
+  command -v script >/dev/null || { fail "script (util-linux) is missing: make deps"; return; }
+  local out
+  out=$(SHELL=/bin/bash script -qec "exec $K -v sh -c 'cut -d\" \" -f5,7,8 /proc/\$\$/stat'" /dev/null 2>&1 | tr -d '\r')
+  read -r pgrp tty tpgid <<<"$(grep -E '^[0-9]+ [0-9-]+ [0-9-]+$' <<<"$out")"
+  check "tty: the program has the terminal as controlling tty ($tty)" test "${tty:-0}" != 0
+  check "tty: the program's group is the terminal's foreground group" test -n "$pgrp" -a "$pgrp" = "$tpgid"
+  expect_contains "tty: kilt-init gave the terminal up" "gave the controlling terminal up" "$out"
+  case "$out" in *"forwarding SIGHUP"* | *"forwarding SIGCONT"*) fail "tty: HUP/CONT from TIOCNOTTY forwarded: $out" ;;
+                 *) pass "tty: the HUP/CONT of giving the terminal up are not forwarded" ;; esac
+}
+
 # ---- 6. errors and options ---------------------------------------------------------------------------------
 
 test_errors() {
@@ -382,7 +397,7 @@ test_static() {
 # INIT_TESTS="stop_signals argv" runs a subset (names without test_), for quick iteration.
 ALL_TESTS="argv path_lookup child_signal_state errors exit_codes forward_term group_vs_single rewrite
            stop_signals signal_storm zombie_storm grace_kill grace_no_wait"
-[ -z "${INIT_TESTS:-}" ] && test_static
+if [ -z "${INIT_TESTS:-}" ]; then test_static; test_tty; fi
 for mode in pid1 sub; do
   echo "-- mode $mode"
   for t in ${INIT_TESTS:-$ALL_TESTS}; do
