@@ -1,24 +1,26 @@
-/* pid1.c — see pid1.h. Plain C, libc only (glibc or musl), so kilt-init (C) and kilt-run (C++) share it. */
+/* pid1.c — see pid1.h. Plain C, libc only (glibc or musl), so kilt-init (C) and kilt-run (C++)
+ * share it. */
 #include "init/pid1.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <termios.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+extern char** environ;
 
-static int fail(kilt_pid1_error *e, const char *call) {
+static int fail(kilt_pid1_error* e, const char* call) {
   if (e) {
     e->call = call;
     e->err = errno;
@@ -26,16 +28,18 @@ static int fail(kilt_pid1_error *e, const char *call) {
   return -1;
 }
 
-/* Fault signals stay unblocked: blocking them while they are raised by the CPU kills the process anyway,
- * and a crash of the init must stay visible as such. */
+/* Fault signals stay unblocked: blocking them while they are raised by the CPU kills the process
+ * anyway, and a crash of the init must stay visible as such. */
 static const int kSyncSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT};
 
-int kilt_pid1_setup(kilt_pid1 *p, kilt_pid1_error *e) {
+int kilt_pid1_setup(kilt_pid1* p, kilt_pid1_error* e) {
   memset(p, 0, sizeof *p);
   p->sigfd = -1;
-  /* sigfillset leaves out the signals libc reserves for itself (glibc's SIGCANCEL/SIGSETXID, musl's 32-34). */
+  /* sigfillset leaves out the signals libc reserves for itself (glibc's SIGCANCEL/SIGSETXID, musl's
+   * 32-34). */
   sigfillset(&p->blocked);
-  for (size_t i = 0; i < sizeof kSyncSignals / sizeof kSyncSignals[0]; i++) sigdelset(&p->blocked, kSyncSignals[i]);
+  for (size_t i = 0; i < sizeof kSyncSignals / sizeof kSyncSignals[0]; i++)
+    sigdelset(&p->blocked, kSyncSignals[i]);
   if (sigprocmask(SIG_SETMASK, &p->blocked, &p->saved_mask) != 0) return fail(e, "sigprocmask");
   p->sigfd = signalfd(-1, &p->blocked, SFD_NONBLOCK | SFD_CLOEXEC);
   if (p->sigfd < 0) {
@@ -45,31 +49,35 @@ int kilt_pid1_setup(kilt_pid1 *p, kilt_pid1_error *e) {
     return fail(e, "signalfd");
   }
   p->is_pid1 = getpid() == 1;
-  /* As PID 1 the kernel reparents every orphan of the namespace to us already; otherwise ask for it, or
-   * daemons that double-fork would become zombies of whoever runs us (or of the host's init). */
-  /* Failure is not fatal (qemu-user, for one, rejects it): the caller sees is_subreaper == 0 and may warn. */
+  /* As PID 1 the kernel reparents every orphan of the namespace to us already; otherwise ask for
+   * it, or daemons that double-fork would become zombies of whoever runs us (or of the host's
+   * init). */
+  /* Failure is not fatal (qemu-user, for one, rejects it): the caller sees is_subreaper == 0 and
+   * may warn. */
   if (!p->is_pid1) p->is_subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
   return 0;
 }
 
-void kilt_pid1_teardown(kilt_pid1 *p) {
+void kilt_pid1_teardown(kilt_pid1* p) {
   if (p->sigfd >= 0) close(p->sigfd);
   p->sigfd = -1;
   sigprocmask(SIG_SETMASK, &p->saved_mask, NULL);
 }
 
-/* ---- spawning ---------------------------------------------------------------------------------------- */
+/* ---- spawning
+ * ---------------------------------------------------------------------------------------- */
 
-/* What the child reports through the close-on-exec pipe when it cannot exec; nothing arrives on success. */
+/* What the child reports through the close-on-exec pipe when it cannot exec; nothing arrives on
+ * success. */
 struct spawn_failure {
   int stage; /* index into kStageNames */
   int err;
 };
-static const char *const kStageNames[] = {"exec", "setsid", "dup2", "fcntl"};
+static const char* const kStageNames[] = {"exec", "setsid", "dup2", "fcntl"};
 enum { STAGE_EXEC, STAGE_SETSID, STAGE_DUP2, STAGE_FCNTL };
 
-static ssize_t write_all(int fd, const void *buf, size_t len) {
-  const char *b = buf;
+static ssize_t write_all(int fd, const void* buf, size_t len) {
+  const char* b = buf;
   size_t done = 0;
   while (done < len) {
     ssize_t n = write(fd, b + done, len - done);
@@ -86,8 +94,8 @@ static void __attribute__((noreturn)) child_fail(int report_fd, int stage) {
   _exit(stage == STAGE_EXEC ? kilt_pid1_exec_exit_code(f.err) : 126);
 }
 
-/* Moves fd onto target (0, 1 or 2) without close-on-exec. dup2(fd, fd) would keep FD_CLOEXEC, hence the
- * special case. */
+/* Moves fd onto target (0, 1 or 2) without close-on-exec. dup2(fd, fd) would keep FD_CLOEXEC, hence
+ * the special case. */
 static int move_fd(int fd, int target) {
   if (fd <= 0 || fd == target) {
     if (fd == target) return fcntl(fd, F_SETFD, 0);
@@ -96,16 +104,17 @@ static int move_fd(int fd, int target) {
   return dup2(fd, target) < 0 ? -1 : 0;
 }
 
-/* execvp's PATH search, but the same with glibc and musl: no /bin/sh fallback for ENOEXEC (glibc has one,
- * musl not; the container runtime that would otherwise start the program has none either), and envp
- * passed explicitly. PATH is this process's, as with execvpe. Returns only on failure, with errno set. */
-static void exec_path(char *const argv[], char *const envp[]) {
-  const char *file = argv[0];
+/* execvp's PATH search, but the same with glibc and musl: no /bin/sh fallback for ENOEXEC (glibc
+ * has one, musl not; the container runtime that would otherwise start the program has none either),
+ * and envp passed explicitly. PATH is this process's, as with execvpe. Returns only on failure,
+ * with errno set. */
+static void exec_path(char* const argv[], char* const envp[]) {
+  const char* file = argv[0];
   if (strchr(file, '/')) {
     execve(file, argv, envp);
     return;
   }
-  const char *path = getenv("PATH");
+  const char* path = getenv("PATH");
   if (!path) path = "/usr/local/bin:/bin:/usr/bin"; /* musl's default; glibc's is a subset */
   size_t flen = strlen(file);
   if (flen == 0 || flen > NAME_MAX) {
@@ -114,8 +123,8 @@ static void exec_path(char *const argv[], char *const envp[]) {
   }
   int seen_eacces = 0;
   char buf[PATH_MAX];
-  for (const char *dir = path;; dir++) {
-    const char *end = strchrnul(dir, ':');
+  for (const char* dir = path;; dir++) {
+    const char* end = strchrnul(dir, ':');
     size_t dlen = (size_t)(end - dir);
     if (dlen + 1 + flen < sizeof buf) {
       memcpy(buf, dir, dlen);
@@ -123,9 +132,19 @@ static void exec_path(char *const argv[], char *const envp[]) {
       memcpy(buf + dlen, file, flen + 1);
       execve(buf, argv, envp);
       switch (errno) {
-        case EACCES: seen_eacces = 1; break; /* keep looking, like execvp; report it if nothing else runs */
-        case ENOENT: case ENOTDIR: case ENAMETOOLONG: case ELOOP: case ESTALE: case ENODEV: case ETIMEDOUT: break;
-        default: return; /* found but broken (ENOEXEC, ETXTBSY, E2BIG, ...): stop here */
+        case EACCES:
+          seen_eacces = 1;
+          break; /* keep looking, like execvp; report it if nothing else runs */
+        case ENOENT:
+        case ENOTDIR:
+        case ENAMETOOLONG:
+        case ELOOP:
+        case ESTALE:
+        case ENODEV:
+        case ETIMEDOUT:
+          break;
+        default:
+          return; /* found but broken (ENOEXEC, ETXTBSY, E2BIG, ...): stop here */
       }
     }
     if (*end == '\0') break;
@@ -135,17 +154,18 @@ static void exec_path(char *const argv[], char *const envp[]) {
 }
 
 /* Runs in the forked child: only async-signal-safe calls from here on. */
-static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts *o, int report_fd) {
-  /* Keep the report pipe clear of 0-2, which the dup2s below may overwrite (when we were started with
-   * closed standard fds, pipe2 hands out the lowest numbers). */
+static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts* o, int report_fd) {
+  /* Keep the report pipe clear of 0-2, which the dup2s below may overwrite (when we were started
+   * with closed standard fds, pipe2 hands out the lowest numbers). */
   if (report_fd <= 2) {
     int moved = fcntl(report_fd, F_DUPFD_CLOEXEC, 3);
     if (moved < 0) _exit(126);
     report_fd = moved;
   }
-  /* The raw syscall, because libc's sigaction refuses the signals it reserves (32-34), and those can
-   * arrive ignored from whoever started us: a program inherits ignored dispositions across exec. A zeroed
-   * kernel sigaction (handler, flags, restorer, mask on x86_64 and aarch64) is SIG_DFL. */
+  /* The raw syscall, because libc's sigaction refuses the signals it reserves (32-34), and those
+   * can arrive ignored from whoever started us: a program inherits ignored dispositions across
+   * exec. A zeroed kernel sigaction (handler, flags, restorer, mask on x86_64 and aarch64) is
+   * SIG_DFL. */
   unsigned long dfl[4] = {0, 0, 0, 0};
   for (int sig = 1; sig <= 64; sig++) {
     if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, dfl, NULL, (size_t)8);
@@ -154,8 +174,8 @@ static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts *o, 
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   if (o->new_session && setsid() < 0) child_fail(report_fd, STAGE_SETSID);
-  /* Best effort: without a controlling terminal an interactive shell has no job control, but a program
-   * must not fail to start over it. */
+  /* Best effort: without a controlling terminal an interactive shell has no job control, but a
+   * program must not fail to start over it. */
   if (o->new_session && o->take_tty && isatty(0)) ioctl(0, TIOCSCTTY, 0);
   if (move_fd(o->stdin_fd, 0) < 0 || move_fd(o->stdout_fd, 1) < 0 || move_fd(o->stderr_fd, 2) < 0)
     child_fail(report_fd, STAGE_DUP2);
@@ -163,7 +183,7 @@ static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts *o, 
   child_fail(report_fd, STAGE_EXEC);
 }
 
-pid_t kilt_pid1_spawn(const kilt_pid1 *p, const kilt_pid1_spawn_opts *opts, kilt_pid1_error *e) {
+pid_t kilt_pid1_spawn(const kilt_pid1* p, const kilt_pid1_spawn_opts* opts, kilt_pid1_error* e) {
   (void)p;
   if (!opts->argv || !opts->argv[0]) {
     errno = EINVAL;
@@ -191,7 +211,8 @@ pid_t kilt_pid1_spawn(const kilt_pid1 *p, const kilt_pid1_spawn_opts *opts, kilt
   int read_err = errno;
   close(report[0]);
   if (n == 0) return pid; /* the pipe closed on exec: the program runs */
-  /* The child failed (or the pipe did): it is our child and exits at once, so this wait is short. */
+  /* The child failed (or the pipe did): it is our child and exits at once, so this wait is short.
+   */
   while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {
   }
   if (n != (ssize_t)sizeof f) {
@@ -202,13 +223,13 @@ pid_t kilt_pid1_spawn(const kilt_pid1 *p, const kilt_pid1_spawn_opts *opts, kilt
   return fail(e, kStageNames[f.stage >= 0 && f.stage <= STAGE_FCNTL ? f.stage : 0]);
 }
 
-int kilt_pid1_release_tty(const kilt_pid1 *p) {
+int kilt_pid1_release_tty(const kilt_pid1* p) {
   (void)p;
   if (!isatty(0) || getsid(0) != getpid() || tcgetsid(0) != getpid()) return 0;
   if (ioctl(0, TIOCNOTTY) != 0) return 0;
   /* As session leader giving up its terminal, the kernel sent SIGHUP and SIGCONT to the terminal's
-   * foreground group (us). They are blocked, hence pending: take exactly these two off, leaving any other
-   * pending signal for the main loop. */
+   * foreground group (us). They are blocked, hence pending: take exactly these two off, leaving any
+   * other pending signal for the main loop. */
   sigset_t hup_cont;
   sigemptyset(&hup_cont);
   sigaddset(&hup_cont, SIGHUP);
@@ -229,9 +250,10 @@ int kilt_pid1_exit_code(int st) {
   return 255; /* stopped/continued statuses are never reported without WUNTRACED */
 }
 
-/* ---- signals and reaping ----------------------------------------------------------------------------- */
+/* ---- signals and reaping
+ * ----------------------------------------------------------------------------- */
 
-int kilt_pid1_read_signal(const kilt_pid1 *p, struct signalfd_siginfo *si, kilt_pid1_error *e) {
+int kilt_pid1_read_signal(const kilt_pid1* p, struct signalfd_siginfo* si, kilt_pid1_error* e) {
   for (;;) {
     ssize_t n = read(p->sigfd, si, sizeof *si);
     if (n == (ssize_t)sizeof *si) return 1;
@@ -248,7 +270,7 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int kilt_pid1_wait_signal(const kilt_pid1 *p, int timeout_ms, kilt_pid1_error *e) {
+int kilt_pid1_wait_signal(const kilt_pid1* p, int timeout_ms, kilt_pid1_error* e) {
   int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
   for (;;) {
     struct pollfd pfd = {p->sigfd, POLLIN, 0};
@@ -264,12 +286,13 @@ int kilt_pid1_wait_signal(const kilt_pid1 *p, int timeout_ms, kilt_pid1_error *e
   }
 }
 
-int kilt_pid1_reap(kilt_pid1_reaped_fn fn, void *ctx, int *no_children, kilt_pid1_error *e) {
+int kilt_pid1_reap(kilt_pid1_reaped_fn fn, void* ctx, int* no_children, kilt_pid1_error* e) {
   int reaped = 0;
   if (no_children) *no_children = 0;
   for (;;) {
     int st;
-    /* __WALL: an orphan created by clone() with an exit signal other than SIGCHLD is still ours to reap. */
+    /* __WALL: an orphan created by clone() with an exit signal other than SIGCHLD is still ours to
+     * reap. */
     pid_t pid = waitpid(-1, &st, WNOHANG | __WALL);
     if (pid > 0) {
       reaped++;
@@ -286,29 +309,30 @@ int kilt_pid1_reap(kilt_pid1_reaped_fn fn, void *ctx, int *no_children, kilt_pid
   }
 }
 
-int kilt_pid1_forward(pid_t pid, int sig, int to_group, kilt_pid1_error *e) {
+int kilt_pid1_forward(pid_t pid, int sig, int to_group, kilt_pid1_error* e) {
   if (pid <= 0) {
     errno = EINVAL;
     return fail(e, "kill (bad pid)");
   }
   if (to_group) {
     if (kill(-pid, sig) == 0) return 0;
-    /* ESRCH for the group: the child moved itself to another group (a job-control shell does); it still
-     * deserves the signal, so fall back to the child alone. */
+    /* ESRCH for the group: the child moved itself to another group (a job-control shell does); it
+     * still deserves the signal, so fall back to the child alone. */
     if (errno != ESRCH) return fail(e, "kill (process group)");
   }
   if (kill(pid, sig) == 0 || errno == ESRCH) return 0;
   return fail(e, "kill");
 }
 
-/* ---- descendants ------------------------------------------------------------------------------------- */
+/* ---- descendants
+ * ------------------------------------------------------------------------------------- */
 
-/* Depth-first walk of the process tree below us. Fixed storage: no allocation, and a tree larger than this
- * is finished by the next round (terminate_rest signals repeatedly). */
+/* Depth-first walk of the process tree below us. Fixed storage: no allocation, and a tree larger
+ * than this is finished by the next round (terminate_rest signals repeatedly). */
 enum { kMaxWalk = 8192 };
 static pid_t walk_stack[kMaxWalk];
 
-static int format_uint(char *out, unsigned v) {
+static int format_uint(char* out, unsigned v) {
   char tmp[12];
   int n = 0;
   do tmp[n++] = (char)('0' + v % 10);
@@ -318,7 +342,7 @@ static int format_uint(char *out, unsigned v) {
 }
 
 /* Appends the pids listed in path (a /proc/.../children file: "12 34 ") to walk_stack. */
-static void push_children_file(const char *path, int *top) {
+static void push_children_file(const char* path, int* top) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return; /* the process is gone: nothing to push */
   char buf[1024];
@@ -343,8 +367,13 @@ static void push_children_file(const char *path, int *top) {
   close(fd);
 }
 
+/* getdents64 fills linux_dirent64 records; struct dirent has that layout where ino_t and off_t are
+ * 64-bit, i.e. on musl everywhere and on glibc for the 64-bit targets we build (x86_64, aarch64).
+ */
+_Static_assert(sizeof(ino_t) == 8 && sizeof(off_t) == 8, "struct dirent must match linux_dirent64");
+
 /* Pushes the children of every thread of pid: /proc/PID/task/TID/children. */
-static void push_children(pid_t pid, int *top) {
+static void push_children(pid_t pid, int* top) {
   char path[64] = "/proc/";
   int len = 6;
   len += format_uint(path + len, (unsigned)pid);
@@ -359,20 +388,14 @@ static void push_children(pid_t pid, int *top) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     for (long off = 0; off < n;) {
-      struct {
-        uint64_t ino;
-        int64_t off;
-        unsigned short reclen;
-        unsigned char type;
-        char name[];
-      } *d = (void *)(buf + off);
-      off += d->reclen;
-      if (d->name[0] < '0' || d->name[0] > '9') continue;
-      size_t nl = strlen(d->name);
+      const struct dirent* d = (const void*)(buf + off);
+      off += d->d_reclen;
+      if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+      size_t nl = strlen(d->d_name);
       if ((size_t)len + 1 + nl + sizeof "/children" > sizeof path) continue;
-      char *q = path + len;
+      char* q = path + len;
       *q++ = '/';
-      memcpy(q, d->name, nl);
+      memcpy(q, d->d_name, nl);
       q += nl;
       memcpy(q, "/children", sizeof "/children");
       push_children_file(path, top);
@@ -382,15 +405,15 @@ static void push_children(pid_t pid, int *top) {
   close(dfd);
 }
 
-int kilt_pid1_signal_descendants(const kilt_pid1 *p, int sig, kilt_pid1_error *e) {
+int kilt_pid1_signal_descendants(const kilt_pid1* p, int sig, kilt_pid1_error* e) {
   if (p->is_pid1) {
     /* kill(-1) reaches every process of the namespace but ourselves. */
     if (kill(-1, sig) == 0) return 1;
     if (errno == ESRCH) return 0;
     return fail(e, "kill(-1)");
   }
-  /* /proc must belong to our PID namespace (unshare -p without --mount-proc leaves the parent's): there,
-   * /proc/<our pid> would be some other process, and we would signal strangers. */
+  /* /proc must belong to our PID namespace (unshare -p without --mount-proc leaves the parent's):
+   * there, /proc/<our pid> would be some other process, and we would signal strangers. */
   char self[32];
   ssize_t n = readlink("/proc/self", self, sizeof self - 1);
   char mine[16];
@@ -414,19 +437,20 @@ int kilt_pid1_signal_descendants(const kilt_pid1 *p, int sig, kilt_pid1_error *e
   return signalled;
 }
 
-static void drain_signals(const kilt_pid1 *p) {
+static void drain_signals(const kilt_pid1* p) {
   struct signalfd_siginfo si;
   while (kilt_pid1_read_signal(p, &si, NULL) == 1) {
   }
 }
 
-/* Reaps until no child is left (returns 0) or deadline passes (returns 1). When resend is non-zero it is sent
- * to every descendant on each round, for processes that were reparented to us or forked meanwhile. */
-static int reap_until_gone(const kilt_pid1 *p, int64_t deadline, int resend, kilt_pid1_reaped_fn fn, void *ctx,
-                           kilt_pid1_error *e) {
+/* Reaps until no child is left (returns 0) or deadline passes (returns 1). When resend is non-zero
+ * it is sent to every descendant on each round, for processes that were reparented to us or forked
+ * meanwhile. */
+static int reap_until_gone(const kilt_pid1* p, int64_t deadline, int resend, kilt_pid1_reaped_fn fn,
+                           void* ctx, kilt_pid1_error* e) {
   for (;;) {
-    /* Drain first, reap second: a child exiting after the reap leaves a fresh SIGCHLD pending for the
-     * wait below, so no exit is missed. */
+    /* Drain first, reap second: a child exiting after the reap leaves a fresh SIGCHLD pending for
+     * the wait below, so no exit is missed. */
     drain_signals(p);
     int none;
     if (kilt_pid1_reap(fn, ctx, &none, e) < 0) return -1;
@@ -438,8 +462,8 @@ static int reap_until_gone(const kilt_pid1 *p, int64_t deadline, int resend, kil
   }
 }
 
-int kilt_pid1_terminate_rest(const kilt_pid1 *p, int grace_ms, int kill_wait_ms, kilt_pid1_reaped_fn fn,
-                             void *ctx, kilt_pid1_error *e) {
+int kilt_pid1_terminate_rest(const kilt_pid1* p, int grace_ms, int kill_wait_ms,
+                             kilt_pid1_reaped_fn fn, void* ctx, kilt_pid1_error* e) {
   int none;
   if (kilt_pid1_reap(fn, ctx, &none, e) < 0) return -1;
   if (none) return 0;
@@ -451,24 +475,27 @@ int kilt_pid1_terminate_rest(const kilt_pid1 *p, int grace_ms, int kill_wait_ms,
   return reap_until_gone(p, now_ms() + (kill_wait_ms > 0 ? kill_wait_ms : 0), SIGKILL, fn, ctx, e);
 }
 
-/* ---- names ------------------------------------------------------------------------------------------- */
+/* ---- names
+ * ------------------------------------------------------------------------------------------- */
 
 static const struct {
   int sig;
-  const char *name;
+  const char* name;
 } kSignalNames[] = {
-    {SIGHUP, "HUP"},   {SIGINT, "INT"},       {SIGQUIT, "QUIT"},     {SIGILL, "ILL"},   {SIGTRAP, "TRAP"},
-    {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},       {SIGFPE, "FPE"},       {SIGKILL, "KILL"}, {SIGUSR1, "USR1"},
-    {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"},     {SIGPIPE, "PIPE"},     {SIGALRM, "ALRM"}, {SIGTERM, "TERM"},
-    {SIGCHLD, "CHLD"}, {SIGCONT, "CONT"},     {SIGSTOP, "STOP"},     {SIGTSTP, "TSTP"}, {SIGTTIN, "TTIN"},
-    {SIGTTOU, "TTOU"}, {SIGURG, "URG"},       {SIGXCPU, "XCPU"},     {SIGXFSZ, "XFSZ"}, {SIGVTALRM, "VTALRM"},
-    {SIGPROF, "PROF"}, {SIGWINCH, "WINCH"},   {SIGIO, "IO"},         {SIGPWR, "PWR"},   {SIGSYS, "SYS"},
+    {SIGHUP, "HUP"},       {SIGINT, "INT"},   {SIGQUIT, "QUIT"},   {SIGILL, "ILL"},
+    {SIGTRAP, "TRAP"},     {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},     {SIGFPE, "FPE"},
+    {SIGKILL, "KILL"},     {SIGUSR1, "USR1"}, {SIGSEGV, "SEGV"},   {SIGUSR2, "USR2"},
+    {SIGPIPE, "PIPE"},     {SIGALRM, "ALRM"}, {SIGTERM, "TERM"},   {SIGCHLD, "CHLD"},
+    {SIGCONT, "CONT"},     {SIGSTOP, "STOP"}, {SIGTSTP, "TSTP"},   {SIGTTIN, "TTIN"},
+    {SIGTTOU, "TTOU"},     {SIGURG, "URG"},   {SIGXCPU, "XCPU"},   {SIGXFSZ, "XFSZ"},
+    {SIGVTALRM, "VTALRM"}, {SIGPROF, "PROF"}, {SIGWINCH, "WINCH"}, {SIGIO, "IO"},
+    {SIGPWR, "PWR"},       {SIGSYS, "SYS"},
 #ifdef SIGSTKFLT
     {SIGSTKFLT, "STKFLT"},
 #endif
 };
 
-const char *kilt_pid1_signal_name(int sig) {
+const char* kilt_pid1_signal_name(int sig) {
   for (size_t i = 0; i < sizeof kSignalNames / sizeof kSignalNames[0]; i++)
     if (kSignalNames[i].sig == sig) return kSignalNames[i].name;
   return "?";
@@ -476,12 +503,12 @@ const char *kilt_pid1_signal_name(int sig) {
 
 static int ascii_upper(int c) { return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c; }
 
-static int name_equals(const char *a, const char *upper) {
+static int name_equals(const char* a, const char* upper) {
   while (*a && *upper && ascii_upper((unsigned char)*a) == *upper) a++, upper++;
   return *a == '\0' && *upper == '\0';
 }
 
-int kilt_pid1_parse_signal(const char *s) {
+int kilt_pid1_parse_signal(const char* s) {
   if (!s || !*s) return -1;
   if (*s >= '0' && *s <= '9') {
     int v = 0;

@@ -1,23 +1,26 @@
 /* pid1.h — the mechanics of being PID 1 (or a child subreaper), shared by kilt-init and kilt-run.
  *
- * The caller owns the policy (which signals to forward where, when to exit, with what code); this module
- * owns the mechanics that are easy to get wrong:
- *   - every asynchronous signal is blocked and collected through a signalfd, so no work happens in a
- *     signal handler and a SIGCHLD is never missed (pending signals stay pending until read);
- *   - when not PID 1 the process becomes a child subreaper, so orphans are still reaped;
- *   - children start with an empty signal mask and default dispositions, optionally in their own session;
- *   - reaping drains every zombie per SIGCHLD (SIGCHLDs coalesce: one may stand for thousands of exits);
- *   - "terminate the rest": SIGTERM every remaining descendant, wait at most a grace period (not at all when
- *     nothing is left), then SIGKILL.
+ * The caller owns the policy (which signals to forward where, when to exit, with what code); this
+ * module owns the mechanics that are easy to get wrong:
+ *  - every asynchronous signal is blocked and collected through a signalfd, so no work happens in
+ *    a signal handler and a SIGCHLD is never missed (pending signals stay pending until read);
+ *  - when not PID 1 the process becomes a child subreaper, so orphans are still reaped;
+ *  - children start with an empty signal mask and default dispositions, optionally in their own
+ *    session;
+ *  - reaping drains every zombie per SIGCHLD (SIGCHLDs coalesce: one may stand for thousands);
+ *  - "terminate the rest": SIGTERM every remaining descendant, wait at most a grace period (not at
+ *    all when nothing is left), then SIGKILL.
  *
- * Nothing here allocates memory after kilt_pid1_setup(); nothing writes to stdout/stderr. Errors are returned
- * as -1 with a kilt_pid1_error naming the failing call and its errno, for the caller to report.
+ * Nothing here allocates memory after kilt_pid1_setup(); nothing writes to stdout/stderr. Errors
+ * are returned as -1 with a kilt_pid1_error naming the failing call and its errno, for the caller
+ * to report.
  *
- * Thread-safety: none. Call from one thread; with threads, block the signals in every thread (kilt_pid1_setup
- * blocks them in the calling thread only, so call it before creating threads).
+ * Thread-safety: none. Call from one thread; with threads, block the signals in every thread
+ * (kilt_pid1_setup blocks them in the calling thread only, so call it before creating threads).
  *
- * Build: host objects come from build/lib/libkilt_init.a. Payload builds (kilt-run) compile init/pid1.c with
- * their own PAYLOAD_CC into their own object directory; it needs only libc (glibc or musl) and -D_GNU_SOURCE.
+ * Build: host objects come from build/lib/libkilt_init.a. Payload builds (kilt-run) compile
+ * init/pid1.c with their own PAYLOAD_CC into their own object directory; it needs only libc (glibc
+ * or musl) and -D_GNU_SOURCE.
  */
 #ifndef KILT_INIT_PID1_H_
 #define KILT_INIT_PID1_H_
@@ -32,102 +35,108 @@ extern "C" {
 
 /* Why a call failed: `call` names the syscall or step (a string literal), `err` is its errno. */
 typedef struct kilt_pid1_error {
-  const char *call;
+  const char* call;
   int err;
 } kilt_pid1_error;
 
 typedef struct kilt_pid1 {
-  int sigfd;           /* signalfd (non-blocking, close-on-exec) delivering every blocked signal */
-  int is_pid1;         /* 1 when getpid() == 1 (PID 1 of a PID namespace) */
-  int is_subreaper;    /* 1 when not PID 1 and PR_SET_CHILD_SUBREAPER succeeded (0 under qemu-user, and on
-                          kernels before 3.4: orphans then go to the namespace's init, not to us) */
-  sigset_t blocked;    /* the set routed to sigfd */
+  int sigfd;        /* signalfd (non-blocking, close-on-exec) delivering every blocked signal */
+  int is_pid1;      /* 1 when getpid() == 1 (PID 1 of a PID namespace) */
+  int is_subreaper; /* 1 when not PID 1 and PR_SET_CHILD_SUBREAPER succeeded (0 under qemu-user, and
+                       on kernels before 3.4: orphans then go to the namespace's init, not to us) */
+  sigset_t blocked; /* the set routed to sigfd */
   sigset_t saved_mask; /* the mask in force before kilt_pid1_setup */
 } kilt_pid1;
 
-/* Blocks every asynchronous signal (all but SIGKILL/SIGSTOP and the synchronous fault signals SIGSEGV,
- * SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT), creates the signalfd for them, and tries to become
- * child subreaper when not PID 1 (a refusal is not an error; see is_subreaper). SIGTSTP/SIGTTIN/SIGTTOU are blocked too, so they arrive on sigfd and can never
- * stop this process. Returns 0, or -1 with *e set. */
-int kilt_pid1_setup(kilt_pid1 *p, kilt_pid1_error *e);
+/* Blocks every asynchronous signal (all but SIGKILL/SIGSTOP and the synchronous fault signals
+ * SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT), creates the signalfd for them, and
+ * tries to become child subreaper when not PID 1 (a refusal is not an error; see is_subreaper).
+ * SIGTSTP/SIGTTIN/SIGTTOU are blocked too, so they arrive on sigfd and can never stop this process.
+ * Returns 0, or -1 with *e set. */
+int kilt_pid1_setup(kilt_pid1* p, kilt_pid1_error* e);
 
-/* Closes sigfd and restores the saved signal mask (for tests and callers that stop being an init). */
-void kilt_pid1_teardown(kilt_pid1 *p);
+/* Closes sigfd and restores the saved signal mask (for tests and callers that stop being an
+ * init). */
+void kilt_pid1_teardown(kilt_pid1* p);
 
 /* How to start a child. Zero-initialise it ({0} / {}) so fields added later keep their defaults. */
 typedef struct kilt_pid1_spawn_opts {
-  char *const *argv;  /* argv[0] is looked up in PATH like execvp (but never run through /bin/sh on
-                         ENOEXEC: a script needs its #! line, as under any container runtime); argv is
-                         passed to the program unchanged */
-  char *const *envp;  /* NULL: inherit this process's environment */
-  int new_session;    /* 1: setsid() in the child, so it leads its own session and process group */
-  int stdin_fd;       /* >0: dup2'ed onto 0 in the child (0 means inherit; so do negative values) */
-  int stdout_fd;      /* >0: dup2'ed onto 1 in the child */
-  int stderr_fd;      /* >0: dup2'ed onto 2 in the child */
-  int take_tty;       /* 1 (with new_session): if stdin is a terminal, make it the child's controlling
-                         terminal (TIOCSCTTY; silently skipped when it is still another session's: see
-                         kilt_pid1_release_tty) */
+  char* const* argv; /* argv[0] is looked up in PATH like execvp (but never run through /bin/sh on
+                        ENOEXEC: a script needs its #! line, as under any container runtime); argv
+                        is passed to the program unchanged */
+  char* const* envp; /* NULL: inherit this process's environment */
+  int new_session;   /* 1: setsid() in the child, so it leads its own session and process group */
+  int stdin_fd;      /* >0: dup2'ed onto 0 in the child (0 means inherit; so do negative values) */
+  int stdout_fd;     /* >0: dup2'ed onto 1 in the child */
+  int stderr_fd;     /* >0: dup2'ed onto 2 in the child */
+  int take_tty; /* 1 (with new_session): if stdin is a terminal, make it the child's controlling
+                   terminal (TIOCSCTTY; silently skipped when it is still another session's: see
+                   kilt_pid1_release_tty) */
 } kilt_pid1_spawn_opts;
 
-/* For an init that is a session leader with a controlling terminal (docker run -it): gives the terminal up
- * (TIOCNOTTY) so that a child spawned with new_session + take_tty can take it, and consumes the SIGHUP and
- * SIGCONT the kernel sends us for it, so they are not forwarded. Does nothing (returns 0) when stdin is not
- * our controlling terminal or we do not lead our session. Call after kilt_pid1_setup, before spawning.
- * Returns 1 when the terminal was released, 0 when there was nothing to do. */
-int kilt_pid1_release_tty(const kilt_pid1 *p);
+/* For an init that is a session leader with a controlling terminal (docker run -it): gives the
+ * terminal up (TIOCNOTTY) so that a child spawned with new_session + take_tty can take it, and
+ * consumes the SIGHUP and SIGCONT the kernel sends us for it, so they are not forwarded. Does
+ * nothing (returns 0) when stdin is not our controlling terminal or we do not lead our session.
+ * Call after kilt_pid1_setup, before spawning. Returns 1 when the terminal was released, 0 when
+ * there was nothing to do. */
+int kilt_pid1_release_tty(const kilt_pid1* p);
 
 /* Forks and execs opts->argv with an empty signal mask and every disposition reset to SIG_DFL.
- * Returns the child's pid once the exec has succeeded. If the exec fails, the child is reaped here and -1 is
- * returned with e->call == "exec" and e->err the exec errno (see kilt_pid1_exec_exit_code); other failures
- * (fork, pipe) return -1 with their call name. */
-pid_t kilt_pid1_spawn(const kilt_pid1 *p, const kilt_pid1_spawn_opts *opts, kilt_pid1_error *e);
+ * Returns the child's pid once the exec has succeeded. If the exec fails, the child is reaped here
+ * and -1 is returned with e->call == "exec" and e->err the exec errno (see
+ * kilt_pid1_exec_exit_code); other failures (fork, pipe) return -1 with their call name. */
+pid_t kilt_pid1_spawn(const kilt_pid1* p, const kilt_pid1_spawn_opts* opts, kilt_pid1_error* e);
 
-/* The conventional exit status for a failed exec: 127 for "not found" (ENOENT, ENOTDIR), else 126. */
+/* The conventional exit status for a failed exec: 127 for "not found" (ENOENT, ENOTDIR), else 126.
+ */
 int kilt_pid1_exec_exit_code(int exec_errno);
 
 /* The conventional exit code for a wait status: WEXITSTATUS, or 128+N when killed by signal N. */
 int kilt_pid1_exit_code(int wait_status);
 
-/* Reads one signal from sigfd into *si. Returns 1 when one was read, 0 when none is pending (sigfd is
- * non-blocking), -1 with *e set on error. */
-int kilt_pid1_read_signal(const kilt_pid1 *p, struct signalfd_siginfo *si, kilt_pid1_error *e);
+/* Reads one signal from sigfd into *si. Returns 1 when one was read, 0 when none is pending (sigfd
+ * is non-blocking), -1 with *e set on error. */
+int kilt_pid1_read_signal(const kilt_pid1* p, struct signalfd_siginfo* si, kilt_pid1_error* e);
 
-/* Waits up to timeout_ms (-1: forever) for a signal to be readable on sigfd. Returns 1 when readable,
- * 0 on timeout, -1 with *e set on error. EINTR is retried with the remaining time. */
-int kilt_pid1_wait_signal(const kilt_pid1 *p, int timeout_ms, kilt_pid1_error *e);
+/* Waits up to timeout_ms (-1: forever) for a signal to be readable on sigfd. Returns 1 when
+ * readable, 0 on timeout, -1 with *e set on error. EINTR is retried with the remaining time. */
+int kilt_pid1_wait_signal(const kilt_pid1* p, int timeout_ms, kilt_pid1_error* e);
 
 /* Called once per reaped child with its pid and wait status. */
-typedef void (*kilt_pid1_reaped_fn)(void *ctx, pid_t pid, int wait_status);
+typedef void (*kilt_pid1_reaped_fn)(void* ctx, pid_t pid, int wait_status);
 
-/* Reaps every child that has exited, without blocking; calls fn (if not NULL) for each. Returns the number
- * reaped (0 if none), or -1 with *e set on an error other than "no children". Sets *no_children (if not NULL)
- * to 1 when no child at all remains (waitpid said ECHILD), else 0. */
-int kilt_pid1_reap(kilt_pid1_reaped_fn fn, void *ctx, int *no_children, kilt_pid1_error *e);
+/* Reaps every child that has exited, without blocking; calls fn (if not NULL) for each. Returns the
+ * number reaped (0 if none), or -1 with *e set on an error other than "no children". Sets
+ * *no_children (if not NULL) to 1 when no child at all remains (waitpid said ECHILD), else 0. */
+int kilt_pid1_reap(kilt_pid1_reaped_fn fn, void* ctx, int* no_children, kilt_pid1_error* e);
 
-/* Sends sig to pid, or to pid's process group when to_group is 1 (the child must lead its group, i.e. was
- * spawned with new_session; if that group no longer exists, pid alone is signalled). A target that has already
- * gone (ESRCH) is not an error: returns 0. */
-int kilt_pid1_forward(pid_t pid, int sig, int to_group, kilt_pid1_error *e);
+/* Sends sig to pid, or to pid's process group when to_group is 1 (the child must lead its group,
+ * i.e. was spawned with new_session; if that group no longer exists, pid alone is signalled). A
+ * target that has already gone (ESRCH) is not an error: returns 0. */
+int kilt_pid1_forward(pid_t pid, int sig, int to_group, kilt_pid1_error* e);
 
-/* Sends sig to every remaining descendant: as PID 1, kill(-1) (everything else in the namespace); otherwise
- * every process below this one in the process tree (/proc/<pid>/task/<tid>/children). Returns the number of
- * processes signalled (PID 1: 1 if any, else 0), or -1 with *e set; EXDEV when not PID 1 and /proc belongs
- * to another PID namespace (then nothing is signalled: the pids would name strangers). */
-int kilt_pid1_signal_descendants(const kilt_pid1 *p, int sig, kilt_pid1_error *e);
+/* Sends sig to every remaining descendant: as PID 1, kill(-1) (everything else in the namespace);
+ * otherwise every process below this one in the process tree (/proc/<pid>/task/<tid>/children).
+ * Returns the number of processes signalled (PID 1: 1 if any, else 0), or -1 with *e set; EXDEV
+ * when not PID 1 and /proc belongs to another PID namespace (then nothing is signalled: the pids
+ * would name strangers). */
+int kilt_pid1_signal_descendants(const kilt_pid1* p, int sig, kilt_pid1_error* e);
 
-/* Ends every remaining descendant: SIGTERM, then reap until none is left or grace_ms has passed, then SIGKILL
- * and reap until none is left (bounded by kill_wait_ms more). Returns at once when no child is left. Signals
- * arriving meanwhile are consumed and dropped (the main child has already gone). fn/ctx see every reaped
- * child. Returns 0 when nothing is left, 1 when children remain after kill_wait_ms (stuck in the kernel), or -1
- * with *e set. SIGCONT follows SIGTERM so that stopped processes can act on it. */
-int kilt_pid1_terminate_rest(const kilt_pid1 *p, int grace_ms, int kill_wait_ms, kilt_pid1_reaped_fn fn,
-                             void *ctx, kilt_pid1_error *e);
+/* Ends every remaining descendant: SIGTERM, then reap until none is left or grace_ms has passed,
+ * then SIGKILL and reap until none is left (bounded by kill_wait_ms more). Returns at once when no
+ * child is left. Signals arriving meanwhile are consumed and dropped (the main child has already
+ * gone). fn/ctx see every reaped child. Returns 0 when nothing is left, 1 when children remain
+ * after kill_wait_ms (stuck in the kernel), or -1 with *e set. SIGCONT follows SIGTERM so that
+ * stopped processes can act on it. */
+int kilt_pid1_terminate_rest(const kilt_pid1* p, int grace_ms, int kill_wait_ms,
+                             kilt_pid1_reaped_fn fn, void* ctx, kilt_pid1_error* e);
 
 /* Signal names without "SIG" ("TERM"), for messages; "?" for unknown numbers. */
-const char *kilt_pid1_signal_name(int sig);
+const char* kilt_pid1_signal_name(int sig);
 
 /* Parses "TERM", "SIGTERM", "sigterm" or "15". Returns the number, or -1 if it is not a signal. */
-int kilt_pid1_parse_signal(const char *s);
+int kilt_pid1_parse_signal(const char* s);
 
 #ifdef __cplusplus
 }

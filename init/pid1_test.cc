@@ -1,9 +1,7 @@
-// Unit tests of the PID-1 core, in-process: the test binary itself becomes a child subreaper with every
-// signal routed to a signalfd, spawns real programs and reaps them. The end-to-end behaviour of kilt-init
-// in PID namespaces is tested by tests/init/run.sh.
+// Unit tests of the PID-1 core, in-process: the test binary itself becomes a child subreaper with
+// every signal routed to a signalfd, spawns real programs and reaps them. The end-to-end behaviour
+// of kilt-init in PID namespaces is tested by tests/init/run.sh.
 #include "init/pid1.h"
-
-#include <catch2/catch.hpp>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,14 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace {
 
-// Sets up the core for one test; drains what is pending before restoring the mask, so a signal a test
-// raised cannot kill the test binary afterwards.
+// Sets up the core for one test; drains what is pending before restoring the mask, so a signal a
+// test raised cannot kill the test binary afterwards.
 struct Pid1 {
   kilt_pid1 p{};
   kilt_pid1_error e{};
@@ -35,11 +34,11 @@ struct Pid1 {
 // Collects reaped children.
 struct Reaped {
   std::map<pid_t, int> status;
-  static void Record(void *ctx, pid_t pid, int st) { static_cast<Reaped *>(ctx)->status[pid] = st; }
+  static void Record(void* ctx, pid_t pid, int st) { static_cast<Reaped*>(ctx)->status[pid] = st; }
 };
 
 // Reaps until pid has been reaped (or 60 s passed: a generous deadline, not a timing assertion).
-bool ReapUntil(Pid1 &t, Reaped &r, pid_t pid) {
+bool ReapUntil(Pid1& t, Reaped& r, pid_t pid) {
   for (int i = 0; i < 600 && !r.status.count(pid); i++) {
     struct signalfd_siginfo si;
     while (kilt_pid1_read_signal(&t.p, &si, nullptr) == 1) {
@@ -60,13 +59,13 @@ std::string ReadAll(int fd) {
 }
 
 // Spawns argv with stdout to a pipe; returns what it printed and its wait status.
-std::string RunCapture(Pid1 &t, std::vector<const char *> argv, int *status, char *const *envp = nullptr,
-                       int new_session = 0) {
+std::string RunCapture(Pid1& t, std::vector<const char*> argv, int* status,
+                       char* const* envp = nullptr, int new_session = 0) {
   int out[2];
   REQUIRE(pipe2(out, O_CLOEXEC) == 0);
   argv.push_back(nullptr);
   kilt_pid1_spawn_opts o{};
-  o.argv = const_cast<char *const *>(argv.data());
+  o.argv = const_cast<char* const*>(argv.data());
   o.envp = envp;
   o.stdout_fd = out[1];
   o.new_session = new_session;
@@ -81,7 +80,7 @@ std::string RunCapture(Pid1 &t, std::vector<const char *> argv, int *status, cha
   return text;
 }
 
-std::string ReadFile(const std::string &path) {
+std::string ReadFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";
   std::string text = ReadAll(fd);
@@ -90,8 +89,9 @@ std::string ReadFile(const std::string &path) {
 }
 
 // How many children of pid currently run a program called comm.
-int CountChildrenNamed(pid_t pid, const std::string &comm) {
-  std::string kids = ReadFile("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+int CountChildrenNamed(pid_t pid, const std::string& comm) {
+  std::string kids =
+      ReadFile("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
   int n = 0;
   size_t pos = 0;
   while (pos < kids.size()) {
@@ -133,7 +133,8 @@ TEST_CASE("exit codes follow the shell convention") {
   CHECK(kilt_pid1_exit_code(st) == 128 + 9);
 }
 
-TEST_CASE("setup blocks asynchronous signals, routes them to the signalfd and makes us a subreaper") {
+TEST_CASE(
+    "setup blocks asynchronous signals, routes them to the signalfd and makes us a subreaper") {
   sigset_t before;
   sigprocmask(SIG_SETMASK, nullptr, &before);
   {
@@ -176,7 +177,7 @@ TEST_CASE("spawn passes argv and environment exactly and resets the signal state
 
   char foo[] = "FOO=bar baz";
   char path[] = "PATH=/usr/bin:/bin";
-  char *envp[] = {foo, path, nullptr};
+  char* envp[] = {foo, path, nullptr};
   out = RunCapture(t, {"env"}, &st, envp);
   CHECK(out == "FOO=bar baz\nPATH=/usr/bin:/bin\n");
 
@@ -193,9 +194,9 @@ TEST_CASE("spawn passes argv and environment exactly and resets the signal state
 
 TEST_CASE("spawn reports exec failures with the errno, and reaps the failed child") {
   Pid1 t;
-  const char *missing[] = {"kilt-no-such-program-xyz", nullptr};
+  const char* missing[] = {"kilt-no-such-program-xyz", nullptr};
   kilt_pid1_spawn_opts o{};
-  o.argv = const_cast<char *const *>(missing);
+  o.argv = const_cast<char* const*>(missing);
   CHECK(kilt_pid1_spawn(&t.p, &o, &t.e) == -1);
   CHECK(std::string(t.e.call) == "exec");
   CHECK(t.e.err == ENOENT);
@@ -208,12 +209,12 @@ TEST_CASE("spawn reports exec failures with the errno, and reaps the failed chil
   fd = open(no_shebang.c_str(), O_WRONLY | O_CREAT, 0755);
   REQUIRE(write(fd, "exit 0\n", 7) == 7);
   close(fd);
-  const char *not_exec[] = {no_x.c_str(), nullptr};
-  o.argv = const_cast<char *const *>(not_exec);
+  const char* not_exec[] = {no_x.c_str(), nullptr};
+  o.argv = const_cast<char* const*>(not_exec);
   CHECK(kilt_pid1_spawn(&t.p, &o, &t.e) == -1);
   CHECK(t.e.err == EACCES);
-  const char *bad_format[] = {no_shebang.c_str(), nullptr};  // no /bin/sh fallback, glibc or musl
-  o.argv = const_cast<char *const *>(bad_format);
+  const char* bad_format[] = {no_shebang.c_str(), nullptr};  // no /bin/sh fallback, glibc or musl
+  o.argv = const_cast<char* const*>(bad_format);
   CHECK(kilt_pid1_spawn(&t.p, &o, &t.e) == -1);
   CHECK(t.e.err == ENOEXEC);
   CHECK(kilt_pid1_exec_exit_code(t.e.err) == 126);
@@ -223,8 +224,8 @@ TEST_CASE("spawn reports exec failures with the errno, and reaps the failed chil
   int none = 0;
   CHECK(kilt_pid1_reap(nullptr, nullptr, &none, &t.e) == 0);
   CHECK(none == 1);  // the failed children were reaped inside spawn
-  const char *empty[] = {nullptr};
-  o.argv = const_cast<char *const *>(empty);
+  const char* empty[] = {nullptr};
+  o.argv = const_cast<char* const*>(empty);
   CHECK(kilt_pid1_spawn(&t.p, &o, &t.e) == -1);
 }
 
@@ -232,13 +233,13 @@ TEST_CASE("reap collects every exited child, however the SIGCHLDs coalesce") {
   Pid1 t;
   Reaped r;
   std::vector<pid_t> kids;
-  const char *argv[] = {"true", nullptr};
+  const char* argv[] = {"true", nullptr};
   kilt_pid1_spawn_opts o{};
-  o.argv = const_cast<char *const *>(argv);
+  o.argv = const_cast<char* const*>(argv);
   for (int i = 0; i < 50; i++) kids.push_back(kilt_pid1_spawn(&t.p, &o, &t.e));
   for (pid_t k : kids) REQUIRE(ReapUntil(t, r, k));
   CHECK(r.status.size() == 50);
-  for (auto &kv : r.status) CHECK(kilt_pid1_exit_code(kv.second) == 0);
+  for (auto& kv : r.status) CHECK(kilt_pid1_exit_code(kv.second) == 0);
   int none = 0;
   CHECK(kilt_pid1_reap(nullptr, nullptr, &none, &t.e) == 0);
   CHECK(none == 1);
@@ -246,10 +247,11 @@ TEST_CASE("reap collects every exited child, however the SIGCHLDs coalesce") {
 
 TEST_CASE("forward reaches the process group or only the child; a gone target is not an error") {
   Pid1 t;
-  // sh waits for a background sleep: signalling the group ends both, signalling sh alone leaves sleep.
-  const char *argv[] = {"sh", "-c", "sleep 1000 & wait", nullptr};
+  // sh waits for a background sleep: signalling the group ends both, signalling sh alone leaves
+  // sleep.
+  const char* argv[] = {"sh", "-c", "sleep 1000 & wait", nullptr};
   kilt_pid1_spawn_opts o{};
-  o.argv = const_cast<char *const *>(argv);
+  o.argv = const_cast<char* const*>(argv);
   o.new_session = 1;
   pid_t sh = kilt_pid1_spawn(&t.p, &o, &t.e);
   REQUIRE(sh > 0);
@@ -263,31 +265,34 @@ TEST_CASE("forward reaches the process group or only the child; a gone target is
   // The sleep got TERM too: it was orphaned to us (subreaper) and dies; nothing is left.
   REQUIRE(kilt_pid1_terminate_rest(&t.p, 60000, 1000, &Reaped::Record, &r, &t.e) == 0);
   CHECK(r.status.size() == 2);
-  for (auto &kv : r.status) CHECK(kilt_pid1_exit_code(kv.second) == 128 + SIGTERM);
+  for (auto& kv : r.status) CHECK(kilt_pid1_exit_code(kv.second) == 128 + SIGTERM);
   CHECK(kilt_pid1_forward(sh, SIGTERM, 0, &t.e) == 0);  // gone (reaped): ESRCH is fine
   CHECK(kilt_pid1_forward(sh, SIGTERM, 1, &t.e) == 0);
   CHECK(kilt_pid1_forward(0, SIGTERM, 0, &t.e) == -1);  // never kill(0)/kill(-0): that would hit us
 }
 
-TEST_CASE("terminate_rest SIGTERMs descendants, SIGKILLs the stubborn, and returns at once when none") {
+TEST_CASE(
+    "terminate_rest SIGTERMs descendants, SIGKILLs the stubborn, and returns at once when none") {
   Pid1 t;
   Reaped r;
   CHECK(kilt_pid1_terminate_rest(&t.p, 60000, 1000, &Reaped::Record, &r, &t.e) == 0);
   CHECK(r.status.empty());
-  // A nested stubborn process (ignores TERM; its parent is alive when the walk starts) and a polite one.
-  const char *argv[] = {"sh", "-c", "(trap '' TERM; exec sleep 1000) & sleep 1000 & wait", nullptr};
+  // A nested stubborn process (ignores TERM; its parent is alive when the walk starts) and a polite
+  // one.
+  const char* argv[] = {"sh", "-c", "(trap '' TERM; exec sleep 1000) & sleep 1000 & wait", nullptr};
   kilt_pid1_spawn_opts o{};
-  o.argv = const_cast<char *const *>(argv);
+  o.argv = const_cast<char* const*>(argv);
   pid_t sh = kilt_pid1_spawn(&t.p, &o, &t.e);
   REQUIRE(sh > 0);
-  // Until both children run sleep: only then has the subshell's trap been set (polling, 60 s deadline).
+  // Until both children run sleep: only then has the subshell's trap been set (polling, 60 s
+  // deadline).
   for (int i = 0; i < 6000 && CountChildrenNamed(sh, "sleep") < 2; i++) usleep(10000);
   REQUIRE(CountChildrenNamed(sh, "sleep") == 2);
   CHECK(kilt_pid1_signal_descendants(&t.p, 0, &t.e) == 3);  // signal 0: just count sh + two sleeps
   REQUIRE(kilt_pid1_terminate_rest(&t.p, 200, 10000, &Reaped::Record, &r, &t.e) == 0);
   REQUIRE(r.status.size() == 3);
   int killed = 0, termed = 0;
-  for (auto &kv : r.status) {
+  for (auto& kv : r.status) {
     int code = kilt_pid1_exit_code(kv.second);
     killed += code == 128 + SIGKILL;
     termed += code == 128 + SIGTERM;

@@ -1,5 +1,6 @@
-/* orphans — makes N orphaned zombies at once: forks N children that exit immediately, waits (without
- * reaping) until every one is a zombie, then exits so that all N are reparented to the init together.
+/* orphans — makes N orphaned zombies at once: forks N children that exit immediately, waits
+ * (without reaping) until every one is a zombie, then exits so that all N are reparented to the
+ * init together.
  *
  *   orphans N */
 #include <fcntl.h>
@@ -18,17 +19,17 @@ static int is_zombie(pid_t pid) {
   close(fd);
   if (n <= 0) return 0;
   buf[n] = '\0';
-  const char *close_paren = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
+  const char* close_paren = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
   return close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z';
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: orphans N\n");
     return 2;
   }
   int n = atoi(argv[1]);
-  pid_t *kids = calloc((size_t)n, sizeof *kids);
+  pid_t* kids = calloc((size_t)n, sizeof *kids);
   for (int i = 0; i < n; i++) {
     kids[i] = fork();
     if (kids[i] < 0) {

@@ -1,11 +1,11 @@
 /* sigburst — sends signal SIG to PID N times as fast as it can (kill(2) in a loop).
  *
  *   sigburst PID SIG N      (SIG is a number; the shell test computes RT numbers with kill -l) */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 4) {
     fprintf(stderr, "usage: sigburst PID SIG N\n");
     return 2;

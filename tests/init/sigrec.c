@@ -2,10 +2,11 @@
  *
  *   sigrec [-i] LOG READY
  *
- * Writes its pid to READY (atomically, via rename) once it is ready to receive, then appends the signal's
- * name ("TERM", "USR1", "RTMIN+1", ...) to LOG for each signal. TERM, INT, QUIT and HUP end it with exit
- * status 0 after logging, unless -i (ignore: log and keep running, like a daemon that disregards SIGTERM).
- * Signals are collected with sigwaitinfo, so even TSTP/TTIN/TTOU are recorded instead of stopping it. */
+ * Writes its pid to READY (atomically, via rename) once it is ready to receive, then appends the
+ * signal's name ("TERM", "USR1", "RTMIN+1", ...) to LOG for each signal. TERM, INT, QUIT and HUP
+ * end it with exit status 0 after logging, unless -i (ignore: log and keep running, like a daemon
+ * that disregards SIGTERM). Signals are collected with sigwaitinfo, so even TSTP/TTIN/TTOU are
+ * recorded instead of stopping it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,15 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 
-static void name_of(int sig, char *out, size_t n) {
-  const char *abbrev = sig < SIGRTMIN ? sigabbrev_np(sig) : NULL;
+static void name_of(int sig, char* out, size_t n) {
+  const char* abbrev = sig < SIGRTMIN ? sigabbrev_np(sig) : NULL;
   if (abbrev)
     snprintf(out, n, "%s", abbrev);
   else
     snprintf(out, n, "RTMIN+%d", sig - SIGRTMIN);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   int ignore = 0, a = 1;
   if (a < argc && strcmp(argv[a], "-i") == 0) ignore = 1, a++;
   if (argc - a != 2) {
@@ -42,7 +43,7 @@ int main(int argc, char **argv) {
   }
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp.%d", ready, (int)getpid());
-  FILE *f = fopen(tmp, "w");
+  FILE* f = fopen(tmp, "w");
   if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0 || rename(tmp, ready) != 0) {
     perror(ready);
     return 1;

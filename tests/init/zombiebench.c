@@ -2,9 +2,9 @@
  *
  *   zombiebench N       (run as the init's main child, the init being PID 1 of a PID namespace)
  *
- * A middle process forks N children that exit at once and waits until all N are zombies; then, at T0, it
- * exits, so all N are reparented to the init together. We poll kill(pid, 0) — which succeeds for a zombie
- * and fails with ESRCH once it has been reaped — until all N are gone: T1. Prints
+ * A middle process forks N children that exit at once and waits until all N are zombies; then, at
+ * T0, it exits, so all N are reparented to the init together. We poll kill(pid, 0) — which succeeds
+ * for a zombie and fails with ESRCH once it has been reaped — until all N are gone: T1. Prints
  *   reap_us=<T1-T0 in microseconds> init_hwm_kb=<VmHWM of PID 1 afterwards>
  * The init's peak RSS is read after the storm, so it includes whatever the reaping cost it. */
 #include <errno.h>
@@ -33,11 +33,11 @@ static int is_zombie(pid_t pid) {
   close(fd);
   if (n <= 0) return 0;
   buf[n] = '\0';
-  const char *p = strrchr(buf, ')');
+  const char* p = strrchr(buf, ')');
   return p && p[1] == ' ' && p[2] == 'Z';
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: zombiebench N\n");
     return 2;
@@ -64,9 +64,10 @@ int main(int argc, char **argv) {
   }
   close(pids[1]);
   close(go[0]);
-  pid_t *kids = calloc((size_t)n, sizeof *kids);
+  pid_t* kids = calloc((size_t)n, sizeof *kids);
   for (int i = 0; i < n; i++)
-    if (read(pids[0], &kids[i], sizeof kids[i]) != sizeof kids[i]) return fprintf(stderr, "short read\n"), 1;
+    if (read(pids[0], &kids[i], sizeof kids[i]) != sizeof kids[i])
+      return fprintf(stderr, "short read\n"), 1;
   time_t deadline = time(NULL) + 120;
   for (int i = 0; i < n; i++)
     while (!is_zombie(kids[i]))
@@ -76,15 +77,16 @@ int main(int argc, char **argv) {
   if (waitpid(middle, NULL, 0) != middle) return perror("waitpid"), 1;
   for (int i = 0; i < n; i++) {
     while (kill(kids[i], 0) == 0) {
-      if (time(NULL) > deadline) return fprintf(stderr, "zombiebench: the init never reaped %d\n", kids[i]), 1;
+      if (time(NULL) > deadline)
+        return fprintf(stderr, "zombiebench: the init never reaped %d\n", kids[i]), 1;
       sched_yield(); /* leave the CPU to the init on a busy machine */
     }
   }
   long long t1 = now_us();
-  char status[4096] = "";
-  FILE *f = fopen("/proc/1/status", "r");
+  FILE* f = fopen("/proc/1/status", "r");
   long hwm = -1;
   if (f) {
+    char status[4096];
     while (fgets(status, sizeof status, f))
       if (sscanf(status, "VmHWM: %ld", &hwm) == 1) break;
     fclose(f);
