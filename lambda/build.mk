@@ -7,8 +7,6 @@
 LAMBDA_LIB_SRCS := lambda/macro.cc lambda/config.cc lambda/runtime_api.cc
 LAMBDA_BOOTSTRAP := $(B)/lambda/bootstrap
 LAMBDA_ZIP       := $(B)/lambda/kilt-macro.zip
-# Fixed mtime for every zip entry: the zip is reproducible byte for byte.
-LAMBDA_ZIP_DATE  := 2020-01-01 00:00:00
 
 LAMBDA_LIBS = build/lib/libkilt_patcher.a build/lib/libkilt_registry.a build/lib/libkilt_net.a
 
@@ -23,14 +21,9 @@ ALL += $(LAMBDA_BOOTSTRAP)
 .PHONY: package-lambda
 package-lambda: $(LAMBDA_ZIP) ## (lambda) the macro's zip: bootstrap + default recipe
 
-# Entries sorted, mtimes fixed (TZ=UTC: zip stores local time), modes fixed, no extra fields (-X).
-$(LAMBDA_ZIP): $(LAMBDA_BOOTSTRAP)
-	rm -rf $(B)/lambda/pkg $@ && mkdir -p $(B)/lambda/pkg
-	cp $(LAMBDA_BOOTSTRAP) $(B)/lambda/pkg/bootstrap
-	$(LAMBDA_BOOTSTRAP) --print-default-recipe > $(B)/lambda/pkg/recipe.toml
-	chmod 0755 $(B)/lambda/pkg/bootstrap && chmod 0644 $(B)/lambda/pkg/recipe.toml
-	TZ=UTC touch -d '$(LAMBDA_ZIP_DATE)' $(B)/lambda/pkg/bootstrap $(B)/lambda/pkg/recipe.toml
-	cd $(B)/lambda/pkg && TZ=UTC zip -X -D -q -9 ../kilt-macro.zip bootstrap recipe.toml
+# Reproducible byte for byte (lambda/package.sh says how).
+$(LAMBDA_ZIP): $(LAMBDA_BOOTSTRAP) lambda/package.sh
+	lambda/package.sh $(LAMBDA_BOOTSTRAP) $@
 
 # Unit tests (sanitizers on): the event handler with a fake lookup, the configuration, base64.
 LAMBDA_TESTS := $(wildcard lambda/*_test.cc)
