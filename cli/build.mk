@@ -3,7 +3,7 @@ CLI_SRCS := $(filter-out %_test.cc %_fuzz.cc,$(wildcard cli/*.cc))
 CLI_LIBS := build/lib/libkilt_patcher.a
 CLI_FLAGS :=
 ifneq ($(wildcard registry/lookup.h),)
-CLI_LIBS += build/lib/libkilt_registry.a
+CLI_LIBS += build/lib/libkilt_registry.a build/lib/libkilt_net.a
 CLI_FLAGS += -DKILT_HAVE_REGISTRY
 endif
 ifneq ($(wildcard local/build.mk),)
