@@ -49,7 +49,9 @@ mkdir -p "$TMP/www"
 curl -sk --data-binary @"$TMP/body.json" "https://127.0.0.1:$WPORT/mutate" > "$TMP/www/answer.json"
 jq -e '.response.patchType == "JSONPatch"' "$TMP/www/answer.json" > /dev/null || { echo "bench-webhook: no patch in the answer" >&2; exit 1; }
 
-# nginx with its own configuration in a temp dir (not the system service).
+# nginx with its own configuration in a temp dir (not the system service). Its workers run as an
+# unprivileged user: they must be able to read the file.
+chmod 755 "$TMP" "$TMP/www"; chmod 644 "$TMP/www/answer.json"
 NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$TMP/nginx/logs"
 cat > "$TMP/nginx/nginx.conf" <<CONF

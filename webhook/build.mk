@@ -35,7 +35,7 @@ $(TESTBIN)/webhook_unit: $(WEBHOOK_TESTS:%.cc=$(OBJ)/san/%.o) $(OBJ)/san/patcher
 
 TEST_SUITES += webhook
 .PHONY: test-webhook
-test-webhook: $(TESTBIN)/webhook_unit $(BIN)/kilt-webhook $(BIN)/kilt-copy ## Webhook: unit + kubectl end to end
+test-webhook: $(TESTBIN)/webhook_unit $(BIN)/kilt-webhook $(BIN)/kilt-copy $(ARM64BIN)/kilt-copy ## Webhook: unit + kubectl end to end
 	$(TESTBIN)/webhook_unit
 	tests/webhook/e2e.sh
 	tests/webhook/deploy_test.sh

@@ -270,4 +270,20 @@ out=$(timeout 30 "$WEBHOOK" --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tl
 expect_eq "no kilt image: exit 2" 2 "$rc"
 expect_contains "no kilt image: says what to set" "--kilt-image" "$out"
 
+# --- kilt-copy: the init container's copier ---------------------------------------------------------
+echo "  [$SECONDS s] kilt-copy"
+mkdir -p "$TMP/payload/bin" "$TMP/copy-amd64" "$TMP/copy-arm64"
+printf '#!/bin/sh\necho agent\n' > "$TMP/payload/run"; chmod 755 "$TMP/payload/run"
+head -c 300000 /dev/urandom > "$TMP/payload/bin/agent"; chmod 750 "$TMP/payload/bin/agent"
+ln -s ../run "$TMP/payload/bin/run-link"
+check "kilt-copy copies the tree (modes, symlinks, contents)" bash -c \
+  "build/bin/kilt-copy '$TMP/payload' '$TMP/copy-amd64' && diff -r '$TMP/payload' '$TMP/copy-amd64' &&
+   [ \$(stat -c %a '$TMP/copy-amd64/bin/agent') = 750 ] && [ -L '$TMP/copy-amd64/bin/run-link' ]"
+if [ -x build/arm64/bin/kilt-copy ] && command -v qemu-aarch64-static >/dev/null; then
+  check "arm64 kilt-copy (qemu) copies the tree" bash -c \
+    "qemu-aarch64-static build/arm64/bin/kilt-copy '$TMP/payload' '$TMP/copy-arm64' && diff -r '$TMP/payload' '$TMP/copy-arm64'"
+fi
+out=$(build/bin/kilt-copy "$TMP/nonexistent" "$TMP/copy-amd64" 2>&1); rc=$?
+expect_eq "kilt-copy: a missing source is exit 1 naming it" "1 yes" "$rc $(grep -q nonexistent <<<"$out" && echo yes)"
+
 summary
