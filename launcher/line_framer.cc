@@ -235,7 +235,12 @@ void LineFramer::Emit(bool line_end, LineSink* sink) {
 
 size_t LineFramer::FrameOne(const char* p, size_t n, bool line_end, bool whole_line, LineSink* sink) {
   const std::string& pre = continued_ ? cont_prefix_ : prefix_;
-  char* out = frame_;
+  char* direct = sink->Reserve(kMaxFramedLine);
+  char* out = direct ? direct : frame_;
+  auto finish = [&](size_t len) {
+    if (direct) sink->Commit(len);
+    else sink->Line(out, len);
+  };
   memcpy(out, pre.data(), pre.size());
   size_t o = pre.size();
 
@@ -251,7 +256,7 @@ size_t LineFramer::FrameOne(const char* p, size_t n, bool line_end, bool whole_l
     memcpy(out + o, p, m);
     o += m;
     out[o++] = '\n';
-    sink->Line(out, o);
+    finish(o);
     return m;
   }
 
@@ -262,7 +267,7 @@ size_t LineFramer::FrameOne(const char* p, size_t n, bool line_end, bool whole_l
     o += n;
     out[o++] = '}';
     out[o++] = '\n';
-    sink->Line(out, o);
+    finish(o);
     return n;
   }
   out[o++] = '"';
@@ -305,7 +310,7 @@ size_t LineFramer::FrameOne(const char* p, size_t n, bool line_end, bool whole_l
   out[o++] = '"';
   out[o++] = '}';
   out[o++] = '\n';
-  sink->Line(out, o);
+  finish(o);
   return i;
 }
 

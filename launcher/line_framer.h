@@ -26,6 +26,13 @@ class LineSink {
  public:
   virtual ~LineSink() = default;
   virtual void Line(const char* data, size_t len) = 0;
+  // Optional zero-copy path: space for one line of up to `max` bytes written in place and then passed to
+  // Commit(len), or nullptr when there is not that much room (the framer then calls Line()).
+  virtual char* Reserve(size_t max) {
+    (void)max;
+    return nullptr;
+  }
+  virtual void Commit(size_t len) { (void)len; }
 };
 
 class LineFramer {

@@ -32,6 +32,16 @@ void LineOutput::Line(const char* data, size_t len) {
   tail_ += len;
 }
 
+char* LineOutput::Reserve(size_t max) {
+  if (broken_ || cap_ - (tail_ - head_) < max) return nullptr;  // Line() decides: keep or drop and count
+  if (cap_ - tail_ < max) {
+    memmove(buf_.get(), buf_.get() + head_, tail_ - head_);
+    tail_ -= head_;
+    head_ = 0;
+  }
+  return buf_.get() + tail_;
+}
+
 bool LineOutput::TryReportDrops() {
   char msg[256];
   int n;

@@ -70,3 +70,19 @@ TEST_CASE("a closed reader: output is discarded and counted, never blocks") {
   out.Line("b\n", 2);
   CHECK(out.dropped_lines() == 2);
 }
+
+TEST_CASE("framer writes in place into the output when there is room, and via Line() when not") {
+  int p[2];
+  REQUIRE(pipe2(p, O_NONBLOCK) == 0);
+  kilt::LineOutput out(p[1], 8192, kilt::LogFormat::kPlain);
+  kilt::LineFramer f("t", "stdout", kilt::LogFormat::kPlain, true);
+  std::string in;
+  for (int i = 0; i < 100; ++i) in += "line " + std::to_string(i) + "\n";
+  f.Feed(in.data(), in.size(), &out);  // 8192 - 4096 leaves room for in-place lines, then Line() takes over
+  REQUIRE(out.Drain());
+  std::string want;
+  for (int i = 0; i < 100; ++i) want += "[t] line " + std::to_string(i) + "\n";
+  CHECK(ReadAll(p[0]) == want);
+  CHECK(out.dropped_lines() == 0);
+  close(p[0]);
+}

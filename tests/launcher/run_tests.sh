@@ -147,15 +147,15 @@ kill -TERM "$krun_pid"; wait $ushare; rc=$?
 expect_eq "SIGTERM while waiting for a readiness gate: 143, app never started" "143 no" \
   "$rc $(test -e "$W/ran" && echo yes || echo no)"
 
-cfg stubborn <<'C'
+cfg stubborn <<C
 [shutdown]
 agent_grace = "200ms"
 [[agent]]
 name = "stubborn"
 path = "/bin/sh"
-args = ["-c", "trap '' TERM; echo up; while :; do sleep 0.05; done"]
+args = ["-c", "trap '' TERM; touch $W/stub.up; while :; do sleep 0.05; done"]
 C
-ns "$KRUN" --config "$W/stubborn.cfg" -- sh -c 'exit 5' > "$W/stub.out" 2>"$W/stub.err"; rc=$?
+ns "$KRUN" --config "$W/stubborn.cfg" -- sh -c "$(await stub.up); exit 5" > "$W/stub.out" 2>"$W/stub.err"; rc=$?
 expect_eq "an agent ignoring SIGTERM is SIGKILLed after agent_grace; app status kept" 5 "$rc"
 check "the SIGKILL is reported" has_text "$W/stub.err" 'did not exit within 200 ms of SIGTERM: SIGKILL'
 
