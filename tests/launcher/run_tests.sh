@@ -98,7 +98,7 @@ agent_grace = "60s"
 [[agent]]
 name = "watch"
 path = "/bin/sh"
-args = ["-c", "echo \$\$ > $W/agent.pid; trap 'echo agent-term >> $W/order; exit 0' TERM; while :; do sleep 0.05; done"]
+args = ["-c", "trap 'echo agent-term >> $W/order; exit 0' TERM; echo \$\$ > $W/agent.pid; while :; do sleep 0.05; done"]
 restart = "never"
 C
 rm -f "$W/order" "$W/agent.pid" "$W/app.up"
@@ -434,7 +434,7 @@ if command -v runc >/dev/null && [ -x /bin/busybox ]; then
 [[agent]]
 name = "agent"
 path = "/bin/sh"
-args = ["-c", "echo agent pid $$; echo >&3; trap 'echo agent-term; exit 0' TERM; while :; do sleep 0.05; done"]
+args = ["-c", "trap 'echo agent-term; exit 0' TERM; echo agent pid $$; echo >&3; while :; do sleep 0.05; done"]
 ready = { fd = 3, timeout = "30s" }
 C
   (cd "$B" && runc spec)
