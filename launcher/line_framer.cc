@@ -156,6 +156,24 @@ class JsonChecker {
   const char* end_;
 };
 
+// Copies a log line's worth of bytes. musl's memcpy (rep movsq plus byte loops) costs ~100 cycles for the
+// ~100-byte copies the log path makes twice per line; 16-byte moves inline are several times faster. The
+// empty asm keeps the compiler from turning the loop back into a memcpy call.
+inline void CopyBytes(char* d, const char* s, size_t n) {
+  if (n > 512) {
+    memcpy(d, s, n);
+    return;
+  }
+  while (n >= 16) {
+    __builtin_memcpy(d, s, 16);
+    d += 16, s += 16, n -= 16;
+    __asm__ volatile("" ::: "memory");
+  }
+  if (n >= 8) __builtin_memcpy(d, s, 8), d += 8, s += 8, n -= 8;
+  if (n >= 4) __builtin_memcpy(d, s, 4), d += 4, s += 4, n -= 4;
+  while (n--) *d++ = *s++;
+}
+
 }  // namespace
 
 bool IsJsonObject(std::string_view s) { return JsonChecker(s).Object(); }
@@ -241,7 +259,7 @@ size_t LineFramer::FrameOne(const char* p, size_t n, bool line_end, bool whole_l
     if (direct) sink->Commit(len);
     else sink->Line(out, len);
   };
-  memcpy(out, pre.data(), pre.size());
+  CopyBytes(out, pre.data(), pre.size());
   size_t o = pre.size();
 
   if (format_ == LogFormat::kPlain) {
@@ -253,7 +271,7 @@ size_t LineFramer::FrameOne(const char* p, size_t n, bool line_end, bool whole_l
       while (back < 3 && back < m && (static_cast<unsigned char>(p[m - back]) & 0xC0) == 0x80) ++back;
       if (back < m && (static_cast<unsigned char>(p[m - back]) & 0xC0) != 0x80) m -= back;
     }
-    memcpy(out + o, p, m);
+    CopyBytes(out + o, p, m);
     o += m;
     out[o++] = '\n';
     finish(o);
