@@ -235,7 +235,9 @@ fail : {
 bool Launcher::SpawnAgent(Agent* a) {
   static const char* kStages[] = {"fcntl", "dup2", "chdir", "exec"};
   int outp[2], errp[2], np[2] = {-1, -1}, rep[2];
-  bool notify = a->cfg->ready.kind == ReadyKind::kNotifyFd && !a->gate_open;
+  // Every run gets the notification fd, also restarts after the app has started: an agent that always
+  // writes its readiness newline must not meet EBADF. As in s6, our end is closed after the newline.
+  bool notify = a->cfg->ready.kind == ReadyKind::kNotifyFd;
   if (pipe2(outp, O_CLOEXEC) != 0) goto pipe_fail;
   if (pipe2(errp, O_CLOEXEC) != 0) goto pipe_fail1;
   if (notify && pipe2(np, O_CLOEXEC) != 0) goto pipe_fail2;
@@ -400,8 +402,10 @@ void Launcher::ReadNotify(Agent* a) {
   ssize_t n = read(a->notify_fd, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
   if (n > 0 && memchr(buf, '\n', static_cast<size_t>(n))) {
+    bool again = a->gate_open;
     OpenGate(a, nullptr);
-    Say("agent \"%s\" is ready (notification fd %d)", a->cfg->name.c_str(), a->cfg->ready.fd);
+    Say("agent \"%s\" is ready%s (notification fd %d)", a->cfg->name.c_str(), again ? " again" : "",
+        a->cfg->ready.fd);
     return;
   }
   if (n <= 0) CloseFd(&a->notify_fd);  // closed without a newline: not ready (yet; a restart may be)

@@ -259,6 +259,21 @@ gate_test file "{ file = \"$W/ready_file\", timeout = \"60s\" }" "touch $W/ready
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 gate_test tcp "{ tcp = \"127.0.0.1:$port\", timeout = \"60s\" }" \
   "exec python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\\\"127.0.0.1\\\",$port)); s.listen(); time.sleep(1000)'"
+cfg gate_restart <<C
+[[agent]]
+name = "renotify"
+path = "/bin/sh"
+args = ["-c", "echo >&3 || exit 9; echo run >> $W/renotify.runs; exit 1"]
+backoff_initial = "10ms"
+restart_limit = 2
+ready = { fd = 3, timeout = "60s" }
+C
+rm -f "$W/renotify.runs"
+ns "$KRUN" --config "$W/gate_restart.cfg" -- sh -c "
+  for i in \$(seq 3000); do grep -q 'IS OFF' $W/gate_restart.err 2>/dev/null && exit 0; sleep 0.02; done; exit 1" \
+  2>"$W/gate_restart.err"
+expect_eq "restarts after the gate opened still get the notification fd" 3 "$(wc -l < "$W/renotify.runs")"
+
 cfg gate_to <<'C'
 [[agent]]
 name = "never"
