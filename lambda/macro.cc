@@ -95,8 +95,9 @@ class MacroEvent {
       return false;
     }
     fragment_ = &frag->value;
-    if (!ReadStringMap("params", &params_, err)) return false;
     if (!ReadStringMap("templateParameterValues", &parameters_, err)) return false;
+    AddPseudoParameters();
+    if (!ReadStringMap("params", &params_, err)) return false;
     return true;
   }
 
@@ -147,12 +148,28 @@ class MacroEvent {
   }
 
   std::pair<bool, std::string> ReadParameterValue(const std::string& name) {
-    auto tpv = doc_.FindMember("templateParameterValues");
-    if (tpv == doc_.MemberEnd() || !tpv->value.IsObject()) return {false, ""};
-    auto p = tpv->value.FindMember(name.c_str());
-    std::string text;
-    if (p == tpv->value.MemberEnd() || !ScalarText(p->value, &text)) return {false, ""};
-    return {true, text};
+    auto it = parameters_.find(name);
+    if (it == parameters_.end()) return {false, ""};
+    return {true, it->second};
+  }
+
+  // AWS::Region, AWS::AccountId, AWS::Partition and AWS::URLSuffix from the event, so that a Ref to
+  // them (in params, or where the patch needs a value) resolves like a stack parameter.
+  void AddPseudoParameters() {
+    auto text = [&](const char* field) -> std::string {
+      auto it = doc_.FindMember(field);
+      return it != doc_.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+    };
+    const std::string region = text("region");
+    const std::string account = text("accountId");
+    if (!region.empty()) {
+      const bool china = region.rfind("cn-", 0) == 0;
+      const bool gov = region.rfind("us-gov-", 0) == 0;
+      parameters_.emplace("AWS::Region", region);
+      parameters_.emplace("AWS::Partition", china ? "aws-cn" : gov ? "aws-us-gov" : "aws");
+      parameters_.emplace("AWS::URLSuffix", china ? "amazonaws.com.cn" : "amazonaws.com");
+    }
+    if (!account.empty()) parameters_.emplace("AWS::AccountId", account);
   }
 
   rapidjson::Document doc_;

@@ -180,6 +180,18 @@ TEST_CASE("params may be booleans, lists and Refs to stack parameters") {
   CHECK(bad.response.find("names no stack parameter") != std::string::npos);
 }
 
+TEST_CASE("pseudo parameters resolve from the event's region and account") {
+  std::string ev = Event(R"("TD":)" + TaskDef(kFullApp),
+                         R"({"KiltImage":{"Ref":"AWS::AccountId"},"LogRegion":{"Ref":"AWS::Region"},"LogGroup":"/k"})");
+  MacroOutcome o = HandleMacroEvent(ev, TestConfig(), nullptr, {});
+  REQUIRE(o.success);
+  rapidjson::Document r = Parse(o.response);
+  const rapidjson::Value* kilt = Container(Containers(r, "TD"), "kilt");
+  REQUIRE(kilt != nullptr);
+  CHECK(std::string((*kilt)["Image"].GetString()) == "123456789012");
+  CHECK(o.response.find("\"awslogs-region\":\"us-east-1\"") != std::string::npos);
+}
+
 TEST_CASE("an unknown param is refused, naming it and the accepted ones") {
   MacroOutcome o = HandleMacroEvent(Event("", R"({"KiltImag":"x"})"), TestConfig(), nullptr, {});
   REQUIRE_FALSE(o.success);
