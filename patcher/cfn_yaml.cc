@@ -354,15 +354,13 @@ bool ParseCfnYaml(std::string_view text, rapidjson::Document* out, YamlStyle* st
   YamlStyle st;
   st.header = LeadingComments(text);
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(WorkAroundTaggedBlockScalars(text));
-    if (docs.size() != 1) {
-      *err = docs.empty() ? "the file holds no YAML document" : "the file holds several YAML documents; kilt reads one";
-      return false;
-    }
+    // YAML::Load, not LoadAll: yaml-cpp 0.7's LoadAll loops forever on some malformed input (found by
+    // the fuzzer). A template is one document; Load reads the first.
+    YAML::Node doc = YAML::Load(WorkAroundTaggedBlockScalars(text));
     out->SetNull();
     Reader reader(out->GetAllocator(), &st);
     Value v;
-    if (!reader.Convert(docs[0], &v, err)) return false;
+    if (!reader.Convert(doc, &v, err)) return false;
     static_cast<Value&>(*out) = std::move(v);
   } catch (const YAML::Exception& e) {
     *err = std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg;

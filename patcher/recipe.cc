@@ -7,7 +7,22 @@
 #include <set>
 #include <sstream>
 
+#include <stdexcept>
+
+// toml++ 3.3 asserts on some malformed input ("[\n") before it reports the error, which would abort the
+// process (and with NDEBUG it becomes an optimiser assumption: undefined behaviour). Make the check throw
+// instead; ParseRecipe turns that into an ordinary error.
+#ifdef NDEBUG
+#error "recipe.cc relies on toml++ checking its assertions; build it without NDEBUG"
+#endif
+#define TOML_ASSERT(expr) \
+  ((expr) ? static_cast<void>(0) : throw std::runtime_error("malformed TOML (toml++ check: " #expr ")"))
+// Some of toml++'s checks sit in noexcept functions, where this throw would terminate: those check
+// internal invariants, not input, and terminating is what the stock assert does anyway.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wterminate"
 #include <toml++/toml.h>
+#pragma GCC diagnostic pop
 
 namespace kilt {
 
@@ -314,6 +329,16 @@ bool ValidateRecipe(const Recipe& r, std::string* err) {
 }
 
 bool ParseRecipe(std::string_view text, std::string_view source, Recipe* out, std::string* err) {
+  // toml++ 3.3 reaches __builtin_unreachable() on some non-ASCII characters (found by the fuzzer), which
+  // is undefined behaviour; a recipe holds image names, paths and variables, so ASCII is no loss.
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80 || text[i] == '\0') {
+      size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + i, '\n'));
+      *err = std::string(source) + ":" + std::to_string(line) +
+             ": a recipe must be ASCII text (found byte " + std::to_string(static_cast<unsigned char>(text[i])) + ")";
+      return false;
+    }
+  }
   toml::table root;
   try {
     root = toml::parse(text, source);
@@ -321,6 +346,9 @@ bool ParseRecipe(std::string_view text, std::string_view source, Recipe* out, st
     std::ostringstream s;
     s << source << ":" << e.source().begin.line << ": " << e.description();
     *err = s.str();
+    return false;
+  } catch (const std::exception& e) {
+    *err = std::string(source) + ": " + e.what();
     return false;
   }
   Recipe r;

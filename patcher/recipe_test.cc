@@ -98,6 +98,10 @@ TEST_CASE("bad recipes are refused with file, line and key") {
   CHECK(bad("image = "));
   CHECK(err.find("r.toml:1:") == 0);
   CHECK(bad("entrypoint = []"));
+  CHECK(bad("# caf\xc3\xa9\nimage = \"x\""));  // toml++ misbehaves on some non-ASCII: refused up front
+  CHECK(err.find("r.toml:1: a recipe must be ASCII") == 0);
+  CHECK(bad("[\n"));  // toml++ asserts on this one; found by the fuzzer
+  CHECK(err.find("r.toml:") == 0);
 }
 
 TEST_CASE("ApplyRecipeOverrides: known keys change the recipe, unknown keys are named") {
