@@ -22,6 +22,7 @@ test-patcher: $(TESTBIN)/patcher_test $(BIN)/kilt $(TESTBIN)/patcher_template_fu
 	$(TESTBIN)/patcher_test
 	tests/patcher/cli.sh
 	tests/patcher/corpus.sh
+	tests/patcher/lookup.sh
 	@$(MAKE) --no-print-directory fuzz-patcher-short
 
 # libFuzzer targets (clang): the template readers + patchers, and the recipe parser.
