@@ -133,8 +133,9 @@ bool TaskDefinitionPatcher::Select(const Value& task, Selection* sel) {
     for (const std::string& k : known) list += (list.empty() ? "" : ",") + k;
     std::string want;
     for (const std::string& k : r_.compatibilities) want += (want.empty() ? "" : ",") + k;
-    return skip(std::string(rc == nullptr ? "no " : "") + d_.requires_compatibilities + " [" + list +
-                "] (the recipe patches " + want + ": selection.compatibilities)");
+    return skip((rc == nullptr ? std::string("no ") + d_.requires_compatibilities + " (EC2 by default)"
+                               : std::string(d_.requires_compatibilities) + " [" + list + "]") +
+                "; the recipe patches " + want + " (selection.compatibilities)");
   }
 
   // Tags compatible with the original kilt, then Metadata.Kilt.
