@@ -9,7 +9,7 @@
 # before the layout is archived (again with sorted names and fixed mtimes).
 #
 # usage: image/build.sh --bin DIR --arm64-bin DIR --out FILE.oci.tar [--tag TAG]
-#   DIR must hold kilt-init, kilt-run, kilt-demo-agent and kilt-pause built for that architecture.
+#   DIR must hold kilt-init, kilt-run, kilt-demo-agent, kilt-pause and kilt-copy built for that architecture.
 # Prints the index digest on success. Writes nothing at FILE unless everything succeeded.
 set -euo pipefail
 
@@ -31,7 +31,7 @@ for tool in umoci jq sha256sum tar; do
   command -v $tool >/dev/null || { echo "image/build.sh: '$tool' not found; run 'make deps'" >&2; exit 1; }
 done
 for dir in "$bin_amd64" "$bin_arm64"; do
-  for f in kilt-init kilt-run kilt-demo-agent kilt-pause; do
+  for f in kilt-init kilt-run kilt-demo-agent kilt-pause kilt-copy; do
     [ -x "$dir/$f" ] || {
       echo "image/build.sh: $dir/$f is missing; build it first ('make all arm64' or 'make image')" >&2
       exit 1
@@ -59,6 +59,8 @@ make_rootfs() { # make_rootfs DIR BIN
   install -m 0755 "$b/kilt-run" "$r/kilt/run"
   install -m 0755 "$b/kilt-demo-agent" "$r/kilt/demo-agent"
   install -m 0755 "$b/kilt-pause" "$r/kilt/pause"
+  # The webhook's init container runs /kilt/copy to fill the pod's emptyDir (Kubernetes has no volumesFrom).
+  install -m 0755 "$b/kilt-copy" "$r/kilt/copy"
   install -m 0644 "$here/run.cfg" "$r/kilt/run.cfg"
   install -m 0644 "$here/demo-agent.conf" "$r/kilt/demo-agent.conf"
   install -m 0644 "$here/README.payload" "$r/kilt/README"

@@ -247,6 +247,8 @@ mkdir -p "$T/arm"
 skopeo copy -q --override-arch arm64 "oci-archive:$T/img1.tar:0.1.0" "oci:$T/arm/layout:arm" >/dev/null 2>&1 &&
   umoci --log error raw unpack --image "$T/arm/layout:arm" "$T/arm/rootfs" >/dev/null 2>&1
 expect_contains "image: the arm64 manifest carries aarch64 binaries" "ARM aarch64" "$(file "$T/arm/rootfs/kilt/run" 2>&1)"
+# The webhook's init container copies the payload with /kilt/copy; it must be there, for both architectures.
+expect_contains "image: /kilt/copy (the webhook's copier) is an aarch64 static binary" "ARM aarch64" "$(file "$T/arm/rootfs/kilt/copy" 2>&1)"
 
 # The archive pushes as a multi-arch image to a real registry (Debian's docker-registry on loopback).
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
