@@ -18,6 +18,24 @@ struct Check : kilt::LineSink {
     if (memchr(d, '\n', n - 1)) abort();
     if (json && !kilt::IsJsonObject(std::string_view(d, n - 1))) abort();
   }
+  // The batch path (plain format): lines framed back to back into this buffer, checked at Commit.
+  bool batch = false;
+  char buf[3 * (kilt::kMaxFramedLine + kilt::kBatchSlack)];
+  char* Reserve(size_t) override { return nullptr; }
+  char* ReserveBatch(size_t* room) override {
+    if (!batch) return nullptr;
+    *room = sizeof buf;
+    return buf;
+  }
+  void Commit(size_t len) override {
+    if (len > sizeof buf) abort();
+    for (size_t o = 0; o < len;) {
+      const char* nl = static_cast<const char*>(memchr(buf + o, '\n', len - o));
+      if (!nl) abort();  // a batch holds whole lines only
+      Line(buf + o, static_cast<size_t>(nl - (buf + o)) + 1);
+      o = static_cast<size_t>(nl - buf) + 1;
+    }
+  }
 };
 }  // namespace
 
@@ -28,9 +46,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!kilt::ParseRunConfig(in, "fuzz.cfg", &cfg, &err) && err.empty()) abort();
 
   if (size < 1) return 0;
-  for (int fmt = 0; fmt < 2; ++fmt) {
+  for (int fmt = 0; fmt < 3; ++fmt) {
     Check c;
     c.json = fmt == 1;
+    c.batch = fmt == 2;
     kilt::LineFramer f("fuzz", "stdout", c.json ? kilt::LogFormat::kJson : kilt::LogFormat::kPlain, true);
     // The first byte picks the chunk size, so reads that cut lines anywhere are covered.
     size_t chunk = data[0] % 64 + 1;

@@ -33,7 +33,18 @@ class LineSink {
     return nullptr;
   }
   virtual void Commit(size_t len) { (void)len; }
+  // Optional batch path: contiguous space for many lines, at least kMaxFramedLine + kBatchSlack bytes
+  // (*room says how many), or nullptr. The framer writes whole framed lines back to back into it and
+  // passes their total to Commit() once, instead of one Reserve/Commit per line.
+  virtual char* ReserveBatch(size_t* room) {
+    (void)room;
+    return nullptr;
+  }
 };
+
+// Extra room a batch reservation needs past the longest framed line: the fused copy-and-scan moves 16
+// bytes at a time and may write up to 15 bytes past a line's end.
+constexpr size_t kBatchSlack = 64;
 
 class LineFramer {
  public:
@@ -51,6 +62,9 @@ class LineFramer {
   void Emit(bool line_end, LineSink* sink);
   // Frames one piece starting at `p`; returns how many input bytes it consumed.
   size_t FrameOne(const char* p, size_t n, bool line_end, bool whole_line, LineSink* sink);
+  // Plain format, no partial line pending: frames the whole lines at the start of data[0..len) straight
+  // into batch space from the sink. Returns the input bytes consumed (0 if the sink has no batch space).
+  size_t FeedBatch(const char* data, size_t len, LineSink* sink);
 
   std::string prefix_;       // "[tag] " / {"kilt":"tag","stream":"s","msg":
   std::string cont_prefix_;  // "[tag+] " / {"kilt":"tag","stream":"s","cont":true,"msg":
@@ -59,6 +73,7 @@ class LineFramer {
   bool continued_ = false;   // the next piece continues a split line
   char pending_[kMaxFramedLine];
   size_t pending_len_ = 0;
+  char prefix16_[16] = {};   // prefix_ padded, for a fixed-size copy when it is this short
   char frame_[kMaxFramedLine];
 };
 

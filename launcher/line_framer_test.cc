@@ -1,6 +1,8 @@
 #include "launcher/line_framer.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -126,4 +128,60 @@ TEST_CASE("IsJsonObject") {
   CHECK_FALSE(kilt::IsJsonObject("{\"a\" 1}"));
   CHECK_FALSE(kilt::IsJsonObject("{\"a\":1,}"));
   CHECK_FALSE(kilt::IsJsonObject(std::string(100, '{') + std::string(100, '}')));
+}
+
+namespace {
+// Takes framed lines through the batch path (ReserveBatch/Commit), with a room that varies between
+// reservations, so batches end at every kind of boundary.
+struct BatchCollect : Collect {
+  std::vector<char> buf;
+  size_t next_room = 0;
+  unsigned rng = 7;
+  char* ReserveBatch(size_t* room) override {
+    rng = rng * 1103515245 + 12345;
+    next_room = kilt::kMaxFramedLine + kilt::kBatchSlack + (rng >> 8) % 9000;
+    buf.assign(next_room, '\0');
+    *room = next_room;
+    return buf.data();
+  }
+  void Commit(size_t len) override {
+    REQUIRE(len <= next_room);
+    size_t o = 0;
+    while (o < len) {
+      const char* nl = static_cast<const char*>(memchr(buf.data() + o, '\n', len - o));
+      REQUIRE(nl != nullptr);  // whole lines only
+      size_t n = static_cast<size_t>(nl - (buf.data() + o)) + 1;
+      Line(buf.data() + o, n);
+      o += n;
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("plain: the batch path frames exactly like the line-at-a-time path") {
+  std::string in;
+  unsigned r = 1;
+  for (int i = 0; i < 3000; ++i) {
+    r = r * 1103515245 + 12345;
+    size_t len = (r >> 8) % 64 == 0 ? (r >> 4) % 9000 : (r >> 8) % 200;  // some over-long lines
+    for (size_t k = 0; k < len; ++k) in.push_back(static_cast<char>(k % 7 == 6 ? 0xC3 : 'a' + (i + k) % 26));
+    in.push_back('\n');
+  }
+  in += "unfinished";
+  for (const char* tag : {"tag", "a-rather-long-agent-name"})  // prefix within / beyond 16 bytes
+  for (size_t chunk : {1u, 15u, 16u, 17u, 100u, 4096u, 65536u, 1u << 20}) {
+    LineFramer a(tag, "stdout", LogFormat::kPlain, true), b(tag, "stdout", LogFormat::kPlain, true);
+    Collect ca;
+    BatchCollect cb;
+    for (size_t off = 0; off < in.size(); off += chunk) {
+      size_t n = std::min(chunk, in.size() - off);
+      a.Feed(in.data() + off, n, &ca);
+      b.Feed(in.data() + off, n, &cb);
+    }
+    a.Flush(&ca);
+    b.Flush(&cb);
+    INFO("tag " << tag << ", chunk " << chunk);
+    REQUIRE(cb.lines.size() == ca.lines.size());
+    CHECK(cb.lines == ca.lines);
+  }
 }

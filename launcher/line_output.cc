@@ -42,6 +42,18 @@ char* LineOutput::Reserve(size_t max) {
   return buf_.get() + tail_;
 }
 
+char* LineOutput::ReserveBatch(size_t* room) {
+  const size_t need = kMaxFramedLine + kBatchSlack;
+  if (broken_ || cap_ - (tail_ - head_) < need) return nullptr;  // per line: keep or drop and count
+  if (cap_ - tail_ < need) {
+    memmove(buf_.get(), buf_.get() + head_, tail_ - head_);
+    tail_ -= head_;
+    head_ = 0;
+  }
+  *room = cap_ - tail_;
+  return buf_.get() + tail_;
+}
+
 bool LineOutput::TryReportDrops() {
   char msg[256];
   int n;

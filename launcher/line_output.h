@@ -28,6 +28,7 @@ class LineOutput : public LineSink {
   // REQUIRES: `data` is one line ending in '\n', len <= kMaxFramedLine.
   void Line(const char* data, size_t len) override;
   char* Reserve(size_t max) override;
+  char* ReserveBatch(size_t* room) override;
   void Commit(size_t len) override { tail_ += len; }
 
   // Writes as much as the fd accepts now. Returns false only on a permanent error (e.g. EPIPE): the
