@@ -1,20 +1,13 @@
 #include "lambda/config.h"
 
+#include "registry/encoding.h"
+
 #include <fstream>
 #include <map>
 #include <sstream>
 
 namespace kilt::lambda {
 namespace {
-
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream f(path, std::ios::binary);
@@ -33,26 +26,13 @@ bool FileExists(const std::string& path) {
 }  // namespace
 
 bool DecodeBase64(std::string_view in, std::string* out) {
-  out->clear();
-  unsigned int acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (char c : in) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    int v = Base64Value(c);
-    if (v < 0 || pad > 0) return false;  // nothing may follow padding
-    acc = (acc << 6) | static_cast<unsigned int>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return pad <= 2 && bits < 6;  // 6 leftover bits would be a truncated input
+  // Multi-line base64 (as pasted into a CloudFormation parameter) is fine; the decoding itself is the
+  // registry client's (one base64 in the project).
+  std::string compact;
+  compact.reserve(in.size());
+  for (char c : in)
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') compact += c;
+  return registry::Base64Decode(compact, out);
 }
 
 bool LoadMacroConfig(const EnvLookup& env, MacroConfig* out, std::string* err) {
