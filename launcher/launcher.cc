@@ -391,6 +391,8 @@ void Launcher::DrainAgent(Agent* a, int* fd, LineFramer* f, bool to_eof) {
     ssize_t n = read(*fd, readbuf_, sizeof readbuf_);
     if (n > 0) {
       f->Feed(readbuf_, static_cast<size_t>(n), out_.get());
+      // Write while the framed lines are still in cache; what stdout does not take now stays queued.
+      out_->Drain();
       if (!to_eof && i + 1 < kReadsPerWakeup) continue;
       if (!to_eof) return;  // more next round: other fds get their turn
       continue;

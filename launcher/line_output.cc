@@ -17,39 +17,40 @@ LineOutput::~LineOutput() {
   if (fd_ >= 0) close(fd_);
 }
 
+void LineOutput::MakeRoom(size_t need) {
+  // Lines stay contiguous so each batch goes out in one write: move the queue to the front when the end
+  // is reached, or earlier once more has been written than is still queued. The early move costs at most
+  // one extra copy per byte and keeps a backlog in the same (warm, already faulted-in) pages instead of
+  // walking through a large log.buffer.
+  size_t queued = tail_ - head_;
+  if (cap_ - tail_ < need || (head_ >= kEarlyCompact && head_ >= queued)) {
+    memmove(buf_.get(), buf_.get() + head_, queued);
+    tail_ = queued;
+    head_ = 0;
+  }
+}
+
 void LineOutput::Line(const char* data, size_t len) {
   if (broken_ || cap_ - (tail_ - head_) < len) {
     ++dropped_lines_, dropped_bytes_ += len;
     ++unreported_lines_, unreported_bytes_ += len;
     return;
   }
-  if (cap_ - tail_ < len) {  // compact: lines stay contiguous so each goes out in one write
-    memmove(buf_.get(), buf_.get() + head_, tail_ - head_);
-    tail_ -= head_;
-    head_ = 0;
-  }
+  MakeRoom(len);
   memcpy(buf_.get() + tail_, data, len);
   tail_ += len;
 }
 
 char* LineOutput::Reserve(size_t max) {
   if (broken_ || cap_ - (tail_ - head_) < max) return nullptr;  // Line() decides: keep or drop and count
-  if (cap_ - tail_ < max) {
-    memmove(buf_.get(), buf_.get() + head_, tail_ - head_);
-    tail_ -= head_;
-    head_ = 0;
-  }
+  MakeRoom(max);
   return buf_.get() + tail_;
 }
 
 char* LineOutput::ReserveBatch(size_t* room) {
   const size_t need = kMaxFramedLine + kBatchSlack;
   if (broken_ || cap_ - (tail_ - head_) < need) return nullptr;  // per line: keep or drop and count
-  if (cap_ - tail_ < need) {
-    memmove(buf_.get(), buf_.get() + head_, tail_ - head_);
-    tail_ -= head_;
-    head_ = 0;
-  }
+  MakeRoom(need);
   *room = cap_ - tail_;
   return buf_.get() + tail_;
 }

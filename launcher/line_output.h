@@ -42,6 +42,9 @@ class LineOutput : public LineSink {
 
  private:
   bool TryReportDrops();
+  // Ensures `need` contiguous bytes after tail_ (the caller checked they exist in total).
+  void MakeRoom(size_t need);
+  static constexpr size_t kEarlyCompact = 256 * 1024;
 
   int fd_;
   LogFormat format_;
