@@ -2,7 +2,7 @@
 # bench-webhook: AdmissionReview requests/s and p50/p99 latency of kilt-webhook for a typical pod, with
 # wrk over TLS on loopback, side by side with nginx serving a static JSON file (the webhook's own
 # answer) over TLS on the same machine: the practical ceiling. Three runs each, medians reported.
-# Writes build/bench/webhook.md.
+# Writes build/bench/webhook.md. KILT_WEBHOOK=PATH benches another build (e.g. an older commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=build/bench/webhook.md
@@ -40,7 +40,7 @@ cat > "$TMP/review.json" <<'JSON'
 JSON
 jq -c . "$TMP/review.json" > "$TMP/body.json"
 
-build/bin/kilt-webhook --cert "$TMP/tls.crt" --key "$TMP/tls.key" --kilt-image registry.example/kilt:1 \
+"${KILT_WEBHOOK:-build/bin/kilt-webhook}" --cert "$TMP/tls.crt" --key "$TMP/tls.key" --kilt-image registry.example/kilt:1 \
   --listen 127.0.0.1:0 --port-file "$TMP/port" 2> "$TMP/webhook.log" &
 WEBHOOK_PID=$!
 PIDS+=($WEBHOOK_PID)
