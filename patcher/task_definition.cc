@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "patcher/argv_expr.h"
+#include "patcher/cfn_sub.h"
 
 namespace kilt {
 
@@ -68,21 +69,26 @@ void TaskDefinitionPatcher::Error(const std::string& container, const std::strin
   report_->errors.push_back({o_.resource, container, message});
 }
 
-// A string as it will be at deploy time, when kilt can know it: a literal, or a Ref to a stack parameter
-// whose value the caller passed.
-bool TaskDefinitionPatcher::ResolveString(const Value& v, std::string* out) const {
+// A string as it will be at deploy time, when kilt can know it: a literal, or (CloudFormation) a Ref or
+// Fn::Sub over stack and pseudo parameters whose values the caller passed (see cfn_sub.h).
+bool TaskDefinitionPatcher::ResolveString(const Value& v, std::string* out, std::string* why) const {
+  if (why != nullptr) why->clear();
   if (v.IsString()) {
     out->assign(v.GetString(), v.GetStringLength());
     return true;
   }
-  if (d_.intrinsics && IntrinsicName(v) == "Ref" && v.MemberBegin()->value.IsString()) {
-    auto it = o_.input->parameters.find(v.MemberBegin()->value.GetString());
-    if (it != o_.input->parameters.end()) {
-      *out = it->second;
-      return true;
-    }
-  }
-  return false;
+  return d_.intrinsics && ResolveCfnString(v, o_.input->parameters, out, why);
+}
+
+// A hint may name an image by its Fn::Sub text (for a ${Repo.RepositoryUri} kilt cannot resolve).
+const ImageHint* TaskDefinitionPatcher::FindSubHint(const Value* image) const {
+  if (image == nullptr || !d_.intrinsics || IntrinsicName(*image) != "Fn::Sub") return nullptr;
+  const Value& arg = image->MemberBegin()->value;
+  const Value* text = arg.IsArray() && arg.Size() == 2 ? &arg[0] : &arg;
+  if (!text->IsString()) return nullptr;
+  for (const ImageHint& h : r_.hints)
+    if (h.image == text->GetString()) return &h;
+  return nullptr;
 }
 
 std::string TaskDefinitionPatcher::ContainerLabel(const Value& c) const {
@@ -266,8 +272,9 @@ bool TaskDefinitionPatcher::IsOurSidecar(const Value& c) const {
 const ImageConfig* TaskDefinitionPatcher::FindImage(const Value* image, const std::string& platform, bool need_cmd,
                                                     std::string* err) {
   static const ImageConfig kPlaceholder{{"/listing-only"}, {}, ""};
-  std::string ref;
-  bool resolved = image != nullptr && ResolveString(*image, &ref);
+  std::string ref, why;
+  bool resolved = image != nullptr && ResolveString(*image, &ref, &why);
+  const ImageHint* sub_hint = resolved ? nullptr : FindSubHint(image);
   if (o_.needs != nullptr) {
     if (resolved) o_.needs->insert({ref, platform});
     return &kPlaceholder;
@@ -275,11 +282,19 @@ const ImageConfig* TaskDefinitionPatcher::FindImage(const Value* image, const st
   const std::string what = need_cmd ? "ENTRYPOINT and CMD" : "ENTRYPOINT";
   const std::string cause = need_cmd ? std::string("neither ") + d_.entry_point + " nor " + d_.command + " is set"
                                      : std::string(d_.entry_point) + " is not set";
+  if (sub_hint != nullptr) {
+    hint_configs_.push_back({sub_hint->entrypoint, sub_hint->cmd, ""});
+    return &hint_configs_.back();
+  }
   if (!resolved) {
-    *err = cause + ", so kilt must know the image's " + what + ", but the image is " +
-           (image ? Describe(*image) : "missing") +
-           ", which kilt cannot resolve to a reference: set " + d_.entry_point + " and " + d_.command +
-           " on the container" + (d_.intrinsics ? ", or pass the stack parameter's value" : "");
+    std::string shown = image ? Describe(*image) : "missing";
+    if (image != nullptr && IntrinsicName(*image) == "Fn::Sub") shown = "Fn::Sub " + ToJson(image->MemberBegin()->value);
+    *err = cause + ", so kilt must know the image's " + what + ", but the image is " + shown +
+           (why.empty() ? std::string(", which kilt cannot resolve to a reference") : ", and " + why) +
+           ": set " + d_.entry_point + " and " + d_.command + " on the container" +
+           (d_.intrinsics ? ", give the parameter's value, or add a [[hints]] entry whose image is the "
+                            "Fn::Sub text"
+                          : "");
     return nullptr;
   }
   auto it = o_.input->images.find({ref, platform});

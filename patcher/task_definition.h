@@ -77,7 +77,8 @@ class TaskDefinitionPatcher {
  private:
   struct Selection;
   bool Select(const rapidjson::Value& task, Selection* sel);
-  bool ResolveString(const rapidjson::Value& v, std::string* out) const;
+  bool ResolveString(const rapidjson::Value& v, std::string* out, std::string* why = nullptr) const;
+  const ImageHint* FindSubHint(const rapidjson::Value* image) const;
   std::string ContainerLabel(const rapidjson::Value& container) const;
   bool CollectContainers(rapidjson::Value* defs, std::vector<rapidjson::Value*>* lists,
                          std::vector<rapidjson::Value*>* containers);

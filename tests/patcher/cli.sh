@@ -67,6 +67,31 @@ expect_contains "... with the position" "broken.json:1:" "$(cat "$OUT/err")"
 $KILT patch --kilt-image k:1 --parameter X=1 -q -o "$OUT/fixed.json" <(sed 's/"Image": "unknown\/a:1"/"Image": "a", "EntryPoint": ["\/a"]/; s/"Command": \["x"\]/"EntryPoint": ["\/b"]/' $FX/two-unknown.json)
 expect_contains "-o writes the patched JSON, indented like the input" '    "Resources": {' "$(cat "$OUT/fixed.json")"
 
+# Fn::Sub images resolve through stack and pseudo parameters (string form, [string, {vars}] form with a
+# nested Sub, ${!Literal}); the template keeps its Fn::Sub.
+SUBARGS=(--recipe $FX/recipe.toml --parameter-defaults --parameter AWS::Region=eu-west-1)
+$KILT patch "${SUBARGS[@]}" --parameter AWS::AccountId=123456789012 -q -o "$OUT/sub.yaml" $FX/sub.yaml 2> "$OUT/err"
+expect_eq "a template with Fn::Sub images patches when account and region are given" "" "$(cat "$OUT/err")"
+node tests/patcher/yaml-cfn.js tojson "$OUT/sub.yaml" "$OUT/sub.json"
+sub_field() { node -e 'const t=require(process.argv[1]);console.log(JSON.stringify(t.Resources.Task.Properties.ContainerDefinitions[+process.argv[2]][process.argv[3]]))' "$OUT/sub.json" "$@"; }
+expect_eq "the hint for the resolved ECR reference gives app's Command" '["/app","serve"]' "$(sub_field 0 Command)"
+expect_eq "the Fn::Sub Image is kept as written" \
+  '{"Fn::Sub":"${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/app:${Tag}"}' "$(sub_field 0 Image)"
+expect_eq "[string, {vars}] with a nested Sub and \${!Literal} resolves to the hinted image" '["/tool","--once"]' "$(sub_field 1 Command)"
+r=$(node tests/patcher/validate-cfn.js "$OUT/sub.yaml=$FX/sub.yaml" 2>&1)
+expect_eq "AWS's validator finds no new ERROR/FATAL in the patched Fn::Sub template" "" "$r"
+$KILT patch "${SUBARGS[@]}" -o "$OUT/sub-missing.yaml" $FX/sub.yaml 2> "$OUT/err"; rc=$?
+expect_eq "an Fn::Sub image with an unknown variable exits 2" 2 $rc
+e=$(cat "$OUT/err")
+expect_contains "... naming resource, container and the variable" \
+  'Task, container app: neither EntryPoint nor Command is set, so kilt must know the image'"'"'s ENTRYPOINT and CMD, but the image is Fn::Sub "${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/app:${Tag}", and ${AWS::AccountId} is a pseudo parameter kilt was not given' "$e"
+expect_contains "... and saying what to do" "--parameter AWS::AccountId=VALUE): set EntryPoint and Command on the container" "$e"
+check "... and nothing written" test ! -e "$OUT/sub-missing.yaml"
+sed 's/\${AWS::AccountId}.dkr.ecr.\${AWS::Region}.\${AWS::URLSuffix}\/app:\${Tag}/${Repo.RepositoryUri}:${Tag}/' $FX/sub.yaml > "$OUT/getatt.yaml"
+$KILT patch "${SUBARGS[@]}" --parameter AWS::AccountId=123456789012 "$OUT/getatt.yaml" > /dev/null 2> "$OUT/err"; rc=$?
+expect_eq "an Fn::Sub image with a \${Resource.Attr} exits 2" 2 $rc
+expect_contains "... saying it is a resource attribute" 'container app: neither EntryPoint nor Command is set, so kilt must know the image'"'"'s ENTRYPOINT and CMD, but the image is Fn::Sub "${Repo.RepositoryUri}:${Tag}", and ${Repo.RepositoryUri} is a resource attribute (Fn::GetAtt)' "$(cat "$OUT/err")"
+
 # ECS describe-task-definition output becomes register-task-definition input.
 cat > "$OUT/describe.json" <<'JSON'
 {"taskDefinition": {"taskDefinitionArn": "arn:aws:ecs:us-east-1:1:task-definition/web:3", "family": "web",
