@@ -6,6 +6,9 @@ MAKEFLAGS += --no-builtin-rules
 
 include mk/toolchain.mk
 
+# Parallel jobs for the builds `make test`, `bench` and `demo` start (the machines have 2 cores).
+JOBS ?= $(shell nproc)
+
 # Filled in by the components' build.mk files:
 ALL          :=   # host-arch artifacts built by `make`
 ARM64        :=   # aarch64 payload artifacts built by `make arm64`
@@ -28,11 +31,11 @@ check-deps:
 	@tools/deps.sh --check || { echo "kilt: installing them now (make deps)"; tools/deps.sh; }
 
 test: check-deps ## Build everything and run every test suite
-	@$(MAKE) --no-print-directory all
-	@tools/run-suites.sh test $(TEST_SUITES)
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@JOBS=$(JOBS) tools/run-suites.sh test $(TEST_SUITES)
 
 bench: check-deps ## Run the benchmarks side by side with their anchors; writes docs/benchmarks.md
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@rm -rf $(B)/bench && mkdir -p $(B)/bench
 	@tools/run-suites.sh bench $(BENCH_SUITES); st=$$?; tools/bench-report.sh $(BENCH_SUITES) > docs/benchmarks.md; exit $$st
 
@@ -40,7 +43,7 @@ fuzz: check-deps ## Long libFuzzer runs of every parser
 	@tools/run-suites.sh fuzz $(FUZZ_SUITES)
 
 demo: check-deps ## The main job end to end on the built-in examples
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@examples/demo.sh
 
 package: package-lambda ## The macro's Lambda zip: build/lambda/kilt-macro.zip

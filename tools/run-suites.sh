@@ -7,7 +7,8 @@ passed=0; failed=0; failed_names=()
 for s in "$@"; do
   echo "=== $kind-$s"
   start=$(date +%s)
-  if make --no-print-directory "$kind-$s"; then
+  # Prerequisites build in parallel (JOBS); a suite's own steps still run one after another.
+  if make --no-print-directory -j"${JOBS:-1}" "$kind-$s"; then
     passed=$((passed + 1)); echo "=== $kind-$s: ok ($(( $(date +%s) - start )) s)"
   else
     failed=$((failed + 1)); failed_names+=("$s"); echo "=== $kind-$s: FAILED ($(( $(date +%s) - start )) s)"
