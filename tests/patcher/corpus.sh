@@ -2,8 +2,9 @@
 # Every file of the shared corpus (real public templates and ECS task definitions) is either patched or
 # refused with the error corpus-expect.txt names. Patched outputs must pass the real third-party checks:
 # botocore's RegisterTaskDefinition model (every --ecs output), npm yaml-cfn (YAML output reads as the
-# same JSON as the JSON path's output), AWS's offline CloudFormation validator (a subset: it needs 20-70 s
-# a file on this machine; KILT_VALIDATE_ALL=1 checks every output), and a second run changes nothing.
+# same JSON as the JSON path's output), AWS's offline CloudFormation validator (every patched template but
+# the ones in validate_exclude, in two parallel processes, each under a timeout), and a second run changes
+# nothing.
 set -u
 cd "$(dirname "$0")/../.."
 T_NAME=patcher-corpus
@@ -22,9 +23,14 @@ while read -r line; do
   params+=(--parameter "$line")
 done < $HERE/corpus-params.txt
 
-# Checked by AWS's validator in every run (small and varied); the rest with KILT_VALIDATE_ALL=1.
-validate_subset=" falcosecurity__kilt__runtimes__cloudformation__cfnpatcher__fixtures__patching__ref_command.json
-  aws-cloudformation__aws-cloudformation-templates__ECS__FargateLaunchType__services__public-service.yaml "
+# Templates AWS's validator itself cannot check (the validator, not kilt's output, is the problem), with
+# why. KILT_VALIDATE_ALL=1 checks these too.
+declare -A validate_exclude=(
+  [widdix__aws-cf-templates__fargate__service-cluster-alb.yaml]="the validator hangs on it (unpatched input too): over 60 s and 1.7 GB RSS without an answer, where every other corpus template takes under 1 s"
+)
+# Each validator process gets this long (engine start ~10-20 s plus under 1 s a template on an idle
+# machine); a hang fails the test instead of stalling it.
+VALIDATE_TIMEOUT=${KILT_VALIDATE_TIMEOUT:-240}
 
 ecs_outputs=() yaml_pairs=() cfn_validate=()
 for f in "$CORPUS"/cfn/* "$CORPUS"/ecs/*; do
@@ -84,8 +90,10 @@ for f in "$CORPUS"/cfn/* "$CORPUS"/ecs/*; do
   esac
   case $f in
     */cfn/*)
-      if [ "${KILT_VALIDATE_ALL:-0}" = 1 ] || [[ $validate_subset == *" $base "* ]]; then
+      if [ "${KILT_VALIDATE_ALL:-0}" = 1 ] || [ -z "${validate_exclude[$base]:-}" ]; then
         cfn_validate+=("$out=$f")
+      else
+        echo "  skip $T_NAME: $base: not given to AWS's validator: ${validate_exclude[$base]}"
       fi ;;
   esac
 done
@@ -99,7 +107,32 @@ if [ ${#yaml_pairs[@]} -gt 0 ]; then
   expect_eq "yaml-cfn reads all $(( ${#yaml_pairs[@]} / 2 )) YAML outputs as the JSON path's output" "" "$r"
 fi
 if [ ${#cfn_validate[@]} -gt 0 ]; then
-  r=$(node $HERE/validate-cfn.js "${cfn_validate[@]}" 2>&1)
-  expect_eq "AWS's validator finds no new ERROR/FATAL in ${#cfn_validate[@]} patched templates" "" "$r"
+  # Two processes, the templates dealt alternately by size so both finish about together.
+  mapfile -t sorted < <(for a in "${cfn_validate[@]}"; do printf '%s\t%s\n' "$(stat -c %s "${a%%=*}")" "$a"; done |
+    sort -rn | cut -f2-)
+  groups=([0]="" [1]="")
+  pids=()
+  for g in 0 1; do
+    part=()
+    for ((i = g; i < ${#sorted[@]}; i += 2)); do part+=("${sorted[i]}"); done
+    [ ${#part[@]} -gt 0 ] || continue
+    groups[g]=${#part[@]}
+    ( timeout -k 10 "$VALIDATE_TIMEOUT" node $HERE/validate-cfn.js "${part[@]}" > "$OUT/validate.$g" 2>&1
+      echo $? > "$OUT/validate.$g.rc" ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  r="" bad=0
+  for g in 0 1; do
+    [ -n "${groups[g]}" ] || continue
+    rc=$(cat "$OUT/validate.$g.rc")
+    case $rc in
+      0) ;;
+      124 | 137) r+="validator process $g (${groups[g]} templates) timed out after ${VALIDATE_TIMEOUT}s"$'\n'; bad=1 ;;
+      *) r+="$(cat "$OUT/validate.$g")"$'\n'; bad=1 ;;
+    esac
+  done
+  [ $bad = 0 ] && r=""
+  expect_eq "AWS's validator finds no new ERROR/FATAL in all ${#cfn_validate[@]} patched templates" "" "$r"
 fi
 summary

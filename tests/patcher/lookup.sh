@@ -43,4 +43,16 @@ DOCKER_CONFIG=$W/docker SSL_CERT_FILE=$W/ca.crt $KILT patch --ecs --kilt-image k
   <(sed 's|web/app:1|web/missing:1|g' td.json) > /dev/null 2> err; rc=$?
 expect_eq "a missing image exits 2" 2 $rc
 expect_contains "... with the registry's answer" "web/missing" "$(cat err)"
+# A CloudFormation Fn::Sub image is looked up as it resolves; the template keeps its Fn::Sub.
+cat > cfn.json <<'JSON'
+{"Parameters": {"Registry": {"Type": "String"}, "App": {"Type": "String", "Default": "app"}},
+ "Resources": {"Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"RequiresCompatibilities": ["FARGATE"],
+  "ContainerDefinitions": [{"Name": "web", "Image": {"Fn::Sub": ["${Registry}/web/${App}:${V}", {"V": "1"}]}}]}}}}
+JSON
+DOCKER_CONFIG=$W/docker SSL_CERT_FILE=$W/ca.crt $KILT patch --kilt-image k:1 --lookup -q --parameter-defaults \
+  --parameter "Registry=$R" -o cfn-out.json cfn.json 2> err
+expect_eq "kilt patch --lookup resolves an Fn::Sub image" "" "$(cat err)"
+c=$(python3 -c 'import json; c=json.load(open("cfn-out.json"))["Resources"]["Task"]["Properties"]["ContainerDefinitions"][0]; print(json.dumps([c["Command"], c["Image"]]))')
+expect_eq "... runs the image's ENTRYPOINT ++ CMD and keeps the Fn::Sub" \
+  '[["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"], {"Fn::Sub": ["${Registry}/web/${App}:${V}", {"V": "1"}]}]' "$c"
 summary
