@@ -15,6 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   kilt::PatchInput in;
   in.recipe.kilt_image = "kilt:1";
   in.recipe.hints.push_back({"img", {"/e"}, {"c"}});
+  in.recipe.hints.push_back({"${R.A}", {"/e"}, {}});  // a hint on Fn::Sub text
+  in.parameters = {{"P", "img"}, {"AWS::Region", "cn-north-1"}};  // Ref / Fn::Sub images resolve
   rapidjson::Document doc;
   kilt::YamlStyle style;
   std::string err;
