@@ -324,9 +324,58 @@ bool ParseDurationMs(std::string_view s, int64_t* ms) {
   return true;
 }
 
+// toml++ 3.3 reaches __builtin_unreachable() on a non-ASCII byte outside a string or comment (found by
+// fuzzing: the two bytes of "Ч" as a bare key) — undefined behaviour in PID 1. TOML allows such bytes only
+// inside strings and comments anyway, so refuse them up front with the line number. Tracks just enough of
+// the lexical structure: comments, basic/literal strings (single- and multi-line) and escapes.
+static bool FindBareNonAscii(std::string_view text, size_t* line_out) {
+  enum { kBare, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral } state = kBare;
+  size_t line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool triple = i + 2 < text.size() && text[i + 1] == c && text[i + 2] == c;
+    if (c == '\n') ++line;
+    switch (state) {
+      case kBare:
+        if (static_cast<unsigned char>(c) >= 0x80) {
+          *line_out = line;
+          return true;
+        }
+        if (c == '#') state = kComment;
+        else if (c == '"') { state = triple ? kMultiBasic : kBasic; if (triple) i += 2; }
+        else if (c == '\'') { state = triple ? kMultiLiteral : kLiteral; if (triple) i += 2; }
+        break;
+      case kComment:
+        if (c == '\n') state = kBare;
+        break;
+      case kBasic:
+        if (c == '\\') ++i;  // the escaped character cannot end the string
+        else if (c == '"' || c == '\n') state = kBare;
+        break;
+      case kLiteral:
+        if (c == '\'' || c == '\n') state = kBare;
+        break;
+      case kMultiBasic:
+        if (c == '\\') {
+          if (i + 1 < text.size() && text[i + 1] == '\n') ++line;
+          ++i;
+        } else if (triple) { state = kBare; i += 2; }
+        break;
+      case kMultiLiteral:
+        if (triple) { state = kBare; i += 2; }
+        break;
+    }
+  }
+  return false;
+}
+
 bool ParseRunConfig(std::string_view text, std::string_view source, RunConfig* out, std::string* err) {
   ErrorSink e(source, err);
   *out = RunConfig{};
+  if (size_t line = 0; FindBareNonAscii(text, &line)) {
+    return e.Fail(toml::source_region{{static_cast<toml::source_index>(line), 1}, {}, {}}, "",
+                  "TOML syntax: a non-ASCII character outside a string or comment");
+  }
   toml::parse_result res = toml::parse(text, source);
   if (!res) {
     const toml::parse_error& pe = res.error();

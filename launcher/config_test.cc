@@ -132,6 +132,21 @@ TEST_CASE("syntax errors carry the parser's position") {
   CHECK(ErrorOf("[$og]\n").rfind("run.cfg:1:2: TOML syntax", 0) == 0);
 }
 
+TEST_CASE("non-ASCII outside strings is a syntax error, inside strings and comments it is text") {
+  // Found by fuzzing: toml++ 3.3 reached __builtin_unreachable() on a bare "\xd0\xa7" ("Ч").
+  CHECK(ErrorOf("strict = false\n\xd0\xa7\n").rfind("run.cfg:2:1: TOML syntax: a non-ASCII", 0) == 0);
+  CHECK(ErrorOf("[[agent]]\nname = \"x\"\npath = \"/a\" \xd0\xa7\n").rfind("run.cfg:3:", 0) == 0);
+  RunConfig c;
+  std::string err;
+  REQUIRE(ParseRunConfig("# \xd0\xa7 comment\n[[agent]]\nname = \"x\"\npath = '/\xd0\xa7'\n"
+                         "args = [\"\"\"a\\\"b\xd0\xa7\"\"\"]\n",
+                         "run.cfg", &c, &err));
+  REQUIRE(c.agents.size() == 1);
+  CHECK(c.agents[0].path == "/\xd0\xa7");
+  REQUIRE(c.agents[0].args.size() == 1);
+  CHECK(c.agents[0].args[0] == "a\"b\xd0\xa7");
+}
+
 TEST_CASE("bad values") {
   auto bad = [](const std::string& line) {
     return ErrorOf("[[agent]]\nname = \"x\"\npath = \"/a\"\n" + line + "\n");
