@@ -86,6 +86,16 @@ TEST_CASE("registry keys normalise to a host") {
   CHECK(NormaliseRegistryKey("ghcr.io") == "ghcr.io");
 }
 
+TEST_CASE("base64 encodes the RFC 4648 test vectors") {
+  CHECK(Base64Encode("") == "");
+  CHECK(Base64Encode("f") == "Zg==");
+  CHECK(Base64Encode("fo") == "Zm8=");
+  CHECK(Base64Encode("foo") == "Zm9v");
+  CHECK(Base64Encode("foob") == "Zm9vYg==");
+  CHECK(Base64Encode("fooba") == "Zm9vYmE=");
+  CHECK(Base64Encode("foobar") == "Zm9vYmFy");
+}
+
 TEST_CASE("base64 round trips") {
   for (std::string s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", "alice:s3cret",
                                                 std::string("\0\xff\x10", 3)}) {

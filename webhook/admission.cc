@@ -5,6 +5,7 @@
 
 #include <exception>
 
+#include "registry/encoding.h"
 #include "webhook/json_patch.h"
 
 namespace kilt {
@@ -58,7 +59,7 @@ std::string ResponseJson(const std::string& uid, const std::string& patch, const
     // The patch (the bulk of the answer) is spliced in before the closing "}}" rather than passed
     // through the writer, which would copy and scan the base64 text (no escaping needed) per
     // character: that showed up in the bench's profile.
-    std::string b64 = Base64Encode(patch);
+    std::string b64 = registry::Base64Encode(patch);
     static constexpr char kKeys[] = ",\"patchType\":\"JSONPatch\",\"patch\":\"";
     std::string tail = out.substr(out.size() - 2);
     out.resize(out.size() - 2);
@@ -208,34 +209,6 @@ AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& co
     }
   }
   return r;
-}
-
-std::string Base64Encode(std::string_view data) {
-  // Writes into a pre-sized buffer: the patch is the bulk of every answer, and appending one char at
-  // a time showed up in the bench's profile.
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out((data.size() + 2) / 3 * 4, '=');
-  const auto* in = reinterpret_cast<const uint8_t*>(data.data());
-  char* o = out.data();
-  size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    uint32_t v = uint32_t{in[i]} << 16 | uint32_t{in[i + 1]} << 8 | in[i + 2];
-    *o++ = kAlphabet[v >> 18];
-    *o++ = kAlphabet[(v >> 12) & 63];
-    *o++ = kAlphabet[(v >> 6) & 63];
-    *o++ = kAlphabet[v & 63];
-  }
-  if (i + 1 == data.size()) {
-    uint32_t v = uint32_t{in[i]} << 16;
-    *o++ = kAlphabet[v >> 18];
-    *o++ = kAlphabet[(v >> 12) & 63];
-  } else if (i + 2 == data.size()) {
-    uint32_t v = uint32_t{in[i]} << 16 | uint32_t{in[i + 1]} << 8;
-    *o++ = kAlphabet[v >> 18];
-    *o++ = kAlphabet[(v >> 12) & 63];
-    *o++ = kAlphabet[(v >> 6) & 63];
-  }
-  return out;
 }
 
 }  // namespace kilt

@@ -44,9 +44,6 @@ struct AdmissionResult {
 
 AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& config);
 
-// Base64 (RFC 4648, with padding).
-std::string Base64Encode(std::string_view data);
-
 }  // namespace kilt
 
 #endif  // KILT_WEBHOOK_ADMISSION_H_
