@@ -17,6 +17,10 @@ export ZIG_LOCAL_CACHE_DIR ?= $(abspath $(B))/zig-cache
 
 STATIC ?= musl
 
+# The third-party corpus the tests run over: shared/ sits beside the checkout (CI lays it there); a clone
+# elsewhere on a developer machine falls back to the workplace's copy.
+export KILT_CORPUS ?= $(firstword $(wildcard $(abspath ../shared/corpus) /work/shared/corpus))
+
 # Header-only libraries for musl builds: only these directories, never /usr/include as a whole
 # (glibc's headers must not leak into a musl build).
 PAYLOAD_INCLUDE := $(B)/payload-include
