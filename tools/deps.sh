@@ -19,7 +19,12 @@ APT_PACKAGES=(
   tini dumb-init hyperfine wrk nginx
   # botocore's ECS model validates --ecs output (pip's awscli is on the image; Debian's is the fallback)
   python3
+  # the arm64 Lambda bootstrap (lambda/build.mk): Debian's cross compiler, arm64 OpenSSL via multiarch
+  g++-aarch64-linux-gnu libssl-dev:arm64
 )
+# libhttp-parser-dev is not Multi-Arch: same (installing its arm64 package removes the amd64 one), so
+# the arm64 bootstrap's static http_parser is unpacked from Debian's arm64 package to this path instead.
+HTTP_PARSER_ARM64=/usr/local/lib/aarch64-linux-gnu/libhttp_parser.a
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -28,6 +33,7 @@ done
 python3 -c 'import botocore' 2>/dev/null || missing+=(python3-botocore)
 # node runs the third-party validators and the Lambda Runtime API emulator; the image may ship its own node.
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+[ -f "$HTTP_PARSER_ARM64" ] || missing+=("$HTTP_PARSER_ARM64")
 
 npm_ok=1
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -46,8 +52,21 @@ fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_missing=()
+  for p in "${missing[@]}"; do [ "$p" = "$HTTP_PARSER_ARM64" ] || apt_missing+=("$p"); done
+  [ ${#apt_missing[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+  if [ ! -f "$HTTP_PARSER_ARM64" ]; then
+    dl=$(mktemp -d)
+    chown _apt "$dl" 2>/dev/null || true   # apt-get download writes as _apt when it can
+    (cd "$dl" && apt-get download -qq libhttp-parser-dev:arm64)
+    mkdir -p "$(dirname "$HTTP_PARSER_ARM64")"
+    dpkg-deb --fsys-tarfile "$dl"/libhttp-parser-dev_*_arm64.deb |
+      tar -xO ./usr/lib/aarch64-linux-gnu/libhttp_parser.a > "$HTTP_PARSER_ARM64.tmp"
+    mv "$HTTP_PARSER_ARM64.tmp" "$HTTP_PARSER_ARM64"
+    rm -rf "$dl"
+  fi
 fi
 if [ $npm_ok = 0 ]; then
   echo "deps: npm ci"

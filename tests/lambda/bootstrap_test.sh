@@ -6,6 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/testlib.sh
+. tests/lambda/lambda_lib.sh
 BOOTSTRAP=$(realpath "$1")
 ZIP=$(realpath "$2")
 CORPUS=${KILT_CORPUS:-../shared/corpus}
@@ -18,24 +19,10 @@ trap cleanup EXIT
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@" 2>&1; }
 
 echo "== binary: runs on provided.al2023 (glibc 2.34)"
-max=$(objdump -T "$BOOTSTRAP" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
-check "no symbol needs a glibc newer than 2.34 (highest: $max)" \
-  test "$(printf '%s\n2.34\n' "$max" | sort -V | tail -1)" = "2.34"
-needed=$(readelf -d "$BOOTSTRAP" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')
-check "only glibc's libraries are NEEDED ($needed)" \
-  bash -c 'for l in $1; do case $l in libc.so.6|libm.so.6|libpthread.so.0|libdl.so.2|ld-linux-x86-64.so.2) ;; *) exit 1;; esac; done' _ "$needed"
-check "no undefined OpenSSL/libstdc++ symbols (both linked in)" \
-  bash -c '! objdump -T "$1" | grep -E "UND.*(SSL_|GLIBCXX|CXXABI)" ' _ "$BOOTSTRAP"
+check_al2023_binary "$BOOTSTRAP" x86_64
 
 echo "== zip: bootstrap + default recipe, reproducible"
-# The zip read with Python's zipfile (no unzip needed): names in order, unix modes.
-zipinfo() { python3 -c '
-import sys, zipfile
-z = zipfile.ZipFile(sys.argv[1])
-if sys.argv[2] == "names": print(" ".join(z.namelist()))
-elif sys.argv[2] == "modes": print(" ".join("%s:%o" % (i.filename, (i.external_attr >> 16) & 0o7777) for i in z.infolist()))
-elif sys.argv[2] == "cat": sys.stdout.buffer.write(z.read(sys.argv[3]))
-' "$ZIP" "$@"; }
+zipinfo() { zip_info "$ZIP" "$@"; }
 expect_eq "entries are sorted: bootstrap, recipe.toml" "bootstrap recipe.toml" "$(zipinfo names)"
 expect_eq "bootstrap is executable, the recipe is not" "bootstrap:755 recipe.toml:644" "$(zipinfo modes)"
 zipinfo cat recipe.toml > "$W/recipe.toml"
@@ -57,22 +44,7 @@ expect_eq "Runtime API unreachable: exits 1 (not 124: no spinning)" "1" "$rc"
 expect_contains "Runtime API unreachable: says so" "connect to 127.0.0.1:$dead" "$out"
 
 echo "== a registry with an image whose ENTRYPOINT/CMD the template does not repeat"
-(cd "$W" && umoci init --layout img >/dev/null && umoci new --image img:app >/dev/null &&
-  umoci config --image img:app --config.entrypoint /usr/bin/webapp --config.cmd serve \
-    --config.cmd=--port=8080 >/dev/null) || { echo "umoci failed"; exit 1; }
-mkdir -p "$W/registry-data"
-cat > "$W/registry.yml" <<YML
-version: 0.1
-log: {level: info, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $W/registry-data}}
-http: {addr: 127.0.0.1:0}
-YML
-docker-registry serve "$W/registry.yml" > "$W/registry.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 600); do grep -q "listening on" "$W/registry.log" && break; read -r -t 0.1 <> <(:) || true; done
-REG=127.0.0.1:$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/registry.log" | head -1 | sed 's/.*://')
-skopeo copy -q --dest-tls-verify=false "oci:$W/img:app" "docker://$REG/team/webapp:1.0" >/dev/null 2>"$W/skopeo.err" ||
-  { echo "skopeo push failed:"; cat "$W/skopeo.err"; exit 1; }
+start_test_registry
 
 echo "== macro events through @vercel/fun"
 EV=$W/events; OUT=$W/out; mkdir -p "$EV" "$OUT"
