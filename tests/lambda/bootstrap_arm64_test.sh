@@ -98,9 +98,11 @@ JSON
 mk clash "$W/clash.json"
 printf 'this is not json' > "$EV/garbage.json"
 printf '{"hello":"world"}' > "$EV/nofragment.json"
+# A 1 MiB template.
+mk big "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}" --min-bytes $((1024 * 1024))
 mk after "$W/clean.json" --tpv "{\"AppImage\":\"$REG/team/webapp:1.0\"}"
 
-ORDER=(params clean clash garbage nofragment after)
+ORDER=(params clean clash garbage nofragment big after)
 timeout 240 node tests/lambda/fun_driver.js "$W/qemu.zip" "$OUT" \
   --env KILT_IMAGE=public.ecr.aws/example/kilt:1.0 --env KILT_INSECURE_REGISTRIES="$REG" \
   $(for e in "${ORDER[@]}"; do echo "$EV/$e.json"; done) > "$W/fun.log" 2>&1
@@ -134,6 +136,13 @@ expect_eq "garbage: failure" "failure" "$(json "$OUT/garbage.json" "d['status']"
 expect_contains "garbage: says the event is not JSON" "not valid JSON" "$(json "$OUT/garbage.json" "d['errorMessage']")"
 expect_contains "no requestId: says so" "no requestId" "$(json "$OUT/nofragment.json" "d['errorMessage']")"
 
+size=$(stat -c %s "$EV/big.json")
+check "big: the event is at least 1 MiB ($size bytes)" test "$size" -ge $((1024 * 1024))
+expect_eq "big: success" "success" "$(json "$OUT/big.json" "d['status']")"
+n_td=$(json "$EV/big.json" "sum(1 for r in d['fragment']['Resources'].values() if r['Type']=='AWS::ECS::TaskDefinition')")
+n_patched=$(json "$OUT/big.json" "sum(1 for r in d['fragment']['Resources'].values() if r['Type']=='AWS::ECS::TaskDefinition' and any(c['Name']=='kilt' for c in r['Properties']['ContainerDefinitions']))")
+expect_eq "big: every task definition patched" "$n_td" "$n_patched"
+
 expect_eq "after: the function still answers" "success" "$(json "$OUT/after.json" "d['status']")"
 check "the same input gives the same output (deterministic)" \
   cmp -s <(json "$OUT/clean.json" "json.dumps(d['fragment'])") <(json "$OUT/after.json" "json.dumps(d['fragment'])")
@@ -156,4 +165,13 @@ check "clean: the patched template passes AWS's validator outright" grep -qx "ok
 check "params: the patched template passes AWS's validator (no new problem)" \
   grep -qx "ok $W/params-patched.json" "$W/validate.txt"
 grep '^bad ' "$W/validate.txt" | head -20
+
+echo "== installer: the Architecture parameter sets the function's instruction set"
+# (bootstrap_test.sh runs AWS's validator on the installer.)
+expect_eq "installer: Architecture is x86_64 or arm64 and is the function's Architectures" \
+  'x86_64,arm64 [{"Ref":"Architecture"}]' "$(node -e '
+const { yamlParse } = require("yaml-cfn");
+const t = yamlParse(require("fs").readFileSync(process.argv[1], "utf8"));
+console.log(t.Parameters.Architecture.AllowedValues.join(","), JSON.stringify(t.Resources.Function.Properties.Architectures));
+' lambda/installer.yaml 2>&1)"
 summary
