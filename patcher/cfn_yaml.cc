@@ -292,8 +292,12 @@ std::string LeadingComments(std::string_view text) {
     size_t eol = text.find('\n', pos);
     std::string_view line = text.substr(pos, eol == std::string_view::npos ? text.size() - pos : eol - pos + 1);
     size_t first = line.find_first_not_of(" \t\r\n");
-    if (first != std::string_view::npos && line[first] != '#') break;
-    header.append(line);
+    // Directives and a bare "---" (the explicit start of the one document) are not written back
+    // (the output is always one implicit document), but the comments around them are kept.
+    bool directive = first == 0 && line[0] == '%';
+    bool start = line.compare(0, 3, "---") == 0 && line.find_first_not_of(" \t\r\n", 3) == std::string_view::npos;
+    if (first != std::string_view::npos && line[first] != '#' && !directive && !start) break;
+    if (!directive && !start) header.append(line);
     if (eol == std::string_view::npos) break;
     pos = eol + 1;
   }
@@ -301,6 +305,40 @@ std::string LeadingComments(std::string_view text) {
   while (!header.empty() && (header.back() == '\n' || header.back() == ' ' || header.back() == '\r')) header.pop_back();
   if (!header.empty()) header += '\n';
   return header;
+}
+
+// The line (1-based) where a second YAML document starts, or 0. A template is one document, and
+// yaml-cpp's Load silently reads only the first (LoadAll is not an option: see ParseCfnYaml), so a
+// stream of several documents is found here, by its markers, and refused rather than half-patched.
+// Markers are "---" or "..." at column 0 followed by a blank or the line's end; YAML forbids them
+// inside any scalar at column 0, so no content can be mistaken for one.
+size_t SecondDocumentLine(std::string_view text) {
+  bool content = false, ended = false;
+  size_t pos = 0, lineno = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    std::string_view line = text.substr(pos, eol == std::string_view::npos ? text.size() - pos : eol - pos);
+    pos = eol == std::string_view::npos ? text.size() : eol + 1;
+    ++lineno;
+    auto marker = [&](const char* m) {
+      return line.compare(0, 3, m) == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+    };
+    std::string_view rest = line;
+    if (marker("---")) {
+      if (content || ended) return lineno;
+      rest = line.substr(3);
+    } else if (marker("...")) {
+      ended = true;
+      continue;
+    } else if (!content && !line.empty() && line[0] == '%') {
+      continue;  // a directive (%YAML, %TAG) before the document
+    }
+    size_t first = rest.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || rest[first] == '#') continue;
+    if (ended) return lineno;
+    content = true;
+  }
+  return 0;
 }
 
 size_t Indent(std::string_view line) {
@@ -353,9 +391,15 @@ std::string WorkAroundTaggedBlockScalars(std::string_view text) {
 bool ParseCfnYaml(std::string_view text, rapidjson::Document* out, YamlStyle* style, std::string* err) {
   YamlStyle st;
   st.header = LeadingComments(text);
+  if (size_t line = SecondDocumentLine(text)) {
+    *err = std::to_string(line) +
+           ":1: a second YAML document starts here; a CloudFormation template is one document: put each "
+           "template in its own file";
+    return false;
+  }
   try {
     // YAML::Load, not LoadAll: yaml-cpp 0.7's LoadAll loops forever on some malformed input (found by
-    // the fuzzer). A template is one document; Load reads the first.
+    // the fuzzer). A template is one document (SecondDocumentLine refused a stream of several).
     YAML::Node doc = YAML::Load(WorkAroundTaggedBlockScalars(text));
     out->SetNull();
     Reader reader(out->GetAllocator(), &st);

@@ -91,6 +91,18 @@ $KILT patch "${SUBARGS[@]}" --parameter AWS::AccountId=123456789012 "$OUT/getatt
 expect_eq "an Fn::Sub image with a \${Resource.Attr} exits 2" 2 $rc
 expect_contains "... saying it is a resource attribute" 'container app: neither EntryPoint nor Command is set, so kilt must know the image'"'"'s ENTRYPOINT and CMD, but the image is Fn::Sub "${Repo.RepositoryUri}:${Tag}", and ${Repo.RepositoryUri} is a resource attribute (Fn::GetAtt)' "$(cat "$OUT/err")"
 
+# A YAML stream of several documents: yaml-cpp would read the first and drop the rest; kilt refuses it.
+{ cat $FX/app.yaml; printf -- '---\nResources: {}\n'; } > "$OUT/two-docs.yaml"
+$KILT patch --recipe $FX/recipe.toml -o "$OUT/two-docs-out.yaml" "$OUT/two-docs.yaml" 2> "$OUT/err"; rc=$?
+expect_eq "a second YAML document exits 2" 2 $rc
+expect_contains "... naming the file and the line of the second document" \
+  "$OUT/two-docs.yaml:$(( $(wc -l < $FX/app.yaml) + 1 )):1: a second YAML document starts here" "$(cat "$OUT/err")"
+check "... and nothing written" test ! -e "$OUT/two-docs-out.yaml"
+{ printf -- '%%YAML 1.2\n---\n'; cat $FX/app.yaml; printf '...\n# trailing comment\n'; } > "$OUT/one-doc.yaml"
+$KILT patch --recipe $FX/recipe.toml -q "$OUT/one-doc.yaml" > "$OUT/one-doc-out.yaml" 2> "$OUT/err"; rc=$?
+expect_eq "one document with a directive and explicit start/end markers is patched" 0 $rc
+check "... exactly as without the markers" cmp -s "$OUT/app.yaml" "$OUT/one-doc-out.yaml"
+
 # Every CloudFormation output above passes AWS's offline validator (no ERROR/FATAL the input lacks).
 r=$(timeout -k 10 240 node tests/patcher/validate-cfn.js "$OUT/app.yaml=$FX/app.yaml" "$OUT/fixed.json=$OUT/fixed-in.json" \
   "$OUT/sub.yaml=$FX/sub.yaml" 2>&1) || r="exit $?: $r"
