@@ -7,6 +7,7 @@
 
 #include "registry/encoding.h"
 #include "webhook/json_patch.h"
+#include "webhook/pull_secrets.h"
 
 namespace kilt {
 namespace {
@@ -104,7 +105,9 @@ void Patch(Value& object, rapidjson::Document::AllocatorType& alloc, const Admis
   std::vector<std::string> warnings;
   std::vector<ImageNeed> needs = ListPodImageNeedsWithOptions(before, in, opt);
   if (!needs.empty() && config.lookup) {
-    for (const auto& e : config.lookup(needs, &in.images)) warnings.push_back("kilt: image lookup: " + e);
+    // Secrets are read only here, when some container's command depends on its image.
+    LookupPod pod{r->namespace_, PodPullSecretNames(before)};
+    for (const auto& e : config.lookup(pod, needs, &in.images)) warnings.push_back("kilt: " + e);
   }
   PatchReport report = PatchPodWithOptions(&after, in, opt);
   for (const auto& s : report.skipped) {
@@ -112,6 +115,7 @@ void Patch(Value& object, rapidjson::Document::AllocatorType& alloc, const Admis
     if (s.find(": already patched") != std::string::npos) continue;
     if (s.find("unknown") != std::string::npos) warnings.push_back("kilt: skipped " + s);
   }
+  r->warnings = warnings;
   if (!report.ok()) {
     std::string msg;
     for (const auto& e : report.errors)

@@ -15,9 +15,17 @@
 
 namespace kilt {
 
-// Fills *images for the needs it can; returns one message per image it could not resolve.
-using ImageLookup = std::function<std::vector<std::string>(const std::vector<ImageNeed>& needs,
-                                                           std::map<ImageNeed, ImageConfig>* images)>;
+// What an image lookup knows about the pod besides its images: where it runs and which
+// spec.imagePullSecrets it names (kubelet pulls with them; so may the lookup).
+struct LookupPod {
+  std::string namespace_;
+  std::vector<std::string> pull_secrets;
+};
+
+// Fills *images for the needs it can; returns one message per problem (an image it could not
+// resolve, a pull Secret it could not read), which become admission warnings ("kilt: " + message).
+using ImageLookup = std::function<std::vector<std::string>(
+    const LookupPod& pod, const std::vector<ImageNeed>& needs, std::map<ImageNeed, ImageConfig>* images)>;
 
 struct AdmissionConfig {
   Recipe recipe;
@@ -40,6 +48,7 @@ struct AdmissionResult {
   // For the structured log (no pod env values, no object dump).
   std::string uid, namespace_, name, operation, reason;
   std::vector<std::string> patched;
+  std::vector<std::string> warnings;  // as sent to the apiserver (names and statuses, no values)
 };
 
 AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& config);

@@ -76,18 +76,46 @@ TEST_CASE("lookup results are used; lookup errors become warnings") {
   AdmissionConfig c = Config();
   c.pod.unknown_image = UnknownImagePolicy::kSkip;
   int calls = 0;
-  c.lookup = [&](const std::vector<ImageNeed>& needs, std::map<ImageNeed, ImageConfig>* out) {
+  c.lookup = [&](const LookupPod& pod, const std::vector<ImageNeed>& needs, std::map<ImageNeed, ImageConfig>* out) {
     calls++;
+    CHECK(pod.namespace_ == "apps");
+    CHECK(pod.pull_secrets.empty());
     REQUIRE(needs.size() == 1);
     CHECK(needs[0].image == "mystery");
     (*out)[needs[0]] = {{"/entry"}, {"serve"}, ""};
-    return std::vector<std::string>{"other: 401 Unauthorized"};
+    return std::vector<std::string>{"image lookup: other: 401 Unauthorized"};
   };
   AdmissionResult r = ReviewAdmission(Review("apps", "CREATE", kUnknownImage), c);
   CHECK(calls == 1);
   CHECK(r.outcome == AdmissionOutcome::kPatched);
   auto d = Json(r.body);
-  CHECK_THAT(d["response"]["warnings"][0].GetString(), Catch::Contains("401"));
+  CHECK(std::string(d["response"]["warnings"][0].GetString()) == "kilt: image lookup: other: 401 Unauthorized");
+  CHECK(r.warnings == std::vector<std::string>{"kilt: image lookup: other: 401 Unauthorized"});
+}
+
+TEST_CASE("the lookup gets the pod's namespace and imagePullSecrets; secret problems become warnings") {
+  AdmissionConfig c = Config();
+  c.pod.unknown_image = UnknownImagePolicy::kSkip;
+  LookupPod seen;
+  c.lookup = [&](const LookupPod& pod, const std::vector<ImageNeed>&, std::map<ImageNeed, ImageConfig>*) {
+    seen = pod;
+    return std::vector<std::string>{"imagePullSecret shop/regcred: HTTP 403 Forbidden"};
+  };
+  const char pod[] = R"({"metadata":{"name":"p"},"spec":{"imagePullSecrets":[{"name":"regcred"},{"name":"other"},)"
+                     R"({"name":"regcred"},{}],"containers":[{"name":"a","image":"mystery"}]}})";
+  AdmissionResult r = ReviewAdmission(Review("shop", "CREATE", pod), c);
+  CHECK(seen.namespace_ == "shop");
+  CHECK(seen.pull_secrets == std::vector<std::string>{"regcred", "other"});
+  CHECK(r.outcome == AdmissionOutcome::kSkipped);
+  auto d = Json(r.body);
+  CHECK(d["response"]["allowed"].GetBool());
+  CHECK(std::string(d["response"]["warnings"][0].GetString()) == "kilt: imagePullSecret shop/regcred: HTTP 403 Forbidden");
+
+  // A pod that says what to run needs no lookup, so no Secret is read.
+  seen = LookupPod{};
+  r = ReviewAdmission(Review("shop", "CREATE", kPod), c);
+  CHECK(seen.namespace_.empty());
+  CHECK(r.outcome == AdmissionOutcome::kPatched);
 }
 
 TEST_CASE("malformed reviews are 400 without a crash") {

@@ -2,7 +2,8 @@
 # copier (build/bin/kilt-copy, static, for the kilt image's /kilt/copy), tests and bench.
 # The pod patcher itself is patcher/pod.cc, inside build/lib/libkilt_patcher.a.
 WEBHOOK_LIB_SRCS := webhook/admission.cc webhook/http_request.cc webhook/json_patch.cc webhook/log.cc \
-                    webhook/metrics.cc webhook/server.cc webhook/tls_store.cc
+                    webhook/metrics.cc webhook/server.cc webhook/tls_store.cc webhook/kube_client.cc \
+                    webhook/pull_secrets.cc webhook/pod_lookup.cc
 WEBHOOK_TESTS    := $(wildcard webhook/*_test.cc)
 # Recursive: the patcher's and registry's variables are expanded in recipes only. OpenSSL and
 # http_parser come (statically) through the registry's net/ link line.
@@ -28,11 +29,13 @@ $(ARM64BIN)/kilt-copy: webhook/kilt_copy.c $(PAYLOAD_TOOLCHAIN)
 # Unit tests (sanitizers): the webhook's parts and the pod patcher's rules over the k8s corpus.
 # Every patcher source (pod.cc uses command.cc and recipe.cc, which may use others), sanitized.
 WEBHOOK_PATCHER_SAN := $(patsubst %.cc,$(OBJ)/san/%.o,$(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc)))
+# The registry client (pull Secrets feed its resolvers) comes sanitized too, net/ as the library.
 $(TESTBIN)/webhook_unit: $(WEBHOOK_TESTS:%.cc=$(OBJ)/san/%.o) $(OBJ)/san/patcher/pod_test.o \
-    $(WEBHOOK_LIB_SRCS:%.cc=$(OBJ)/san/%.o) $(WEBHOOK_PATCHER_SAN) $(OBJ)/san/registry/encoding.o \
-    $(CATCH_MAIN)
+    $(WEBHOOK_LIB_SRCS:%.cc=$(OBJ)/san/%.o) $(WEBHOOK_PATCHER_SAN) $(REGISTRY_SRCS:%.cc=$(OBJ)/san/%.o) \
+    $(CATCH_MAIN) build/lib/libkilt_net.a
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $^ -o $@ -lyaml-cpp -lssl -lcrypto -lhttp_parser -lpthread
+	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ build/lib/libkilt_net.a -lyaml-cpp \
+	  $(NET_LDLIBS)
 
 TEST_SUITES += webhook
 .PHONY: test-webhook

@@ -19,7 +19,10 @@
 #include "registry/lookup.h"
 #include "webhook/admission.h"
 #include "webhook/log.h"
+#include "webhook/kube_client.h"
 #include "webhook/metrics.h"
+#include "webhook/pod_lookup.h"
+#include "webhook/pull_secrets.h"
 #include "webhook/server.h"
 #include "webhook/tls_store.h"
 
@@ -46,6 +49,12 @@ with a JSON patch that makes the pod's containers run through /kilt/run. Also GE
   --namespace NS           the webhook's own namespace, never patched (default: $POD_NAMESPACE)
   --lookup                 look image configs up in their registries (default: recipe hints only)
   --docker-config FILE     registry credentials (a mounted kubernetes.io/dockerconfigjson secret)
+  --pull-secrets           also use the pod's spec.imagePullSecrets for lookups: reads those
+                           Secrets from the apiserver with the webhook's ServiceAccount (needs
+                           --lookup and RBAC `get` on secrets, see deploy/webhook/pull-secrets)
+  --pull-secrets-ttl-s N   how long a Secret read is reused (default 60)
+  --service-account-dir D  token and ca.crt for the apiserver (default
+                           /var/run/secrets/kubernetes.io/serviceaccount)
   --registry-ca FILE       extra CA bundle for registries
   --insecure-registry HOST registry spoken to over plain http (repeatable; tests only)
   --lookup-timeout-ms N    budget for all lookups of one request (default 4000)
@@ -84,9 +93,10 @@ bool ParseInt(const std::string& flag, const std::string& v, long min, long* out
 struct Flags {
   std::string cert, key, recipe_file, kilt_image, port_file, failure_policy = "open", unknown_image;
   std::string own_namespace, docker_config, registry_ca, volume_size_limit;
+  std::string service_account_dir = kServiceAccountDir;
   std::vector<std::string> insecure_registries;
-  bool lookup = false;
-  long lookup_timeout_ms = 4000;
+  bool lookup = false, pull_secrets = false;
+  long lookup_timeout_ms = 4000, pull_secrets_ttl_s = 60;
   ServerConfig server;
 };
 
@@ -101,6 +111,10 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     }
     if (a == "--lookup") {
       f->lookup = true;
+      continue;
+    }
+    if (a == "--pull-secrets") {
+      f->pull_secrets = true;
       continue;
     }
     std::string v;
@@ -129,6 +143,8 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     else if (a == "--registry-ca") f->registry_ca = v;
     else if (a == "--insecure-registry") f->insecure_registries.push_back(v);
     else if (a == "--volume-size-limit") f->volume_size_limit = v;
+    else if (a == "--service-account-dir") f->service_account_dir = v;
+    else if (a == "--pull-secrets-ttl-s") ok = ParseInt(a, v, 0, &f->pull_secrets_ttl_s, &err);
     else if (a == "--lookup-timeout-ms") ok = ParseInt(a, v, 1, &f->lookup_timeout_ms, &err);
     else if (a == "--workers") { ok = ParseInt(a, v, 1, &n, &err); f->server.workers = static_cast<int>(n); }
     else if (a == "--max-body-bytes") { ok = ParseInt(a, v, 1024, &n, &err); f->server.max_body_bytes = static_cast<size_t>(n); }
@@ -156,6 +172,10 @@ int ParseFlags(int argc, char** argv, Flags* f) {
   if (f->unknown_image.empty()) f->unknown_image = f->failure_policy == "open" ? "skip" : "deny";
   if (f->unknown_image != "skip" && f->unknown_image != "deny") {
     fprintf(stderr, "kilt-webhook: --unknown-image %s: expected skip or deny\n", f->unknown_image.c_str());
+    return 2;
+  }
+  if (f->pull_secrets && !f->lookup) {
+    fprintf(stderr, "kilt-webhook: --pull-secrets needs --lookup (the Secrets serve registry lookups)\n");
     return 2;
   }
   if (f->own_namespace.empty() && getenv("POD_NAMESPACE")) f->own_namespace = getenv("POD_NAMESPACE");
@@ -205,7 +225,6 @@ int Main(int argc, char** argv) {
       flags.unknown_image == "skip" ? UnknownImagePolicy::kSkip : UnknownImagePolicy::kDeny;
   if (!flags.volume_size_limit.empty()) config.pod.volume_size_limit = flags.volume_size_limit;
 
-  std::shared_ptr<ImageConfigResolver> resolver;
   if (flags.lookup) {
     LookupOptions lo;
     lo.use_docker_config = !flags.docker_config.empty();
@@ -214,12 +233,37 @@ int Main(int argc, char** argv) {
     lo.insecure_http_registries = flags.insecure_registries;
     lo.request_timeout_ms = static_cast<int>(flags.lookup_timeout_ms);
     lo.overall_timeout_ms = static_cast<int>(flags.lookup_timeout_ms);
-    resolver = std::make_shared<ImageConfigResolver>(lo);
+    std::shared_ptr<PullSecretStore> secrets;
+    if (flags.pull_secrets) {
+      KubeClientConfig kc;
+      if (!InClusterConfig(flags.service_account_dir, &kc, &err)) {
+        fprintf(stderr, "kilt-webhook: --pull-secrets: %s\n", err.c_str());
+        return 2;
+      }
+      auto kube = std::make_shared<KubeClient>(kc);
+      secrets = std::make_shared<PullSecretStore>(
+          [kube](const std::string& ns, const std::string& name, PullSecretStore::Clock::time_point deadline,
+                 std::string* json, std::string* why) {
+            net::HttpResponse resp;
+            if (!kube->Get("/api/v1/namespaces/" + ns + "/secrets/" + name, deadline, &resp, why))
+              return false;
+            if (resp.status != 200) {
+              *why = "reading it from the apiserver: " + DescribeKubeStatus(resp);
+              if (resp.status == 403)
+                *why += " (bind the ClusterRole kilt-webhook-pull-secrets in this namespace: docs/webhook.md)";
+              return false;
+            }
+            *json = std::move(resp.body);
+            return true;
+          },
+          std::chrono::seconds(flags.pull_secrets_ttl_s));
+    }
+    auto pods = std::make_shared<PodImageLookup>(lo, secrets);
     const long budget = flags.lookup_timeout_ms;
-    config.lookup = [resolver, budget](const std::vector<ImageNeed>& needs,
-                                       std::map<ImageNeed, ImageConfig>* out) {
-      return resolver->Resolve(needs, out,
-                               std::chrono::steady_clock::now() + std::chrono::milliseconds(budget));
+    config.lookup = [pods, budget](const LookupPod& pod, const std::vector<ImageNeed>& needs,
+                                   std::map<ImageNeed, ImageConfig>* out) {
+      return pods->Resolve(pod.namespace_, pod.pull_secrets, needs, out,
+                           std::chrono::steady_clock::now() + std::chrono::milliseconds(budget));
     };
   }
 
@@ -254,6 +298,7 @@ int Main(int argc, char** argv) {
           .Str("pod", r.name).Str("operation", r.operation).Num("duration_ms", secs * 1000);
       if (!r.patched.empty()) line.List("patched", r.patched);
       if (!r.reason.empty()) line.Str("reason", r.reason);
+      if (!r.warnings.empty()) line.List("warnings", r.warnings);
       if (r.http_status != 200) return Text(r.http_status, r.body);
       return {200, "application/json", std::move(r.body)};
     }
@@ -281,7 +326,8 @@ int Main(int argc, char** argv) {
   }
   LogLine("info", "started").Str("kilt_image", config.recipe.kilt_image)
       .Str("failure_policy", flags.failure_policy).Str("unknown_image", flags.unknown_image)
-      .Str("own_namespace", config.own_namespace).Int("lookup", flags.lookup ? 1 : 0);
+      .Str("own_namespace", config.own_namespace).Int("lookup", flags.lookup ? 1 : 0)
+      .Int("pull_secrets", flags.pull_secrets ? 1 : 0);
   return server.Run();
 }
 

@@ -1,0 +1,66 @@
+#include "webhook/pod_lookup.h"
+
+#include <algorithm>
+
+#include "registry/encoding.h"
+
+namespace kilt {
+namespace {
+
+// Length-prefixed, so ("ab", "c") and ("a", "bc") differ. The map is sorted: same set, same key.
+std::string Fingerprint(const RegistryCredentials& credentials) {
+  if (credentials.empty()) return "";
+  std::string text;
+  for (const auto& [host, c] : credentials)
+    for (const std::string* s : {&host, &c.username, &c.password})
+      text += std::to_string(s->size()) + ":" + *s + ";";
+  return registry::Sha256Hex(text);
+}
+
+}  // namespace
+
+PodImageLookup::PodImageLookup(LookupOptions base, std::shared_ptr<PullSecretStore> secrets,
+                               size_t max_resolvers)
+    : base_(std::move(base)), secrets_(std::move(secrets)), max_resolvers_(std::max<size_t>(1, max_resolvers)) {}
+
+std::shared_ptr<ImageConfigResolver> PodImageLookup::ResolverFor(const RegistryCredentials& credentials) {
+  const std::string key = Fingerprint(credentials);
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot& slot = resolvers_[key];
+  slot.last_used = ++clock_;
+  if (!slot.resolver) {
+    LookupOptions o = base_;
+    for (const auto& [host, c] : credentials) o.credentials[host] = c;
+    // Constructed under the lock: cheap (reads --docker-config, no network).
+    slot.resolver = std::make_shared<ImageConfigResolver>(o);
+    while (resolvers_.size() > max_resolvers_) {
+      auto oldest = resolvers_.end();
+      for (auto it = resolvers_.begin(); it != resolvers_.end(); ++it)
+        if (it->first != key && (oldest == resolvers_.end() || it->second.last_used < oldest->second.last_used))
+          oldest = it;
+      resolvers_.erase(oldest);  // a request still using it keeps its shared_ptr
+    }
+  }
+  return slot.resolver;
+}
+
+std::vector<std::string> PodImageLookup::Resolve(const std::string& ns,
+                                                 const std::vector<std::string>& pull_secrets,
+                                                 const std::vector<ImageNeed>& needs,
+                                                 std::map<ImageNeed, ImageConfig>* out,
+                                                 Clock::time_point deadline) {
+  std::vector<std::string> messages;
+  RegistryCredentials credentials;
+  if (secrets_ && !pull_secrets.empty())
+    credentials = secrets_->Credentials(ns, pull_secrets, deadline, &messages);
+  for (const auto& e : ResolverFor(credentials)->Resolve(needs, out, deadline))
+    messages.push_back("image lookup: " + e);
+  return messages;
+}
+
+size_t PodImageLookup::resolver_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return resolvers_.size();
+}
+
+}  // namespace kilt
