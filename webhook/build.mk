@@ -42,6 +42,7 @@ TEST_SUITES += webhook
 test-webhook: $(TESTBIN)/webhook_unit $(BIN)/kilt-webhook $(BIN)/kilt-copy $(ARM64BIN)/kilt-copy ## Webhook: unit + kubectl end to end
 	$(TESTBIN)/webhook_unit
 	tests/webhook/e2e.sh
+	tests/webhook/pull_secrets_e2e.sh
 	tests/webhook/deploy_test.sh
 
 BENCH_SUITES += webhook

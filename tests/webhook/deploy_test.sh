@@ -42,6 +42,28 @@ expect_eq "webhook: opt-in label, kube-system and its own namespace excluded" \
   'kilt.io/inject In enabled|kubernetes.io/metadata.name NotIn kube-system,kilt-system' \
   "$(q "$w"' | [.namespaceSelector.matchExpressions[] | "\(.key) \(.operator) \(.values | join(","))"] | join("|")')"
 
+# The pull-secrets component: enabled as documented (uncommented in a copy of deploy/webhook).
+cp -r deploy/webhook "$TMP/deploy"
+sed -i 's|^# components:|components:|; s|^#   - pull-secrets|  - pull-secrets|' "$TMP/deploy/kustomization.yaml"
+check "pull-secrets component renders" bash -c "kubectl kustomize '$TMP/deploy' > '$TMP/pull.yaml'"
+node -e '
+  const yaml = require("js-yaml"), fs = require("fs");
+  fs.writeFileSync(process.argv[2], JSON.stringify(yaml.loadAll(fs.readFileSync(process.argv[1], "utf8")).filter(Boolean)));
+  fs.writeFileSync(process.argv[4], JSON.stringify(yaml.load(fs.readFileSync(process.argv[3], "utf8"))));' \
+  "$TMP/pull.yaml" "$TMP/pull.json" deploy/webhook/pull-secrets/rolebinding.example.yaml "$TMP/rb.json"
+p() { jq -r "$1" "$TMP/pull.json"; }
+expect_eq "pull-secrets: ClusterRole may only get secrets (no list, no watch)" '[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"]}]' \
+  "$(p '.[] | select(.kind == "ClusterRole" and .metadata.name == "kilt-webhook-pull-secrets") | .rules | tojson')"
+expect_eq "pull-secrets: no binding shipped (bound per namespace by the admin)" "" \
+  "$(p '.[] | select(.kind | test("Binding")) | .kind')"
+expect_eq "pull-secrets: the Deployment passes --lookup and --pull-secrets and mounts the token" "true true true" \
+  "$(p '.[] | select(.kind == "Deployment") | .spec.template.spec | "\(.containers[0].args | index("--lookup") != null) \(.containers[0].args | index("--pull-secrets") != null) \(.automountServiceAccountToken)"')"
+p '.[] | select(.kind == "Deployment")' > "$TMP/pull-deployment.json"
+check "pull-secrets: Deployment typed decode" bash -c "kubectl set env --local -f '$TMP/pull-deployment.json' X=1 -o json > /dev/null"
+expect_eq "pull-secrets: the example RoleBinding binds the ClusterRole to kilt-system/kilt-webhook in one namespace" \
+  "RoleBinding shop ClusterRole/kilt-webhook-pull-secrets ServiceAccount/kilt-system/kilt-webhook" \
+  "$(jq -r '"\(.kind) \(.metadata.namespace) \(.roleRef.kind)/\(.roleRef.name) \(.subjects[0].kind)/\(.subjects[0].namespace)/\(.subjects[0].name)"' "$TMP/rb.json")"
+
 # gen-certs.sh: certificate for the Service DNS name, secret and caBundle patch.
 check "gen-certs.sh runs" bash -c "deploy/webhook/gen-certs.sh --out '$TMP/certs' > /dev/null"
 check "certificate verifies against the CA" openssl verify -CAfile "$TMP/certs/ca.crt" "$TMP/certs/tls.crt"
