@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # bench-lambda: the macro bootstrap vs an echo bootstrap (same HTTP client and link, no parsing or
-# patching) on a stub Runtime API. Writes the markdown section to stdout.
-#   usage: lambda_bench.sh build/lambda/bootstrap build/test/lambda-echo-bootstrap
+# patching) on a stub Runtime API. Writes the markdown section to stdout. With the arm64 pair too, an
+# informational table of both under qemu-aarch64-static (emulated: comparable only with each other).
+#   usage: lambda_bench.sh build/lambda/bootstrap build/test/lambda-echo-bootstrap \
+#            [build/lambda/arm64/bootstrap build/test/lambda-echo-bootstrap-arm64]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BOOT=$(realpath "$1"); ECHO=$(realpath "$2")
+ARM64_BOOT=${3:+$(realpath "$3")}; ARM64_ECHO=${4:+$(realpath "$4")}
 W=$(mktemp -d /tmp/kilt-lambda-bench-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
@@ -24,9 +27,20 @@ node tests/lambda/make_event.js "$W/t.json" --min-bytes $((1024 * 1024)) > "$W/b
 ENV=(KILT_IMAGE=registry.example/kilt:1.0 KILT_IMAGE_LOOKUP=off)
 python3 bench/lambda_bench.py "$BOOT" "$W/small.json" "$W/big.json" "${ENV[@]}" > "$W/kilt.json"
 python3 bench/lambda_bench.py "$ECHO" "$W/small.json" "$W/big.json" "${ENV[@]}" > "$W/echo.json"
+if [ -n "$ARM64_BOOT" ]; then
+  # No binfmt_misc assumed: each arm64 binary runs through a script that starts it under qemu.
+  for b in "$ARM64_BOOT" "$ARM64_ECHO"; do
+    printf '#!/bin/sh\nexec qemu-aarch64-static -L /usr/aarch64-linux-gnu "%s" "$@"\n' "$b" > "$W/$(basename "$b").qemu"
+    chmod 0755 "$W/$(basename "$b").qemu"
+  done
+  python3 bench/lambda_bench.py "$W/$(basename "$ARM64_BOOT").qemu" "$W/small.json" "$W/big.json" "${ENV[@]}" \
+    > "$W/kilt-arm64.json"
+  python3 bench/lambda_bench.py "$W/$(basename "$ARM64_ECHO").qemu" "$W/small.json" "$W/big.json" "${ENV[@]}" \
+    > "$W/echo-arm64.json"
+fi
 
-python3 - "$W/kilt.json" "$W/echo.json" <<'PY'
-import json, sys
+python3 - "$W/kilt.json" "$W/echo.json" "$W/kilt-arm64.json" "$W/echo-arm64.json" <<'PY'
+import json, os, sys
 k = json.load(open(sys.argv[1])); e = json.load(open(sys.argv[2]))
 def row(name, key, unit, scale=1.0):
     kv, ev = k[key] * scale, e[key] * scale
@@ -44,4 +58,16 @@ row("cold start: exec to first `next`", "cold_ms", "ms")
 row("invocation, small template", "small_ms", "ms")
 row("invocation, 1 MiB template", "big_ms", "ms")
 row("peak RSS (Lambda's smallest size: 128 MB)", "peak_rss_kib", "MiB", 1 / 1024)
+if os.path.exists(sys.argv[3]):
+    k = json.load(open(sys.argv[3])); e = json.load(open(sys.argv[4]))
+    print()
+    print("Informational: the arm64 bootstraps under qemu-aarch64-static (user-mode emulation on this x86_64")
+    print("host, started through a shell script), same events and counts. Emulated: comparable with each")
+    print("other only, not with the table above nor with a Graviton Lambda. RSS would be qemu's: not shown.")
+    print()
+    print("| measure (arm64, emulated) | kilt bootstrap | echo bootstrap (anchor) | ratio |")
+    print("|---|---|---|---|")
+    row("cold start: exec to first `next`", "cold_ms", "ms")
+    row("invocation, small template", "small_ms", "ms")
+    row("invocation, 1 MiB template", "big_ms", "ms")
 PY
