@@ -17,22 +17,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// RFC 3986 unreserved characters stay, everything else is %XX.
-std::string QueryEscape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 bool ParseChallenge(std::string_view h, Challenge* out, std::string* err) {
@@ -102,11 +86,11 @@ std::string TokenUrl(const Challenge& c, const std::string& repository) {
   char sep = url.find('?') == std::string::npos ? '?' : '&';
   auto service = c.params.find("service");
   if (service != c.params.end()) {
-    url += sep + std::string("service=") + QueryEscape(service->second);
+    url += sep + std::string("service=") + PercentEncode(service->second);
     sep = '&';
   }
   // Ask for pull only, whatever scope the challenge named: lookups never need more.
-  url += sep + std::string("scope=") + QueryEscape("repository:" + repository + ":pull");
+  url += sep + std::string("scope=") + PercentEncode("repository:" + repository + ":pull");
   return url;
 }
 

@@ -96,6 +96,15 @@ TEST_CASE("base64 encodes the RFC 4648 test vectors") {
   CHECK(Base64Encode("foobar") == "Zm9vYmFy");
 }
 
+TEST_CASE("percent-encoding keeps RFC 3986 unreserved characters only") {
+  // The token URL's scope: ':' and '/' are reserved and must be escaped in a query value.
+  CHECK(PercentEncode("repository:team/app:pull") == "repository%3Ateam%2Fapp%3Apull");
+  CHECK(PercentEncode("AZaz09-._~") == "AZaz09-._~");
+  CHECK(PercentEncode("a b+c=\xc3\xa9") == "a%20b%2Bc%3D%C3%A9");  // uppercase hex, per byte
+  // SigV4 canonical URI: the path's slashes stay.
+  CHECK(PercentEncode("/v2/team app/manifests", true) == "/v2/team%20app/manifests");
+}
+
 TEST_CASE("base64 round trips") {
   for (std::string s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", "alice:s3cret",
                                                 std::string("\0\xff\x10", 3)}) {

@@ -12,21 +12,6 @@ namespace kilt::registry {
 
 namespace {
 
-std::string UriEncode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -58,7 +43,7 @@ std::string CanonicalQuery(std::string_view query) {
       size_t eq = kv.find('=');
       std::string k(kv.substr(0, eq));
       std::string v(eq == std::string_view::npos ? "" : kv.substr(eq + 1));
-      pairs.emplace_back(UriEncode(k, false), UriEncode(v, false));
+      pairs.emplace_back(PercentEncode(k, false), PercentEncode(v, false));
     }
     if (amp == std::string_view::npos) break;
     start = amp + 1;
@@ -117,7 +102,7 @@ SignedParts ComputeSignature(const HttpRequest& req, const AwsCredentials& creds
   }
   SignedParts p;
   p.signed_headers = signed_headers;
-  p.canonical_request = req.method + "\n" + UriEncode(url.path, true) + "\n" +
+  p.canonical_request = req.method + "\n" + PercentEncode(url.path, true) + "\n" +
                         CanonicalQuery(url.query) + "\n" + canonical_headers + "\n" +
                         signed_headers + "\n" + Sha256Hex(req.body);
   std::string date = scope.amz_date.substr(0, 8);
