@@ -37,13 +37,16 @@ $(TESTBIN)/webhook_unit: $(WEBHOOK_TESTS:%.cc=$(OBJ)/san/%.o) $(OBJ)/san/patcher
 	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ build/lib/libkilt_net.a -lyaml-cpp \
 	  $(NET_LDLIBS)
 
+include webhook/image.mk
+
 TEST_SUITES += webhook
 .PHONY: test-webhook
-test-webhook: $(TESTBIN)/webhook_unit $(BIN)/kilt-webhook $(BIN)/kilt-copy $(ARM64BIN)/kilt-copy ## Webhook: unit + kubectl end to end
+test-webhook: $(TESTBIN)/webhook_unit $(BIN)/kilt-webhook $(BIN)/kilt-copy $(ARM64BIN)/kilt-copy $(WEBHOOK_IMAGE) ## Webhook: unit + kubectl end to end
 	$(TESTBIN)/webhook_unit
 	tests/webhook/e2e.sh
 	tests/webhook/pull_secrets_e2e.sh
 	tests/webhook/deploy_test.sh
+	tests/webhook/image_test.sh $(WEBHOOK_IMAGE) $(WEBHOOK_IMAGE_TAG)
 
 BENCH_SUITES += webhook
 .PHONY: bench-webhook
