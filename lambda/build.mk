@@ -31,8 +31,9 @@ LAMBDA_ARM64_BOOTSTRAP := $(B)/lambda/arm64/bootstrap
 LAMBDA_ARM64_ZIP       := $(B)/lambda/kilt-macro-arm64.zip
 LAMBDA_ARM64_DEPS_LIB  := $(LAMBDA_ARM64_OBJ)/libkilt_lambda_deps.a
 LAMBDA_ARM64_DEP_SRCS  := $(filter-out %_test.cc %_fuzz.cc %_main.cc,$(wildcard patcher/*.cc registry/*.cc net/*.cc))
-LAMBDA_ARM64_LDLIBS    := /usr/lib/aarch64-linux-gnu/libssl.a /usr/lib/aarch64-linux-gnu/libcrypto.a \
-                          /usr/local/lib/aarch64-linux-gnu/libhttp_parser.a -ldl -lpthread
+LAMBDA_ARM64_STATIC    := /usr/lib/aarch64-linux-gnu/libssl.a /usr/lib/aarch64-linux-gnu/libcrypto.a \
+                          /usr/local/lib/aarch64-linux-gnu/libhttp_parser.a
+LAMBDA_ARM64_LDLIBS    := $(LAMBDA_ARM64_STATIC) -ldl -lpthread
 # No -g: the binary is stripped anyway, and the objects are only for this link.
 LAMBDA_ARM64_CXXFLAGS  := $(filter-out -g,$(HOST_CXXFLAGS))
 LAMBDA_ARM64_CFLAGS    := $(filter-out -g,$(HOST_CFLAGS))
@@ -47,8 +48,12 @@ $(LAMBDA_ARM64_OBJ)/%.o: %.c
 $(LAMBDA_ARM64_DEPS_LIB): $(LAMBDA_ARM64_DEP_SRCS:%.cc=$(LAMBDA_ARM64_OBJ)/%.o)
 	rm -f $@ && aarch64-linux-gnu-ar rcsD $@ $^
 
+$(LAMBDA_ARM64_STATIC):
+	@echo "kilt: $@ (for the arm64 Lambda bootstrap) is missing; run 'make deps'" >&2; exit 1
+
 $(LAMBDA_ARM64_BOOTSTRAP): $(LAMBDA_LIB_SRCS:%.cc=$(LAMBDA_ARM64_OBJ)/%.o) \
-    $(LAMBDA_ARM64_OBJ)/lambda/bootstrap_main.o $(LAMBDA_ARM64_OBJ)/lambda/glibc_compat.o $(LAMBDA_ARM64_DEPS_LIB)
+    $(LAMBDA_ARM64_OBJ)/lambda/bootstrap_main.o $(LAMBDA_ARM64_OBJ)/lambda/glibc_compat.o $(LAMBDA_ARM64_DEPS_LIB) \
+    $(LAMBDA_ARM64_STATIC)
 	@mkdir -p $(@D)
 	$(LAMBDA_ARM64_CXX) -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--build-id=none -s \
 	  $(filter %.o,$^) $(LAMBDA_ARM64_DEPS_LIB) -o $@ $(LAMBDA_ARM64_LDLIBS)
