@@ -17,9 +17,11 @@ T=$(mktemp -d /tmp/kilt-webhook-image.XXXXXX)
 RUNC_ROOT=$T/runc
 CID=kilt-webhook-image-$$
 RPID=
+PIDS=()
 cleanup() {
   runc --root "$RUNC_ROOT" delete -f "$CID" >/dev/null 2>&1
   [ -n "$RPID" ] && kill "$RPID" 2>/dev/null
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   rm -rf "$T"
 }
@@ -35,6 +37,21 @@ skopeo inspect --config "oci-archive:$ARCHIVE:$TAG" > "$T/config.json" 2> "$T/sk
 expect_eq "config: linux/amd64, user 65532, entrypoint kilt-webhook, port 8443" \
   'linux amd64 65532:65532 ["/usr/local/bin/kilt-webhook"] ["8443/tcp"]' \
   "$(jq -r '"\(.os) \(.architecture) \(.config.User) \(.config.Entrypoint | tojson) \(.config.ExposedPorts | keys | tojson)"' "$T/config.json")"
+
+# --- Pushed as docs/webhook.md says (skopeo), the registry serves the digest the build printed ----------
+W=$T/registry
+mkdir -p "$W"
+. tests/registry/registry_lib.sh
+if make_pki && start_registry plain "  {}"; then
+  skopeo copy -q --dest-cert-dir "$W/certs" "oci-archive:$ARCHIVE:$TAG" \
+    "docker://127.0.0.1:$PORT_plain/kilt/kilt-webhook:$TAG" > /dev/null 2> "$W/push.err" \
+    || fail "skopeo push: $(cat "$W/push.err")"
+  expect_eq "skopeo push: the registry serves the manifest digest the build printed" "$(cat "$T/again.digest")" \
+    "$(skopeo inspect --cert-dir "$W/certs" "docker://127.0.0.1:$PORT_plain/kilt/kilt-webhook:$TAG" 2>&1 | jq -r .Digest)"
+  kill "$PID_plain"
+else
+  fail "docker-registry did not start"
+fi
 
 # --- Unpack and run under runc --------------------------------------------------------------------------
 mkdir -p "$T/layout" "$T/tls" "$T/run"
