@@ -78,10 +78,20 @@ $(TESTBIN)/lambda_unit: $(LAMBDA_TESTS:%.cc=$(OBJ)/san/%.o) $(LAMBDA_LIB_SRCS:%.
 	$(HOST_CXX) $(TEST_SANFLAGS) $(filter %.o,$^) -Wl,--start-group $(LAMBDA_LIBS) -Wl,--end-group \
 	  -o $@ $(REGISTRY_LDLIBS)
 
+# The same unit tests cross-built for aarch64 and run under qemu (no sanitizers: ASan does not run
+# under qemu user-mode): aarch64's unsigned char and its memory model, on the handler's edge cases.
+$(TESTBIN)/lambda_unit_arm64: $(LAMBDA_TESTS:%.cc=$(LAMBDA_ARM64_OBJ)/%.o) \
+    $(LAMBDA_LIB_SRCS:%.cc=$(LAMBDA_ARM64_OBJ)/%.o) $(LAMBDA_ARM64_OBJ)/tests/catch_main.o \
+    $(LAMBDA_ARM64_OBJ)/lambda/glibc_compat.o $(LAMBDA_ARM64_DEPS_LIB) $(LAMBDA_ARM64_STATIC)
+	@mkdir -p $(@D)
+	$(LAMBDA_ARM64_CXX) -static-libstdc++ -static-libgcc $(filter %.o,$^) $(LAMBDA_ARM64_DEPS_LIB) \
+	  -o $@ $(LAMBDA_ARM64_LDLIBS)
+
 TEST_SUITES += lambda
 .PHONY: test-lambda
-test-lambda: $(TESTBIN)/lambda_unit $(LAMBDA_ZIP) $(LAMBDA_ARM64_ZIP)
+test-lambda: $(TESTBIN)/lambda_unit $(TESTBIN)/lambda_unit_arm64 $(LAMBDA_ZIP) $(LAMBDA_ARM64_ZIP)
 	$(TESTBIN)/lambda_unit
+	qemu-aarch64-static -L /usr/aarch64-linux-gnu $(TESTBIN)/lambda_unit_arm64
 	tests/lambda/bootstrap_test.sh $(LAMBDA_BOOTSTRAP) $(LAMBDA_ZIP)
 	tests/lambda/bootstrap_arm64_test.sh $(LAMBDA_ARM64_BOOTSTRAP) $(LAMBDA_ARM64_ZIP)
 
