@@ -16,16 +16,18 @@
 # given in image/build.sh: a layer tar with sorted names, fixed owners and mtime, `created` times from
 # SOURCE_DATE_EPOCH (default 0), unreferenced blobs collected, the layout archived the same way.
 #
-# usage: webhook/image.sh --bin build/bin/kilt-webhook --out FILE.oci.tar [--tag TAG]
+# usage: webhook/image.sh --bin build/bin/kilt-webhook --out FILE.oci.tar [--tag TAG] [--ca-bundle FILE]
+#   --ca-bundle: the PEM bundle to ship instead of the build machine's (a private CA, tests).
 # Prints the manifest digest. Writes nothing at FILE unless everything succeeded.
 set -euo pipefail
 
-bin= out= tag=latest
+bin= out= tag=latest ca_bundle=/etc/ssl/certs/ca-certificates.crt
 while [ $# -gt 0 ]; do
   case $1 in
     --bin) bin=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --tag) tag=$2; shift 2 ;;
+    --ca-bundle) ca_bundle=$2; shift 2 ;;
     *) echo "webhook/image.sh: unknown argument '$1' (see the usage at the top of webhook/image.sh)" >&2; exit 2 ;;
   esac
 done
@@ -35,8 +37,7 @@ for tool in umoci jq tar ldd strip; do
 done
 [ -x "$bin" ] || { echo "webhook/image.sh: $bin is missing; build it first (make build/bin/kilt-webhook)" >&2; exit 1; }
 [ "$(uname -m)" = x86_64 ] || { echo "webhook/image.sh: builds the linux/amd64 image on an x86_64 machine only" >&2; exit 1; }
-ca_bundle=/etc/ssl/certs/ca-certificates.crt
-[ -s "$ca_bundle" ] || { echo "webhook/image.sh: $ca_bundle is missing; install ca-certificates" >&2; exit 1; }
+[ -s "$ca_bundle" ] || { echo "webhook/image.sh: CA bundle $ca_bundle is missing; install ca-certificates" >&2; exit 1; }
 
 epoch=${SOURCE_DATE_EPOCH:-0}
 created=$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)
