@@ -1,10 +1,10 @@
 #include "webhook/kube_client.h"
 
+#include <rapidjson/document.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <rapidjson/document.h>
 
 namespace kilt {
 namespace {
@@ -29,8 +29,9 @@ bool InClusterConfig(const std::string& sa_dir, KubeClientConfig* out, std::stri
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
   if (!host || !*host || !port || !*port) {
-    *err = "KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT are not set: --pull-secrets works only "
-           "inside a pod (kubelet sets them)";
+    *err =
+        "KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT are not set: --pull-secrets works only "
+        "inside a pod (kubelet sets them)";
     return false;
   }
   std::string h = host;
@@ -42,7 +43,8 @@ bool InClusterConfig(const std::string& sa_dir, KubeClientConfig* out, std::stri
   std::string probe;
   for (const std::string& f : {out->token_file, out->ca_file}) {
     if (!ReadSmallFile(f, &probe)) {
-      *err = "cannot read " + f + ": mount the ServiceAccount token (automountServiceAccountToken: "
+      *err = "cannot read " + f +
+             ": mount the ServiceAccount token (automountServiceAccountToken: "
              "true, see deploy/webhook/pull-secrets)";
       return false;
     }
@@ -70,10 +72,17 @@ bool KubeClient::Get(const std::string& path, net::Deadline deadline, net::HttpR
 std::string DescribeKubeStatus(const net::HttpResponse& resp) {
   std::string out = "HTTP " + std::to_string(resp.status);
   switch (resp.status) {
-    case 401: out += " Unauthorized"; break;
-    case 403: out += " Forbidden"; break;
-    case 404: out += " Not Found"; break;
-    default: break;
+    case 401:
+      out += " Unauthorized";
+      break;
+    case 403:
+      out += " Forbidden";
+      break;
+    case 404:
+      out += " Not Found";
+      break;
+    default:
+      break;
   }
   rapidjson::Document d;
   d.Parse(resp.body.data(), resp.body.size());
@@ -81,10 +90,11 @@ std::string DescribeKubeStatus(const net::HttpResponse& resp) {
     auto kind = d.FindMember("kind");
     auto msg = d.FindMember("message");
     // Only a Status document's message: any other body might be the object itself.
-    if (kind != d.MemberEnd() && kind->value.IsString() && std::string(kind->value.GetString()) == "Status" &&
-        msg != d.MemberEnd() && msg->value.IsString()) {
+    if (kind != d.MemberEnd() && kind->value.IsString() &&
+        std::string(kind->value.GetString()) == "Status" && msg != d.MemberEnd() &&
+        msg->value.IsString()) {
       std::string m(msg->value.GetString(), msg->value.GetStringLength());
-      if (m.size() > 300) m = m.substr(0, 300) + "...";
+      if (m.size() > 300) m.replace(300, std::string::npos, "...");
       out += ": " + m;
     }
   }

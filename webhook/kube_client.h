@@ -22,7 +22,8 @@ struct KubeClientConfig {
 // The in-cluster configuration: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, and
 // `sa_dir`/token, `sa_dir`/ca.crt. Fails, saying what is missing and what to do, when the variables
 // are unset or the files cannot be read.
-[[nodiscard]] bool InClusterConfig(const std::string& sa_dir, KubeClientConfig* out, std::string* err);
+[[nodiscard]] bool InClusterConfig(const std::string& sa_dir, KubeClientConfig* out,
+                                   std::string* err);
 
 class KubeClient {
  public:

@@ -21,9 +21,12 @@ std::string Fingerprint(const RegistryCredentials& credentials) {
 
 PodImageLookup::PodImageLookup(LookupOptions base, std::shared_ptr<PullSecretStore> secrets,
                                size_t max_resolvers)
-    : base_(std::move(base)), secrets_(std::move(secrets)), max_resolvers_(std::max<size_t>(1, max_resolvers)) {}
+    : base_(std::move(base)),
+      secrets_(std::move(secrets)),
+      max_resolvers_(std::max<size_t>(1, max_resolvers)) {}
 
-std::shared_ptr<ImageConfigResolver> PodImageLookup::ResolverFor(const RegistryCredentials& credentials) {
+std::shared_ptr<ImageConfigResolver> PodImageLookup::ResolverFor(
+    const RegistryCredentials& credentials) {
   const std::string key = Fingerprint(credentials);
   std::lock_guard<std::mutex> lock(mu_);
   Slot& slot = resolvers_[key];
@@ -36,8 +39,10 @@ std::shared_ptr<ImageConfigResolver> PodImageLookup::ResolverFor(const RegistryC
     while (resolvers_.size() > max_resolvers_) {
       auto oldest = resolvers_.end();
       for (auto it = resolvers_.begin(); it != resolvers_.end(); ++it)
-        if (it->first != key && (oldest == resolvers_.end() || it->second.last_used < oldest->second.last_used))
+        if (it->first != key &&
+            (oldest == resolvers_.end() || it->second.last_used < oldest->second.last_used))
           oldest = it;
+      if (oldest == resolvers_.end()) break;
       resolvers_.erase(oldest);  // a request still using it keeps its shared_ptr
     }
   }
@@ -51,8 +56,13 @@ std::vector<std::string> PodImageLookup::Resolve(const std::string& ns,
                                                  Clock::time_point deadline) {
   std::vector<std::string> messages;
   RegistryCredentials credentials;
-  if (secrets_ && !pull_secrets.empty())
-    credentials = secrets_->Credentials(ns, pull_secrets, deadline, &messages);
+  if (secrets_ && !pull_secrets.empty()) {
+    // At most half the budget for the apiserver: a slow one must leave time for the registry, and
+    // the lookup goes on without what it could not read.
+    auto now = Clock::now();
+    auto secrets_deadline = deadline > now ? now + (deadline - now) / 2 : deadline;
+    credentials = secrets_->Credentials(ns, pull_secrets, secrets_deadline, &messages);
+  }
   for (const auto& e : ResolverFor(credentials)->Resolve(needs, out, deadline))
     messages.push_back("image lookup: " + e);
   return messages;

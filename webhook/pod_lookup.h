@@ -28,14 +28,17 @@ class PodImageLookup {
   using Clock = std::chrono::steady_clock;
   // `secrets` null: imagePullSecrets are ignored. `base` applies to every resolver (CA, timeouts,
   // --docker-config, insecure registries); a pod's Secrets win over --docker-config per registry.
-  PodImageLookup(LookupOptions base, std::shared_ptr<PullSecretStore> secrets, size_t max_resolvers = 64);
+  PodImageLookup(LookupOptions base, std::shared_ptr<PullSecretStore> secrets,
+                 size_t max_resolvers = 64);
 
   // Fills *out for the needs it can. Returns the messages for the admission warnings and the log:
   // "imagePullSecret NS/NAME: ..." for a Secret that could not be used (the lookup goes on without
   // it), "image lookup: ..." for an image that could not be resolved.
-  std::vector<std::string> Resolve(const std::string& ns, const std::vector<std::string>& pull_secrets,
+  std::vector<std::string> Resolve(const std::string& ns,
+                                   const std::vector<std::string>& pull_secrets,
                                    const std::vector<ImageNeed>& needs,
-                                   std::map<ImageNeed, ImageConfig>* out, Clock::time_point deadline);
+                                   std::map<ImageNeed, ImageConfig>* out,
+                                   Clock::time_point deadline);
 
   size_t resolver_count();  // tests
 

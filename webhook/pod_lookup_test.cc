@@ -1,10 +1,9 @@
 #include "webhook/pod_lookup.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <mutex>
 #include <utility>
-
-#include <catch2/catch.hpp>
 
 #include "registry/auth.h"
 #include "registry/encoding.h"
@@ -17,8 +16,8 @@ namespace {
 // see which credentials each lookup presented.
 class BasicAuthRegistry : public registry::HttpTransport {
  public:
-  bool RoundTrip(const registry::HttpRequest& req, std::chrono::milliseconds, registry::HttpResponse* resp,
-                 std::string*) override {
+  bool RoundTrip(const registry::HttpRequest& req, std::chrono::milliseconds,
+                 registry::HttpResponse* resp, std::string*) override {
     std::string auth;
     for (const auto& [k, v] : req.headers)
       if (k == "Authorization") auth = v;
@@ -44,7 +43,8 @@ class BasicAuthRegistry : public registry::HttpTransport {
 };
 
 std::string SecretFor(const std::string& user, const std::string& password) {
-  const std::string cfg = R"({"auths":{"reg.test":{"username":")" + user + R"(","password":")" + password + R"("}}})";
+  const std::string cfg =
+      R"({"auths":{"reg.test":{"username":")" + user + R"(","password":")" + password + R"("}}})";
   return R"({"kind":"Secret","type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":")" +
          registry::Base64Encode(cfg) + R"("}})";
 }
@@ -60,10 +60,12 @@ TEST_CASE("each credential set gets its own resolver: one pod's Secret never ser
   base.transport = registry;
   base.aws = AwsCredentials{};
   auto store = std::make_shared<PullSecretStore>(
-      [](const std::string& ns, const std::string& name, PullSecretStore::Clock::time_point, std::string* json,
-         std::string* err) {
-        if (name == "alice") *json = SecretFor("alice", "s3cret");
-        else if (name == "bob") *json = SecretFor("bob", "pw");
+      [](const std::string& ns, const std::string& name, PullSecretStore::Clock::time_point,
+         std::string* json, std::string* err) {
+        if (name == "alice")
+          *json = SecretFor("alice", "s3cret");
+        else if (name == "bob")
+          *json = SecretFor("bob", "pw");
         else {
           *err = "HTTP 404 Not Found";
           return false;
@@ -102,7 +104,7 @@ TEST_CASE("each credential set gets its own resolver: one pod's Secret never ser
   lookup.Resolve("other", {"alice"}, needs, &out, deadline());
   CHECK(lookup.resolver_count() == 2);
   lookup.Resolve("shop", {"bob", "alice"}, needs, &out, deadline());  // bob's wins for reg.test
-  CHECK(lookup.resolver_count() == 2);  // "none" evicted
+  CHECK(lookup.resolver_count() == 2);                                // "none" evicted
   registry->Take();
   lookup.Resolve("shop", {"alice"}, needs, &out, deadline());
   CHECK(Presented(registry->Take(), alice));

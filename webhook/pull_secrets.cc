@@ -43,8 +43,8 @@ bool IsKubeName(std::string_view name) {
   return name.front() != '-' && name.front() != '.' && name.back() != '-' && name.back() != '.';
 }
 
-bool ParsePullSecret(std::string_view secret_json, const std::string& what, RegistryCredentials* out,
-                     std::string* err) {
+bool ParsePullSecret(std::string_view secret_json, const std::string& what,
+                     RegistryCredentials* out, std::string* err) {
   rapidjson::Document doc;
   doc.Parse(secret_json.data(), secret_json.size());
   if (doc.HasParseError() || !doc.IsObject() || StrMember(doc, "kind") != "Secret") {
@@ -56,23 +56,26 @@ bool ParsePullSecret(std::string_view secret_json, const std::string& what, Regi
                     : type == "kubernetes.io/dockercfg"      ? ".dockercfg"
                                                              : nullptr;
   if (!key) {
-    *err = "Secret " + what + " has type \"" + type +
-           "\", not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg (kubectl create secret "
-           "docker-registry makes one)";
+    *err =
+        "Secret " + what + " has type \"" + type +
+        "\", not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg (kubectl create secret "
+        "docker-registry makes one)";
     return false;
   }
   const Value* data = Member(doc, "data");
   const Value* encoded = data ? Member(*data, key) : nullptr;
   std::string config;
   if (!encoded || !encoded->IsString() ||
-      !registry::Base64Decode(std::string_view(encoded->GetString(), encoded->GetStringLength()), &config)) {
+      !registry::Base64Decode(std::string_view(encoded->GetString(), encoded->GetStringLength()),
+                              &config)) {
     *err = "Secret " + what + ": data[\"" + key + "\"] is missing or not base64";
     return false;
   }
   // The legacy format is the `auths` map on its own: wrap it and parse both the same way.
   if (std::string(key) == ".dockercfg") config = "{\"auths\":" + config + "}";
   RegistryCredentials parsed;
-  if (!registry::ParseDockerConfig(config, "Secret " + what + " " + key, &parsed, err)) return false;
+  if (!registry::ParseDockerConfig(config, "Secret " + what + " " + key, &parsed, err))
+    return false;
   for (auto& [host, cred] : parsed) out->emplace(host, std::move(cred));
   return true;
 }

@@ -5,6 +5,8 @@
 #ifndef KILT_WEBHOOK_PULL_SECRETS_H_
 #define KILT_WEBHOOK_PULL_SECRETS_H_
 
+#include <rapidjson/document.h>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -13,13 +15,12 @@
 #include <string_view>
 #include <vector>
 
-#include <rapidjson/document.h>
-
 #include "registry/lookup.h"
 
 namespace kilt {
 
-using RegistryCredentials = std::map<std::string, RegistryCredential>;  // registry host → credential
+using RegistryCredentials =
+    std::map<std::string, RegistryCredential>;  // registry host → credential
 
 // The names in pod.spec.imagePullSecrets[].name, in order, without empty or repeated ones.
 std::vector<std::string> PodPullSecretNames(const rapidjson::Value& pod);
@@ -38,8 +39,9 @@ class PullSecretStore {
  public:
   using Clock = std::chrono::steady_clock;
   // Reads Secret `name` in `ns` (the JSON object) or says why not. Thread-safe.
-  using Fetch = std::function<bool(const std::string& ns, const std::string& name,
-                                   Clock::time_point deadline, std::string* json, std::string* err)>;
+  using Fetch =
+      std::function<bool(const std::string& ns, const std::string& name, Clock::time_point deadline,
+                         std::string* json, std::string* err)>;
 
   // Successful reads are reused for `ttl`; failures are not kept, so a fixed RoleBinding or a
   // created Secret takes effect with the next pod.

@@ -16,21 +16,25 @@ std::string Secret(const std::string& type, const std::string& key, const std::s
          R"(","data":{")" + key + R"(":")" + Base64Encode(value) + R"("}})";
 }
 
-const std::string kAuths = R"({"auths":{"reg.example:5000":{"auth":")" + Base64Encode("alice:s3cret") +
-                           R"("},"https://index.docker.io/v1/":{"username":"bob","password":"pw"}}})";
+const std::string kAuths =
+    R"({"auths":{"reg.example:5000":{"auth":")" + Base64Encode("alice:s3cret") +
+    R"("},"https://index.docker.io/v1/":{"username":"bob","password":"pw"}}})";
 
 TEST_CASE("dockerconfigjson and legacy dockercfg Secrets give per-registry credentials") {
   RegistryCredentials c;
   std::string err;
-  REQUIRE(ParsePullSecret(Secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson", kAuths), "ns/s", &c, &err));
+  REQUIRE(ParsePullSecret(Secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson", kAuths),
+                          "ns/s", &c, &err));
   CHECK(c.size() == 2);
   CHECK(c["reg.example:5000"].username == "alice");
   CHECK(c["reg.example:5000"].password == "s3cret");
   CHECK(c["docker.io"].username == "bob");
 
   RegistryCredentials legacy;
-  const std::string cfg = R"({"legacy.example":{"auth":")" + Base64Encode("carol:pw2") + R"(","email":"c@x"}})";
-  REQUIRE(ParsePullSecret(Secret("kubernetes.io/dockercfg", ".dockercfg", cfg), "ns/old", &legacy, &err));
+  const std::string cfg =
+      R"({"legacy.example":{"auth":")" + Base64Encode("carol:pw2") + R"(","email":"c@x"}})";
+  REQUIRE(ParsePullSecret(Secret("kubernetes.io/dockercfg", ".dockercfg", cfg), "ns/old", &legacy,
+                          &err));
   CHECK(legacy["legacy.example"].username == "carol");
   CHECK(legacy["legacy.example"].password == "pw2");
 }
@@ -41,11 +45,14 @@ TEST_CASE("unusable Secrets are refused naming the Secret, never echoing a value
   CHECK_FALSE(ParsePullSecret(Secret("Opaque", "password", "hunter2"), "ns/s", &c, &err));
   CHECK_THAT(err, Catch::Contains("ns/s") && Catch::Contains("Opaque"));
   CHECK_FALSE(ParsePullSecret(R"({"kind":"Status","message":"x"})", "ns/s", &c, &err));
-  CHECK_FALSE(ParsePullSecret(R"({"kind":"Secret","type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"!!"}})",
-                              "ns/s", &c, &err));
+  CHECK_FALSE(ParsePullSecret(
+      R"({"kind":"Secret","type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"!!"}})",
+      "ns/s", &c, &err));
   CHECK_THAT(err, Catch::Contains("not base64"));
-  const std::string bad = R"({"auths":{"r":{"auth":")" + Base64Encode("no-colon-hunter2") + R"("}}})";
-  CHECK_FALSE(ParsePullSecret(Secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson", bad), "ns/s", &c, &err));
+  const std::string bad =
+      R"({"auths":{"r":{"auth":")" + Base64Encode("no-colon-hunter2") + R"("}}})";
+  CHECK_FALSE(ParsePullSecret(Secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson", bad),
+                              "ns/s", &c, &err));
   CHECK_THAT(err, Catch::Contains("ns/s"));
   CHECK(err.find("hunter2") == std::string::npos);
   CHECK(c.empty());
@@ -53,13 +60,15 @@ TEST_CASE("unusable Secrets are refused naming the Secret, never echoing a value
 
 TEST_CASE("pod imagePullSecrets names, in order, deduplicated; Kubernetes names checked") {
   rapidjson::Document pod;
-  pod.Parse(R"({"spec":{"imagePullSecrets":[{"name":"b"},{"name":"a"},{"name":"b"},{"nome":"x"},7]}})");
+  pod.Parse(
+      R"({"spec":{"imagePullSecrets":[{"name":"b"},{"name":"a"},{"name":"b"},{"nome":"x"},7]}})");
   CHECK(PodPullSecretNames(pod) == std::vector<std::string>{"b", "a"});
   pod.Parse(R"({"spec":{"imagePullSecrets":"x"}})");
   CHECK(PodPullSecretNames(pod).empty());
   CHECK(IsKubeName("regcred"));
   CHECK(IsKubeName("my.reg-cred2"));
-  for (const char* bad : {"", "../x", "a/b", "A", "-a", "a-", "a?b", "a%2f"}) CHECK_FALSE(IsKubeName(bad));
+  for (const char* bad : {"", "../x", "a/b", "A", "-a", "a-", "a?b", "a%2f"})
+    CHECK_FALSE(IsKubeName(bad));
 }
 
 TEST_CASE("the store merges Secrets (first wins), caches reads for the TTL, keeps no failures") {
@@ -73,8 +82,9 @@ TEST_CASE("the store merges Secrets (first wins), caches reads for the TTL, keep
           *json = Secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson",
                          R"({"auths":{"r1":{"username":"one","password":"p1"}}})");
         else if (name == "second")
-          *json = Secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson",
-                         R"({"auths":{"r1":{"username":"two","password":"p2"},"r2":{"username":"two","password":"p2"}}})");
+          *json = Secret(
+              "kubernetes.io/dockerconfigjson", ".dockerconfigjson",
+              R"({"auths":{"r1":{"username":"two","password":"p2"},"r2":{"username":"two","password":"p2"}}})");
         else if (name == "locked" && forbid) {
           *err = "HTTP 403 Forbidden";
           return false;
@@ -89,7 +99,8 @@ TEST_CASE("the store merges Secrets (first wins), caches reads for the TTL, keep
       std::chrono::seconds(60));
   auto deadline = PullSecretStore::Clock::now() + std::chrono::seconds(5);
   std::vector<std::string> problems;
-  RegistryCredentials c = store.Credentials("shop", {"first", "second", "locked", "../etc"}, deadline, &problems);
+  RegistryCredentials c =
+      store.Credentials("shop", {"first", "second", "locked", "../etc"}, deadline, &problems);
   CHECK(c["r1"].username == "one");
   CHECK(c["r2"].username == "two");
   REQUIRE(problems.size() == 2);
@@ -110,9 +121,11 @@ TEST_CASE("the store merges Secrets (first wins), caches reads for the TTL, keep
 TEST_CASE("apiserver statuses are described with the Status message, other bodies are not echoed") {
   net::HttpResponse r;
   r.status = 403;
-  r.body = R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"secrets \"x\" is forbidden: User \"system:serviceaccount:kilt-system:kilt-webhook\" cannot get resource \"secrets\"","reason":"Forbidden","code":403})";
+  r.body =
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"secrets \"x\" is forbidden: User \"system:serviceaccount:kilt-system:kilt-webhook\" cannot get resource \"secrets\"","reason":"Forbidden","code":403})";
   CHECK(DescribeKubeStatus(r) ==
-        "HTTP 403 Forbidden: secrets \"x\" is forbidden: User \"system:serviceaccount:kilt-system:kilt-webhook\" cannot get resource \"secrets\"");
+        "HTTP 403 Forbidden: secrets \"x\" is forbidden: User "
+        "\"system:serviceaccount:kilt-system:kilt-webhook\" cannot get resource \"secrets\"");
   r.status = 500;
   r.body = R"({"kind":"Secret","message":"hunter2"})";
   CHECK(DescribeKubeStatus(r) == "HTTP 500");
@@ -127,7 +140,8 @@ TEST_CASE("in-cluster configuration needs the service variables and the token fi
   setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
   setenv("KUBERNETES_SERVICE_PORT", "443", 1);
   CHECK_FALSE(InClusterConfig("/nonexistent", &kc, &err));
-  CHECK_THAT(err, Catch::Contains("/nonexistent/token") && Catch::Contains("automountServiceAccountToken"));
+  CHECK_THAT(err, Catch::Contains("/nonexistent/token") &&
+                      Catch::Contains("automountServiceAccountToken"));
   CHECK(kc.server == "https://[fd00::1]:443");
   unsetenv("KUBERNETES_SERVICE_HOST");
   unsetenv("KUBERNETES_SERVICE_PORT");
