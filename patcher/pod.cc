@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "patcher/command.h"
 
@@ -32,10 +33,14 @@ Value* FindMut(Value* obj, const char* key) {
   return it == obj->MemberEnd() ? nullptr : &it->value;
 }
 
-std::string StringAt(const Value& obj, const char* key) {
+// The string at obj[key], empty when absent or not a string. Comparisons use the view: a review
+// compares names a few hundred times, and most of them would otherwise allocate a std::string.
+std::string_view ViewAt(const Value& obj, const char* key) {
   const Value* v = Find(obj, key);
-  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : std::string();
+  return v && v->IsString() ? std::string_view(v->GetString(), v->GetStringLength()) : std::string_view();
 }
+
+std::string StringAt(const Value& obj, const char* key) { return std::string(ViewAt(obj, key)); }
 
 // Returns obj[key], creating it as an empty object (or array) when absent or null.
 Value& Ensure(Value* obj, const char* key, rapidjson::Type type, Alloc& a) {
@@ -147,7 +152,7 @@ bool HasLabel(const Value& pod, const char* key) {
 
 bool IsWindowsPod(const Value& spec) {
   const Value* sel = Find(spec, "nodeSelector");
-  return sel && StringAt(*sel, "kubernetes.io/os") == "windows";
+  return sel && ViewAt(*sel, "kubernetes.io/os") == "windows";
 }
 
 // Which containers the annotations select (empty `only` means all).
@@ -164,22 +169,35 @@ bool MountsVolume(const Value& container, const std::string& volume) {
   const Value* mounts = Find(container, "volumeMounts");
   if (!mounts || !mounts->IsArray()) return false;
   for (const auto& m : mounts->GetArray())
-    if (StringAt(m, "name") == volume) return true;
+    if (ViewAt(m, "name") == volume) return true;
   return false;
 }
 
 bool MountsPath(const Value& container, const std::string& path) {
   const Value* mounts = Find(container, "volumeMounts");
   if (!mounts || !mounts->IsArray()) return false;
-  for (const auto& m : mounts->GetArray())
-    if (StringAt(m, "mountPath") == path || StringAt(m, "mountPath") == path + "/") return true;
+  for (const auto& m : mounts->GetArray()) {
+    std::string_view at = ViewAt(m, "mountPath");
+    if (at.size() > path.size() && at.back() == '/') at.remove_suffix(1);
+    if (at == path) return true;
+  }
   return false;
 }
 
+// command == recipe.entrypoint (an absent or null command is an empty one) and the payload is mounted.
 bool AlreadyPatched(const Value& container, const Recipe& recipe, const PodOptions& opt) {
-  std::vector<std::string> command;
-  if (!ReadStringList(Find(container, "command"), &command)) return false;
-  return command == recipe.entrypoint && MountsVolume(container, opt.volume_name);
+  const Value* command = Find(container, "command");
+  if (command && !command->IsNull()) {
+    if (!command->IsArray() || command->Size() != recipe.entrypoint.size()) return false;
+    for (rapidjson::SizeType i = 0; i < command->Size(); i++) {
+      const Value& arg = (*command)[i];
+      if (!arg.IsString() || std::string_view(arg.GetString(), arg.GetStringLength()) != recipe.entrypoint[i])
+        return false;
+    }
+  } else if (!recipe.entrypoint.empty()) {
+    return false;
+  }
+  return MountsVolume(container, opt.volume_name);
 }
 
 // A lookup result wins over a recipe hint (hints are the offline fallback).
@@ -208,7 +226,7 @@ void MergeEnv(Value* container, const Recipe& recipe, const std::string& pod_id,
   for (const RecipeEnv& var : vars) {
     Value* existing = nullptr;
     for (auto& e : env.GetArray())
-      if (StringAt(e, "name") == var.name) existing = &e;
+      if (ViewAt(e, "name") == var.name) existing = &e;
     if (!RecipeVariableWins(var, existing != nullptr)) continue;
     Value e(rapidjson::kObjectType);
     e.AddMember("name", Value(var.name.c_str(), a), a);
@@ -320,10 +338,10 @@ bool PlanPod(const Value& pod, const PodOptions& opt, PodPlan* plan, std::vector
     errors->push_back({plan->id, "", "the pod has no spec.containers: nothing to patch"});
     return false;
   }
-  if (IsFalse(Annotation(pod, kPodInjectAnnotation)) && !Annotation(pod, kPodInjectAnnotation).empty()) {
+  const std::string inject = Annotation(pod, kPodInjectAnnotation);
+  if (IsFalse(inject) && !inject.empty()) {
     plan->skip_pod = true;
-    plan->skip_reason = std::string("opted out by annotation ") + kPodInjectAnnotation + "=" +
-                        Annotation(pod, kPodInjectAnnotation);
+    plan->skip_reason = std::string("opted out by annotation ") + kPodInjectAnnotation + "=" + inject;
     return true;
   }
   if (IsWindowsPod(*spec)) {
@@ -332,7 +350,6 @@ bool PlanPod(const Value& pod, const PodOptions& opt, PodPlan* plan, std::vector
     return true;
   }
   plan->platform = PodPlatform(pod);
-  std::string inject = Annotation(pod, kPodInjectAnnotation);
   plan->opted_in = inject == "true" || inject == "enabled" || inject == "yes";
   std::set<std::string> names;
   for (const auto& c : containers->GetArray()) names.insert(StringAt(c, "name"));
@@ -434,14 +451,14 @@ PatchReport PatchPodWithOptions(rapidjson::Document* doc, const PatchInput& in, 
   }
   Value& spec = pod["spec"];
   const bool fargate = HasLabel(pod, kFargateProfileLabel) ||
-                       StringAt(spec, "schedulerName") == "fargate-scheduler";
+                       ViewAt(spec, "schedulerName") == "fargate-scheduler";
 
   // Our volume and init container may exist from an earlier pass; anything else by those names is
   // the user's and we must not take it over.
   bool have_volume = false, have_init = false;
   if (const Value* vols = Find(spec, "volumes"); vols && vols->IsArray()) {
     for (const auto& v : vols->GetArray()) {
-      if (StringAt(v, "name") != opt.volume_name) continue;
+      if (ViewAt(v, "name") != opt.volume_name) continue;
       if (!Find(v, "emptyDir")) {
         report.errors.push_back({plan.id, "",
                                  "the pod already has a volume named " + opt.volume_name +
@@ -453,7 +470,7 @@ PatchReport PatchPodWithOptions(rapidjson::Document* doc, const PatchInput& in, 
   }
   if (const Value* inits = Find(spec, "initContainers"); inits && inits->IsArray()) {
     for (const auto& c : inits->GetArray())
-      if (StringAt(c, "name") == opt.init_container_name) have_init = true;
+      if (ViewAt(c, "name") == opt.init_container_name) have_init = true;
   }
 
   const std::vector<std::string>& caps = recipe.capabilities;
