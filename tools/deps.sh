@@ -15,6 +15,8 @@ APT_PACKAGES=(
   # real components used by the tests: PID namespaces, OCI containers, registry, TLS, arm64 emulation
   util-linux runc umoci skopeo docker-registry apache2-utils openssl qemu-user-static busybox-static
   debootstrap strace
+  # the webhook's image ships the system CA bundle (webhook/image.sh)
+  ca-certificates
   # benchmark anchors and load tools
   tini dumb-init hyperfine wrk nginx
   # botocore's ECS model validates --ecs output (pip's awscli is on the image; Debian's is the fallback)
