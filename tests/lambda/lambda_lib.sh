@@ -16,6 +16,12 @@ check_al2023_binary() {
   max=$(readelf -W --dyn-syms -V "$bin" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
   check "$arch: no symbol needs a glibc newer than 2.34 (highest: $max)" \
     test -n "$max" -a "$(printf '%s\n2.34\n' "$max" | sort -V | tail -1)" = "2.34"
+  # Version needs other than GLIBC_<number> (GLIBC_ABI_DT_RELR, new in 2.36; GLIBC_PRIVATE) would
+  # stop the loader just the same.
+  local other
+  other=$(readelf -V "$bin" | sed -n '/\.gnu\.version_r/,$p' | sed -n 's/.*Name: \([^ ]*\).*/\1/p' |
+    grep -vE '^GLIBC_[0-9][0-9.]*$' | sort -u | tr '\n' ' ')
+  expect_eq "$arch: only numbered glibc versions are needed" "" "$other"
   local needed
   needed=$(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')
   check "$arch: only glibc's libraries are NEEDED ($needed)" \
