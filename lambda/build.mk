@@ -90,11 +90,24 @@ $(TESTBIN)/lambda_unit_arm64: $(LAMBDA_TESTS:%.cc=$(LAMBDA_ARM64_OBJ)/%.o) \
 	$(LAMBDA_ARM64_CXX) -static-libstdc++ -static-libgcc $(filter %.o,$^) $(LAMBDA_ARM64_DEPS_LIB) \
 	  -o $@ $(LAMBDA_ARM64_LDLIBS)
 
+# The HTTP client's fetch tool for aarch64, and a script that runs it under qemu: net's end-to-end
+# test (TLS: the arm64 static OpenSSL's handshake, verification, CA paths) runs on it as on the host one.
+$(TESTBIN)/kilt-http-fetch-arm64: $(LAMBDA_ARM64_OBJ)/net/http_fetch_main.o $(LAMBDA_ARM64_DEPS_LIB) \
+    $(LAMBDA_ARM64_STATIC)
+	@mkdir -p $(@D)
+	$(LAMBDA_ARM64_CXX) -static-libstdc++ -static-libgcc $(filter %.o,$^) $(LAMBDA_ARM64_DEPS_LIB) \
+	  -o $@ $(LAMBDA_ARM64_LDLIBS)
+$(TESTBIN)/kilt-http-fetch-arm64.qemu: $(TESTBIN)/kilt-http-fetch-arm64
+	printf '#!/bin/sh\nexec qemu-aarch64-static -L /usr/aarch64-linux-gnu "%s" "$$@"\n' "$(abspath $<)" > $@
+	chmod 0755 $@
+
 TEST_SUITES += lambda
 .PHONY: test-lambda
-test-lambda: $(TESTBIN)/lambda_unit $(TESTBIN)/lambda_unit_arm64 $(LAMBDA_ZIP) $(LAMBDA_ARM64_ZIP)
+test-lambda: $(TESTBIN)/lambda_unit $(TESTBIN)/lambda_unit_arm64 $(TESTBIN)/kilt-http-fetch-arm64.qemu \
+    $(LAMBDA_ZIP) $(LAMBDA_ARM64_ZIP)
 	$(TESTBIN)/lambda_unit
 	qemu-aarch64-static -L /usr/aarch64-linux-gnu $(TESTBIN)/lambda_unit_arm64
+	T_NAME=net_e2e_arm64 tests/lambda/net_e2e_test.sh $(TESTBIN)/kilt-http-fetch-arm64.qemu
 	tests/lambda/bootstrap_test.sh $(LAMBDA_BOOTSTRAP) $(LAMBDA_ZIP)
 	tests/lambda/bootstrap_arm64_test.sh $(LAMBDA_ARM64_BOOTSTRAP) $(LAMBDA_ARM64_ZIP)
 
