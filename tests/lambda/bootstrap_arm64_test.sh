@@ -20,7 +20,10 @@ trap cleanup EXIT
 
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@" 2>&1; }
 # The arm64 libraries of Debian's cross toolchain (libc6-arm64-cross) are the emulated system's root.
-QEMU=(qemu-aarch64-static -L /usr/aarch64-linux-gnu)
+# An absolute path: the emulator's environment for the function need not have PATH.
+QEMU=("$(command -v qemu-aarch64-static)" -L /usr/aarch64-linux-gnu)
+[ -n "${QEMU[0]}" ] && [ -d /usr/aarch64-linux-gnu/lib ] ||
+  { echo "bootstrap_arm64_test: qemu-aarch64-static or the arm64 libraries are missing; run 'make deps'"; exit 1; }
 # qemu_script PATH TARGET: an executable script at PATH that runs TARGET (an arm64 binary) under qemu.
 qemu_script() {
   printf '#!/bin/sh\nexec %s "%s" "$@"\n' "${QEMU[*]}" "$2" > "$1" && chmod 0755 "$1"
