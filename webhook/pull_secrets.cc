@@ -80,6 +80,58 @@ bool ParsePullSecret(std::string_view secret_json, const std::string& what,
   return true;
 }
 
+bool PullSecretStore::Read(const std::string& ns, const std::string& name,
+                           Clock::time_point deadline, RegistryCredentials* out, std::string* err) {
+  const std::string key = ns + "/" + name;
+  std::shared_ptr<Flight> flight;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && Clock::now() < it->second.expires) {
+      *out = it->second.credentials;
+      return true;
+    }
+    auto f = flights_.find(key);
+    if (f != flights_.end()) {
+      std::shared_ptr<Flight> theirs = f->second;
+      if (!cv_.wait_until(lock, deadline, [&] { return theirs->done; })) {
+        *err = "timed out waiting for the apiserver";
+        return false;
+      }
+      *out = theirs->credentials;
+      *err = theirs->error;
+      return theirs->ok;
+    }
+    flight = std::make_shared<Flight>();
+    flights_[key] = flight;
+  }
+  std::string json, why;
+  RegistryCredentials creds;
+  const bool ok =
+      fetch_(ns, name, deadline, &json, &why) && ParsePullSecret(json, key, &creds, &why);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (ok) Remember(key, creds);
+  flight->done = true;
+  flight->ok = ok;
+  flight->credentials = creds;
+  flight->error = why;
+  flights_.erase(key);
+  cv_.notify_all();
+  *out = std::move(creds);
+  *err = std::move(why);
+  return ok;
+}
+
+void PullSecretStore::Remember(const std::string& key, const RegistryCredentials& credentials) {
+  // Bounded: expired entries go first; a flood of distinct names cannot grow the map forever.
+  if (cache_.size() >= 4096) {
+    for (auto it = cache_.begin(); it != cache_.end();)
+      it = Clock::now() >= it->second.expires ? cache_.erase(it) : std::next(it);
+    if (cache_.size() >= 4096) cache_.clear();
+  }
+  cache_[key] = {credentials, Clock::now() + ttl_};
+}
+
 RegistryCredentials PullSecretStore::Credentials(const std::string& ns,
                                                  const std::vector<std::string>& names,
                                                  Clock::time_point deadline,
@@ -92,29 +144,10 @@ RegistryCredentials PullSecretStore::Credentials(const std::string& ns,
       continue;
     }
     RegistryCredentials creds;
-    bool cached = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = cache_.find(what);
-      if (it != cache_.end() && Clock::now() < it->second.expires) {
-        creds = it->second.credentials;
-        cached = true;
-      }
-    }
-    if (!cached) {
-      std::string json, err;
-      if (!fetch_(ns, name, deadline, &json, &err) || !ParsePullSecret(json, what, &creds, &err)) {
-        problems->push_back("imagePullSecret " + what + ": " + err);
-        continue;
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      // Bounded: expired entries go first; a flood of distinct names cannot grow the map forever.
-      if (cache_.size() >= 4096) {
-        for (auto it = cache_.begin(); it != cache_.end();)
-          it = Clock::now() >= it->second.expires ? cache_.erase(it) : std::next(it);
-        if (cache_.size() >= 4096) cache_.clear();
-      }
-      cache_[what] = {creds, Clock::now() + ttl_};
+    std::string err;
+    if (!Read(ns, name, deadline, &creds, &err)) {
+      problems->push_back("imagePullSecret " + what + ": " + err);
+      continue;
     }
     for (auto& [host, cred] : creds) merged.emplace(host, std::move(cred));
   }

@@ -8,8 +8,10 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -44,7 +46,8 @@ class PullSecretStore {
                          std::string* json, std::string* err)>;
 
   // Successful reads are reused for `ttl`; failures are not kept, so a fixed RoleBinding or a
-  // created Secret takes effect with the next pod.
+  // created Secret takes effect with the next pod. Concurrent requests for the same Secret share
+  // one read (a Deployment's new pods arrive together).
   PullSecretStore(Fetch fetch, std::chrono::seconds ttl) : fetch_(std::move(fetch)), ttl_(ttl) {}
 
   // The credentials of the named Secrets of `ns`, merged (the first Secret naming a registry wins,
@@ -57,10 +60,23 @@ class PullSecretStore {
     RegistryCredentials credentials;
     Clock::time_point expires;
   };
+  struct Flight {  // one read in progress; its waiters take its result
+    bool done = false, ok = false;
+    RegistryCredentials credentials;
+    std::string error;
+  };
+  // One Secret: from the cache, from a read in flight, or read now. False + *err on failure.
+  bool Read(const std::string& ns, const std::string& name, Clock::time_point deadline,
+            RegistryCredentials* out, std::string* err);
+  void Remember(const std::string& key,
+                const RegistryCredentials& credentials);  // REQUIRES: mu_ held
+
   Fetch fetch_;
   std::chrono::seconds ttl_;
   std::mutex mu_;
-  std::map<std::string, Entry> cache_;  // "ns/name"
+  std::condition_variable cv_;
+  std::map<std::string, Entry> cache_;                      // "ns/name"
+  std::map<std::string, std::shared_ptr<Flight>> flights_;  // "ns/name"
 };
 
 }  // namespace kilt

@@ -1,6 +1,10 @@
 #include "webhook/pull_secrets.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "net/http_client.h"
 #include "registry/encoding.h"
@@ -116,6 +120,51 @@ TEST_CASE("the store merges Secrets (first wins), caches reads for the TTL, keep
   CHECK(calls["shop/locked"] == 2);  // the failure was not kept
   store.Credentials("other", {"first"}, deadline, &problems);
   CHECK(calls["other/first"] == 1);  // per namespace
+}
+
+TEST_CASE("pods arriving together share one read of a Secret") {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, open = false;
+  std::atomic<int> reads{0};
+  PullSecretStore store(
+      [&](const std::string&, const std::string&, PullSecretStore::Clock::time_point,
+          std::string* json, std::string*) {
+        reads++;
+        std::unique_lock<std::mutex> lock(mu);
+        entered = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return open; });  // held until every caller has started
+        *json = Secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson",
+                       R"({"auths":{"r1":{"username":"one","password":"p1"}}})");
+        return true;
+      },
+      std::chrono::seconds(60));
+  auto deadline = PullSecretStore::Clock::now() + std::chrono::seconds(60);
+  std::vector<std::string> users(8);
+  std::vector<std::thread> pods;
+  pods.emplace_back([&] {
+    std::vector<std::string> problems;
+    users[0] = store.Credentials("shop", {"regcred"}, deadline, &problems)["r1"].username;
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return entered; });
+  }
+  for (size_t i = 1; i < users.size(); i++)
+    pods.emplace_back([&, i] {
+      std::vector<std::string> problems;
+      users[i] = store.Credentials("shop", {"regcred"}, deadline, &problems)["r1"].username;
+    });
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    open = true;
+  }
+  cv.notify_all();
+  for (auto& t : pods) t.join();
+  // Whether a caller waited on the read in flight or came after it, the apiserver was asked once.
+  CHECK(reads == 1);
+  CHECK(users == std::vector<std::string>(8, "one"));
 }
 
 TEST_CASE("apiserver statuses are described with the Status message, other bodies are not echoed") {
