@@ -13,7 +13,8 @@ namespace {
 using rapidjson::SizeType;
 using rapidjson::Value;
 
-// Appends `token` escaped for a JSON pointer: plain runs are copied whole (keys rarely hold ~ or /).
+// Appends `token` escaped for a JSON pointer: plain runs are copied whole (keys rarely hold ~ or
+// /).
 void AppendPointerToken(std::string_view token, std::string* out) {
   size_t start = 0;
   for (size_t i = 0; i < token.size(); i++) {
@@ -145,11 +146,21 @@ class PatchWriter {
 
   void WriteValue(const Value& v) {
     switch (v.GetType()) {
-      case rapidjson::kNullType: out_ += "null"; return;
-      case rapidjson::kFalseType: out_ += "false"; return;
-      case rapidjson::kTrueType: out_ += "true"; return;
-      case rapidjson::kStringType: WriteString(v.GetString(), v.GetStringLength()); return;
-      case rapidjson::kNumberType: WriteNumber(v); return;
+      case rapidjson::kNullType:
+        out_ += "null";
+        return;
+      case rapidjson::kFalseType:
+        out_ += "false";
+        return;
+      case rapidjson::kTrueType:
+        out_ += "true";
+        return;
+      case rapidjson::kStringType:
+        WriteString(v.GetString(), v.GetStringLength());
+        return;
+      case rapidjson::kNumberType:
+        WriteNumber(v);
+        return;
       case rapidjson::kObjectType: {
         out_ += '{';
         bool first = true;
@@ -192,9 +203,9 @@ class PatchWriter {
     out_.append(buf, static_cast<size_t>(end - buf));
   }
 
-  // rapidjson's Writer escaping (UTF-8 in and out, no validation): '"', '\\' and control characters;
-  // \b \t \n \f \r short, others \u00XX with upper-case hex; everything else copied as is. Strings
-  // are scanned 8 bytes at a time: most hold nothing to escape.
+  // rapidjson's Writer escaping (UTF-8 in and out, no validation): '"', '\\' and control
+  // characters; \b \t \n \f \r short, others \u00XX with upper-case hex; everything else copied as
+  // is. Strings are scanned 8 bytes at a time: most hold nothing to escape.
   void WriteString(const char* s, size_t len) {
     out_ += '"';
     size_t start = 0, i = 0;
@@ -213,7 +224,8 @@ class PatchWriter {
   static bool MayNeedEscape(uint64_t w) {
     constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
     const uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
-    return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) &
+    return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+            ((backslash - kOnes) & ~backslash)) &
            kHighs;
   }
 
@@ -227,13 +239,27 @@ class PatchWriter {
     char esc[6] = {'\\', 0, 0, 0, 0, 0};
     size_t n = 2;
     switch (c) {
-      case '"': esc[1] = '"'; break;
-      case '\\': esc[1] = '\\'; break;
-      case '\b': esc[1] = 'b'; break;
-      case '\t': esc[1] = 't'; break;
-      case '\n': esc[1] = 'n'; break;
-      case '\f': esc[1] = 'f'; break;
-      case '\r': esc[1] = 'r'; break;
+      case '"':
+        esc[1] = '"';
+        break;
+      case '\\':
+        esc[1] = '\\';
+        break;
+      case '\b':
+        esc[1] = 'b';
+        break;
+      case '\t':
+        esc[1] = 't';
+        break;
+      case '\n':
+        esc[1] = 'n';
+        break;
+      case '\f':
+        esc[1] = 'f';
+        break;
+      case '\r':
+        esc[1] = 'r';
+        break;
       default:
         esc[1] = 'u';
         esc[2] = '0';

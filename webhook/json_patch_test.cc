@@ -27,19 +27,24 @@ TEST_CASE("equal documents give an empty patch") {
 }
 
 TEST_CASE("objects: added keys, removed keys, changed values; annotation keys escaped") {
-  CHECK(Patch(R"({"metadata":{"annotations":{"x":"1"}},"gone":1})",
-              R"({"metadata":{"annotations":{"x":"1","kilt.io/status":"injected"}}})") ==
-        R"([{"op":"remove","path":"/gone"},{"op":"add","path":"/metadata/annotations/kilt.io~1status","value":"injected"}])");
-  CHECK(Patch(R"({"a":{"b":1}})", R"({"a":{"b":2}})") == R"([{"op":"replace","path":"/a/b","value":2}])");
-  CHECK(Patch(R"({"a":1})", R"({"a":{"b":1}})") == R"([{"op":"replace","path":"/a","value":{"b":1}}])");
+  CHECK(
+      Patch(R"({"metadata":{"annotations":{"x":"1"}},"gone":1})",
+            R"({"metadata":{"annotations":{"x":"1","kilt.io/status":"injected"}}})") ==
+      R"([{"op":"remove","path":"/gone"},{"op":"add","path":"/metadata/annotations/kilt.io~1status","value":"injected"}])");
+  CHECK(Patch(R"({"a":{"b":1}})", R"({"a":{"b":2}})") ==
+        R"([{"op":"replace","path":"/a/b","value":2}])");
+  CHECK(Patch(R"({"a":1})", R"({"a":{"b":1}})") ==
+        R"([{"op":"replace","path":"/a","value":{"b":1}}])");
 }
 
 TEST_CASE("arrays: appended and prepended elements become adds, other changes replace") {
   CHECK(Patch(R"({"v":[1,2]})", R"({"v":[1,2,3,4]})") ==
         R"([{"op":"add","path":"/v/2","value":3},{"op":"add","path":"/v/3","value":4}])");
   CHECK(Patch(R"({"v":[1,2]})", R"({"v":[0,1,2]})") == R"([{"op":"add","path":"/v/0","value":0}])");
-  CHECK(Patch(R"({"v":[1,2,3]})", R"({"v":[1,9,3]})") == R"([{"op":"replace","path":"/v/1","value":9}])");
-  CHECK(Patch(R"({"v":[1,2,3]})", R"({"v":[3]})") == R"([{"op":"replace","path":"/v","value":[3]}])");
+  CHECK(Patch(R"({"v":[1,2,3]})", R"({"v":[1,9,3]})") ==
+        R"([{"op":"replace","path":"/v/1","value":9}])");
+  CHECK(Patch(R"({"v":[1,2,3]})", R"({"v":[3]})") ==
+        R"([{"op":"replace","path":"/v","value":[3]}])");
 }
 
 TEST_CASE("keys matched by name whatever their order; moved and removed keys") {
@@ -50,8 +55,8 @@ TEST_CASE("keys matched by name whatever their order; moved and removed keys") {
         R"([{"op":"replace","path":"/a~0b/c~1d","value":2}])");
 }
 
-// The patch is written directly as text; it must be what rapidjson's Writer prints for the same value
-// (the answer's bytes did not change when the writer was replaced).
+// The patch is written directly as text; it must be what rapidjson's Writer prints for the same
+// value (the answer's bytes did not change when the writer was replaced).
 std::string RapidjsonText(const rapidjson::Value& v) {
   rapidjson::StringBuffer sb;
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
@@ -74,7 +79,8 @@ TEST_CASE("added values are printed exactly as rapidjson's Writer prints them") 
     v.Parse(text);
     REQUIRE_FALSE(v.HasParseError());
     std::string after = std::string(R"({"v":)") + text + "}";
-    CHECK(Patch("{}", after.c_str()) == R"([{"op":"add","path":"/v","value":)" + RapidjsonText(v) + "}]");
+    CHECK(Patch("{}", after.c_str()) ==
+          R"([{"op":"add","path":"/v","value":)" + RapidjsonText(v) + "}]");
   }
 }
 
@@ -84,9 +90,11 @@ TEST_CASE("strings of every byte value, at every offset, are escaped as rapidjso
   for (size_t shift = 0; shift < 9; shift++) {
     std::string text = std::string(shift, 'x') + all + all.substr(0, shift) + std::string(40, 'y');
     rapidjson::Document before(rapidjson::kObjectType), after(rapidjson::kObjectType);
-    rapidjson::Value v(text.data(), static_cast<rapidjson::SizeType>(text.size()), after.GetAllocator());
+    rapidjson::Value v(text.data(), static_cast<rapidjson::SizeType>(text.size()),
+                       after.GetAllocator());
     after.AddMember("v", v, after.GetAllocator());
-    CHECK(JsonPatch(before, after) == R"([{"op":"add","path":"/v","value":)" + RapidjsonText(after["v"]) + "}]");
+    CHECK(JsonPatch(before, after) ==
+          R"([{"op":"add","path":"/v","value":)" + RapidjsonText(after["v"]) + "}]");
   }
 }
 
@@ -94,19 +102,21 @@ TEST_CASE("a patched pod: annotations, commands, appended env and mounts, new in
   const char* before = R"({"metadata":{"annotations":{"a":"1"}},"spec":{"containers":[
     {"name":"app","command":["/app"],"args":["--x"],"env":[{"name":"A","value":"1"}],
      "volumeMounts":[{"name":"data","mountPath":"/data"}]}],"volumes":[{"name":"data","emptyDir":{}}]}})";
-  const char* after = R"({"metadata":{"annotations":{"a":"1","kilt.io/status":"injected"}},"spec":{"containers":[
+  const char* after =
+      R"({"metadata":{"annotations":{"a":"1","kilt.io/status":"injected"}},"spec":{"containers":[
     {"name":"app","command":["/kilt/run","--"],"args":["/app","--x"],"env":[{"name":"A","value":"1"},
      {"name":"KILT","value":"x"}],"volumeMounts":[{"name":"data","mountPath":"/data"},
      {"name":"kilt","mountPath":"/kilt","readOnly":true}]}],"volumes":[{"name":"data","emptyDir":{}},
      {"name":"kilt","emptyDir":{"sizeLimit":"256Mi"}}],"initContainers":[{"name":"kilt-init"}]}})";
-  CHECK(Patch(before, after) ==
-        R"([{"op":"add","path":"/metadata/annotations/kilt.io~1status","value":"injected"},)"
-        R"({"op":"replace","path":"/spec/containers/0/command","value":["/kilt/run","--"]},)"
-        R"({"op":"add","path":"/spec/containers/0/args/0","value":"/app"},)"
-        R"({"op":"add","path":"/spec/containers/0/env/1","value":{"name":"KILT","value":"x"}},)"
-        R"({"op":"add","path":"/spec/containers/0/volumeMounts/1","value":{"name":"kilt","mountPath":"/kilt","readOnly":true}},)"
-        R"({"op":"add","path":"/spec/volumes/1","value":{"name":"kilt","emptyDir":{"sizeLimit":"256Mi"}}},)"
-        R"({"op":"add","path":"/spec/initContainers","value":[{"name":"kilt-init"}]}])");
+  CHECK(
+      Patch(before, after) ==
+      R"([{"op":"add","path":"/metadata/annotations/kilt.io~1status","value":"injected"},)"
+      R"({"op":"replace","path":"/spec/containers/0/command","value":["/kilt/run","--"]},)"
+      R"({"op":"add","path":"/spec/containers/0/args/0","value":"/app"},)"
+      R"({"op":"add","path":"/spec/containers/0/env/1","value":{"name":"KILT","value":"x"}},)"
+      R"({"op":"add","path":"/spec/containers/0/volumeMounts/1","value":{"name":"kilt","mountPath":"/kilt","readOnly":true}},)"
+      R"({"op":"add","path":"/spec/volumes/1","value":{"name":"kilt","emptyDir":{"sizeLimit":"256Mi"}}},)"
+      R"({"op":"add","path":"/spec/initContainers","value":[{"name":"kilt-init"}]}])");
 }
 
 }  // namespace
