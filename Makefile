@@ -48,7 +48,7 @@ demo: check-deps ## The main job end to end on the built-in examples
 
 package: package-lambda ## The macro's Lambda zip: build/lambda/kilt-macro.zip
 
-image: image-payload ## The payload image: build/image/kilt-image.oci.tar (amd64 + arm64)
+image: image-payload image-webhook ## The images: build/image/kilt-image.oci.tar (payload, amd64 + arm64), kilt-webhook.oci.tar
 
 clean: ## Remove build/
 	rm -rf $(B)
