@@ -46,7 +46,7 @@ demo: check-deps ## The main job end to end on the built-in examples
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@examples/demo.sh
 
-package: package-lambda ## The macro's Lambda zip: build/lambda/kilt-macro.zip
+package: package-lambda ## The macro's Lambda zips: build/lambda/kilt-macro.zip (x86_64), kilt-macro-arm64.zip
 
 image: image-payload image-webhook ## The images: build/image/kilt-image.oci.tar (payload, amd64 + arm64), kilt-webhook.oci.tar
 
