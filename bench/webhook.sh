@@ -6,9 +6,9 @@
 # Two runs of wrk, for two questions, each against both servers, interleaved, median of BENCH_RUNS:
 #
 #  - Saturation (capacity): wrk -t2 -c16 as fast as the servers answer. Gives requests/s (target: at
-#    least 0.5 of nginx's) and server CPU per request. Its p50/p99 are reported but mean little: wrk's
-#    two threads and the server's threads share the machine's 2 cores, every one of them runnable, so
-#    a request's latency is mostly the time it waits in the CPU run queue (nginx's p99 is as bad).
+#    least 0.5 of nginx's) and server CPU per request. Its p50/p99 are reported but say little about
+#    admission: wrk's two threads and the server's threads share the machine's 2 cores, all runnable,
+#    so a request's latency is mostly its wait for a CPU (16 requests queue for 2 cores).
 #
 #  - Admission load (latency, the p99 ≤ 5 ms target): what the apiserver does. It calls the webhook once
 #    per pod creation, over a few keep-alive connections, so even a fast scale-up means a handful of
@@ -22,12 +22,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=build/bench/webhook.md
-DURATION=${BENCH_DURATION:-8s}
+DURATION=${BENCH_DURATION:-6s}
 CONNS=${BENCH_CONNECTIONS:-16}
 LAT_DURATION=${BENCH_LAT_DURATION:-10s}
 LAT_CONNS=${BENCH_LAT_CONNECTIONS:-4}
 THINK_MS=${BENCH_THINK_MS:-10}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 TMP=$(mktemp -d /tmp/kilt-bench-webhook.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
@@ -188,7 +188,9 @@ HEAD="| server | requests/s | p50 (ms) | p99 (ms) | server CPU µs/request | req
   row "kilt-webhook" kilt-sat nginx-sat
   row "nginx (static JSON)" nginx-sat nginx-sat
   echo
-  echo "Server CPU: CPU time of the server's threads during the run (schedstat) ÷ requests answered."
+  echo "Server CPU: CPU time of the server's threads during the run (schedstat) ÷ requests answered. At the"
+  echo "admission load every request finds cold caches (the machine runs other work in between), so both"
+  echo "servers use several times their saturated CPU per request."
   echo "Load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "(other work on the shared machine inflates both servers' p99)."
   echo
