@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <cstdint>
 
 namespace kilt {
 
@@ -105,8 +106,9 @@ int RequestParser::OnHeadersComplete(http_parser* p) {
     return -1;  // 1 would mean "no body" to http_parser, not an error
   }
   // The body arrives in pieces (TLS records); one allocation instead of a growing string's copies.
+  // Capped: a declared length is only a promise, and memory should follow the bytes that arrive.
   if ((p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX)
-    self->request_.body.reserve(static_cast<size_t>(p->content_length));
+    self->request_.body.reserve(static_cast<size_t>(std::min<uint64_t>(p->content_length, 256 << 10)));
   return 0;
 }
 
