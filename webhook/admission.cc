@@ -157,8 +157,13 @@ const char* OutcomeName(AdmissionOutcome o) {
 }
 
 AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& config) {
+  // Parsed in place, in a copy of the body that outlives every use of the document: its strings then
+  // point into `text` instead of being copied one by one, and so do those of the "after" copy made in
+  // Patch() (CopyFrom references rather than copies such strings). Parsing and that copy were about
+  // 40 % of a review's instructions (callgrind).
+  std::string text(body);
   rapidjson::Document review;
-  review.Parse(body.data(), body.size());
+  review.ParseInsitu(text.data());
   if (review.HasParseError() || !review.IsObject())
     return BadRequest("the body is not a JSON object (expected an AdmissionReview)");
   if (Str(review, "apiVersion") != "admission.k8s.io/v1" || Str(review, "kind") != "AdmissionReview")
