@@ -295,7 +295,10 @@ std::string LeadingComments(std::string_view text) {
     // Directives and a bare "---" (the explicit start of the one document) are not written back
     // (the output is always one implicit document), but the comments around them are kept.
     bool directive = first == 0 && line[0] == '%';
-    bool start = line.compare(0, 3, "---") == 0 && line.find_first_not_of(" \t\r\n", 3) == std::string_view::npos;
+    size_t after_marker = line.find_first_not_of(" \t\r\n", 3);
+    bool start = line.compare(0, 3, "---") == 0 && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' ||
+                                                     line[3] == '\r' || line[3] == '\n') &&
+                 (after_marker == std::string_view::npos || line[after_marker] == '#');
     if (first != std::string_view::npos && line[first] != '#' && !directive && !start) break;
     if (!directive && !start) header.append(line);
     if (eol == std::string_view::npos) break;

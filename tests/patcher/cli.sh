@@ -98,7 +98,7 @@ expect_eq "a second YAML document exits 2" 2 $rc
 expect_contains "... naming the file and the line of the second document" \
   "$OUT/two-docs.yaml:$(( $(wc -l < $FX/app.yaml) + 1 )):1: a second YAML document starts here" "$(cat "$OUT/err")"
 check "... and nothing written" test ! -e "$OUT/two-docs-out.yaml"
-{ printf -- '%%YAML 1.2\n---\n'; cat $FX/app.yaml; printf '...\n# trailing comment\n'; } > "$OUT/one-doc.yaml"
+{ printf -- '%%YAML 1.2\n--- # explicit start\n'; cat $FX/app.yaml; printf '...\n# trailing comment\n'; } > "$OUT/one-doc.yaml"
 $KILT patch --recipe $FX/recipe.toml -q "$OUT/one-doc.yaml" > "$OUT/one-doc-out.yaml" 2> "$OUT/err"; rc=$?
 expect_eq "one document with a directive and explicit start/end markers is patched" 0 $rc
 check "... exactly as without the markers" cmp -s "$OUT/app.yaml" "$OUT/one-doc-out.yaml"
