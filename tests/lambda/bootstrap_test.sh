@@ -16,7 +16,6 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@" 2>&1; }
 
 echo "== binary: runs on provided.al2023 (glibc 2.34)"
 check_al2023_binary "$BOOTSTRAP" x86_64
@@ -57,35 +56,9 @@ mk ref "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}"
 #    Ref among the params.
 mk params "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\",\"AgentImage\":\"agents.example/falco-kilt:2.0\"}" \
   --params '{"SidecarName":"falco","KiltImage":{"Ref":"AgentImage"}}'
-# 3. Two resources the patcher must refuse (a user container named like the sidecar), plus a
-#    secret in an environment value that must never reach the logs.
-cat > "$W/clash.json" <<'JSON'
-{"AWSTemplateFormatVersion":"2010-09-09","Resources":{
- "Api":{"Type":"AWS::ECS::TaskDefinition","Properties":{"RequiresCompatibilities":["FARGATE"],"NetworkMode":"awsvpc",
-  "Cpu":"256","Memory":"512","ContainerDefinitions":[{"Name":"kilt","Image":"a:1","EntryPoint":["/a"],
-  "Environment":[{"Name":"DB_PASSWORD","Value":"hunter2-do-not-log"}]}]}},
- "Worker":{"Type":"AWS::ECS::TaskDefinition","Properties":{"RequiresCompatibilities":["FARGATE"],"NetworkMode":"awsvpc",
-  "Cpu":"256","Memory":"512","ContainerDefinitions":[{"Name":"kilt","Image":"b:1","EntryPoint":["/b"]}]}}}}
-JSON
-mk clash "$W/clash.json"
-# 3b. A clean template (no problem of its own): the output must pass the validator outright.
-cat > "$W/clean.json" <<'JSON'
-{"AWSTemplateFormatVersion":"2010-09-09","Parameters":{"AppImage":{"Type":"String","Default":"x"}},
- "Resources":{
- "Logs":{"Type":"AWS::Logs::LogGroup","Properties":{"RetentionInDays":7}},
- "Web":{"Type":"AWS::ECS::TaskDefinition","Properties":{"Family":"web","RequiresCompatibilities":["FARGATE"],
-  "NetworkMode":"awsvpc","Cpu":"512","Memory":"1024","ContainerDefinitions":[
-   {"Name":"app","Image":{"Ref":"AppImage"},"Essential":true,"PortMappings":[{"ContainerPort":8080}],
-    "LogConfiguration":{"LogDriver":"awslogs","Options":{"awslogs-group":{"Ref":"Logs"},
-     "awslogs-region":{"Ref":"AWS::Region"},"awslogs-stream-prefix":"web"}}},
-   {"Name":"proxy","Image":"envoyproxy/envoy:v1.29.0","EntryPoint":["/usr/local/bin/envoy"],"Command":["-c","/etc/envoy.yaml"]}]}}}}
-JSON
-mk clean "$W/clean.json" --tpv "{\"AppImage\":\"$REG/team/webapp:1.0\"}"
-# 4. Malformed events: not JSON, and JSON without requestId/fragment.
-printf 'this is not json' > "$EV/garbage.json"
-printf '{"hello":"world"}' > "$EV/nofragment.json"
-# 5. A 1 MiB template.
-mk big "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}" --min-bytes $((1024 * 1024))
+# 3. The events both architectures' tests send (lambda_lib.sh): clash (two resources the patcher must
+#    refuse, and a secret that must never reach the logs), clean, garbage, nofragment, a 1 MiB template.
+make_common_events
 # 6. After all that, the same function still answers.
 mk after "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}"
 
@@ -117,39 +90,14 @@ json "$OUT/params.json" "json.dumps(d['fragment'])" > "$W/params-patched.json"
 VALIDATE+=("$W/params-patched.json=$W/ref-original.json")
 VALIDATE_NAMES+=("params: the patched template passes AWS's validator (no new problem)")
 
-expect_eq "clash: failure for the right request" "failure req-clash" \
-  "$(json "$OUT/clash.json" "d['status'], d['requestId']" | tr -d "(),'")"
-msg=$(json "$OUT/clash.json" "d['errorMessage']")
-expect_contains "clash: errorMessage counts the problems" "Kilt: 2 problems" "$msg"
-expect_contains "clash: errorMessage names the first resource" "Api" "$msg"
-expect_contains "clash: errorMessage names the second resource" "Worker" "$msg"
-
-expect_eq "clean: both containers patched" "success 2" \
-  "$(json "$OUT/clean.json" "d['status'], sum(1 for c in d['fragment']['Resources']['Web']['Properties']['ContainerDefinitions'] if c.get('EntryPoint') == ['/kilt/run', '--'])" | tr -d "(),'")"
 json "$OUT/clean.json" "json.dumps(d['fragment'])" > "$W/clean-patched.json"
 VALIDATE+=("$W/clean-patched.json")
 VALIDATE_NAMES+=("clean: the patched template passes AWS's validator outright")
 
-expect_eq "garbage: failure" "failure" "$(json "$OUT/garbage.json" "d['status']")"
-expect_contains "garbage: says the event is not JSON" "not valid JSON" "$(json "$OUT/garbage.json" "d['errorMessage']")"
-expect_contains "no requestId: says so" "no requestId" "$(json "$OUT/nofragment.json" "d['errorMessage']")"
-
-size=$(stat -c %s "$EV/big.json")
-check "big: the event is at least 1 MiB ($size bytes)" test "$size" -ge $((1024 * 1024))
-expect_eq "big: success" "success" "$(json "$OUT/big.json" "d['status']")"
-n_td=$(json "$EV/big.json" "sum(1 for r in d['fragment']['Resources'].values() if r['Type']=='AWS::ECS::TaskDefinition')")
-n_patched=$(json "$OUT/big.json" "sum(1 for r in d['fragment']['Resources'].values() if r['Type']=='AWS::ECS::TaskDefinition' and any(c['Name']=='kilt' for c in r['Properties']['ContainerDefinitions']))")
-expect_eq "big: every task definition patched" "$n_td" "$n_patched"
-
-expect_eq "after: the function still answers" "success" "$(json "$OUT/after.json" "d['status']")"
-check "the same input gives the same output (deterministic)" \
-  cmp -s <(json "$OUT/ref.json" "json.dumps(d['fragment'])") <(json "$OUT/after.json" "json.dumps(d['fragment'])")
-
+check_common_answers ref
 logs=$(grep '^kilt-macro request=' "$W/fun.log")
-expect_eq "one log line per invocation" "${#ORDER[@]}" "$(echo "$logs" | wc -l)"
 expect_contains "log line: ids and counts" "kilt-macro request=req-ref invocation=" "$logs"
 expect_contains "log line: containers patched and duration" "containers=1 skipped=0 errors=0 images=1 lookup_errors=0" "$logs"
-check "logs never hold template values (secret not logged)" bash -c '! grep -q hunter2 "$1"' _ "$W/fun.log"
 check "logs never hold the template (no image names)" bash -c '! grep -q "team/webapp" "$1"' _ "$W/fun.log"
 
 echo "== every corpus template: a patched template that validates, or a failure naming the problems"

@@ -63,3 +63,72 @@ YML
   skopeo copy -q --dest-tls-verify=false "oci:$W/img:app" "docker://$REG/team/webapp:1.0" >/dev/null 2>"$W/skopeo.err" ||
     { echo "skopeo push failed:"; cat "$W/skopeo.err"; exit 1; }
 }
+
+# json FILE EXPR: EXPR (Python, the file's JSON as `d`) printed.
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@" 2>&1; }
+
+# make_common_events: the macro events both bootstrap tests send, into $EV (made with the caller's `mk`;
+# $W, $REG and $PUBLIC set): clash (two resources the patcher must refuse, with a secret in an
+# environment value that must never reach the logs), clean (a template with no problem of its own: the
+# output must pass AWS's validator outright), garbage and nofragment (malformed), big (1 MiB).
+make_common_events() {
+  cat > "$W/clash.json" <<'JSON'
+{"AWSTemplateFormatVersion":"2010-09-09","Resources":{
+ "Api":{"Type":"AWS::ECS::TaskDefinition","Properties":{"RequiresCompatibilities":["FARGATE"],"NetworkMode":"awsvpc",
+  "Cpu":"256","Memory":"512","ContainerDefinitions":[{"Name":"kilt","Image":"a:1","EntryPoint":["/a"],
+  "Environment":[{"Name":"DB_PASSWORD","Value":"hunter2-do-not-log"}]}]}},
+ "Worker":{"Type":"AWS::ECS::TaskDefinition","Properties":{"RequiresCompatibilities":["FARGATE"],"NetworkMode":"awsvpc",
+  "Cpu":"256","Memory":"512","ContainerDefinitions":[{"Name":"kilt","Image":"b:1","EntryPoint":["/b"]}]}}}}
+JSON
+  mk clash "$W/clash.json"
+  cat > "$W/clean.json" <<'JSON'
+{"AWSTemplateFormatVersion":"2010-09-09","Parameters":{"AppImage":{"Type":"String","Default":"x"}},
+ "Resources":{
+ "Logs":{"Type":"AWS::Logs::LogGroup","Properties":{"RetentionInDays":7}},
+ "Web":{"Type":"AWS::ECS::TaskDefinition","Properties":{"Family":"web","RequiresCompatibilities":["FARGATE"],
+  "NetworkMode":"awsvpc","Cpu":"512","Memory":"1024","ContainerDefinitions":[
+   {"Name":"app","Image":{"Ref":"AppImage"},"Essential":true,"PortMappings":[{"ContainerPort":8080}],
+    "LogConfiguration":{"LogDriver":"awslogs","Options":{"awslogs-group":{"Ref":"Logs"},
+     "awslogs-region":{"Ref":"AWS::Region"},"awslogs-stream-prefix":"web"}}},
+   {"Name":"proxy","Image":"envoyproxy/envoy:v1.29.0","EntryPoint":["/usr/local/bin/envoy"],"Command":["-c","/etc/envoy.yaml"]}]}}}}
+JSON
+  mk clean "$W/clean.json" --tpv "{\"AppImage\":\"$REG/team/webapp:1.0\"}"
+  printf 'this is not json' > "$EV/garbage.json"
+  printf '{"hello":"world"}' > "$EV/nofragment.json"
+  mk big "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}" --min-bytes $((1024 * 1024))
+}
+
+# check_common_answers SAME_AS: the function's answers ($OUT) to make_common_events' events and to
+# "after" (sent last: the same input as the event SAME_AS, so the same fragment is expected); one log
+# line per event of ORDER in $W/fun.log, and no secret in it.
+check_common_answers() {
+  local same_as=$1 msg size n_td n_patched logs
+  expect_eq "clash: failure for the right request" "failure req-clash" \
+    "$(json "$OUT/clash.json" "d['status'], d['requestId']" | tr -d "(),'")"
+  msg=$(json "$OUT/clash.json" "d['errorMessage']")
+  expect_contains "clash: errorMessage counts the problems" "Kilt: 2 problems" "$msg"
+  expect_contains "clash: errorMessage names the first resource" "Api" "$msg"
+  expect_contains "clash: errorMessage names the second resource" "Worker" "$msg"
+
+  expect_eq "clean: both containers patched" "success 2" \
+    "$(json "$OUT/clean.json" "d['status'], sum(1 for c in d['fragment']['Resources']['Web']['Properties']['ContainerDefinitions'] if c.get('EntryPoint') == ['/kilt/run', '--'])" | tr -d "(),'")"
+
+  expect_eq "garbage: failure" "failure" "$(json "$OUT/garbage.json" "d['status']")"
+  expect_contains "garbage: says the event is not JSON" "not valid JSON" "$(json "$OUT/garbage.json" "d['errorMessage']")"
+  expect_contains "no requestId: says so" "no requestId" "$(json "$OUT/nofragment.json" "d['errorMessage']")"
+
+  size=$(stat -c %s "$EV/big.json")
+  check "big: the event is at least 1 MiB ($size bytes)" test "$size" -ge $((1024 * 1024))
+  expect_eq "big: success" "success" "$(json "$OUT/big.json" "d['status']")"
+  n_td=$(json "$EV/big.json" "sum(1 for r in d['fragment']['Resources'].values() if r['Type']=='AWS::ECS::TaskDefinition')")
+  n_patched=$(json "$OUT/big.json" "sum(1 for r in d['fragment']['Resources'].values() if r['Type']=='AWS::ECS::TaskDefinition' and any(c['Name']=='kilt' for c in r['Properties']['ContainerDefinitions']))")
+  expect_eq "big: every task definition patched" "$n_td" "$n_patched"
+
+  expect_eq "after: the function still answers" "success" "$(json "$OUT/after.json" "d['status']")"
+  check "the same input gives the same output (deterministic)" \
+    cmp -s <(json "$OUT/$same_as.json" "json.dumps(d['fragment'])") <(json "$OUT/after.json" "json.dumps(d['fragment'])")
+
+  logs=$(grep '^kilt-macro request=' "$W/fun.log")
+  expect_eq "one log line per invocation" "${#ORDER[@]}" "$(echo "$logs" | wc -l)"
+  check "logs never hold template values (secret not logged)" bash -c '! grep -q hunter2 "$1"' _ "$W/fun.log"
+}
