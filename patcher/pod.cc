@@ -13,6 +13,7 @@
 #include <set>
 #include <string_view>
 
+#include "patcher/change_log.h"
 #include "patcher/command.h"
 
 namespace kilt {
@@ -42,25 +43,59 @@ std::string_view ViewAt(const Value& obj, const char* key) {
 
 std::string StringAt(const Value& obj, const char* key) { return std::string(ViewAt(obj, key)); }
 
-// Returns obj[key], creating it as an empty object (or array) when absent or null.
-Value& Ensure(Value* obj, const char* key, rapidjson::Type type, Alloc& a) {
-  Value* v = FindMut(obj, key);
-  if (v && !v->IsNull()) return *v;
-  if (v) {
-    *v = Value(type);
-    return *v;
+// Where the patcher makes its changes: the pod's allocator and, when the caller wants a JSON Patch,
+// the log of what changed (patcher/change_log.h). Every change to the pod goes through the functions
+// below, which take the path of the value they change. Paths are built even without a log: a few
+// short strings per container, not worth a second code path.
+struct Edit {
+  Alloc& a;
+  ChangeLog* log;
+  // Member `key` or element `index` of the value at `parent` changed.
+  template <typename KeyOrIndex>
+  void Added(std::string_view parent, KeyOrIndex token) {
+    if (log) log->Record(ChangeLog::kAdd, parent, token);
   }
-  obj->AddMember(Value(key, a), Value(type), a);
-  return (*obj)[key];
+  template <typename KeyOrIndex>
+  void Replaced(std::string_view parent, KeyOrIndex token) {
+    if (log) log->Record(ChangeLog::kReplace, parent, token);
+  }
+};
+
+// The pointer of member `key` of the value at `path`.
+std::string Child(const std::string& path, std::string_view key) {
+  std::string out = path;
+  AppendPointerToken(key, &out);
+  return out;
 }
 
-void SetString(Value* obj, const char* key, const std::string& s, Alloc& a) {
+// Sets obj[key] (an object at `path`) to `v`. `key` is referenced, not copied: pass a literal.
+void Set(Edit& e, Value* obj, const std::string& path, const char* key, Value v) {
+  if (Value* old = FindMut(obj, key)) {
+    *old = v;
+    e.Replaced(path, key);
+  } else {
+    obj->AddMember(Value(rapidjson::StringRef(key)), v, e.a);
+    e.Added(path, key);
+  }
+}
+
+// Returns obj[key] (obj an object at `path`), creating it as an empty object (or array) when absent or
+// null. A value of another type is returned as it is: callers check the type they need.
+Value& Ensure(Edit& e, Value* obj, const std::string& path, const char* key, rapidjson::Type type) {
   Value* v = FindMut(obj, key);
-  Value nv(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
-  if (v)
-    *v = nv;
-  else
-    obj->AddMember(Value(key, a), nv, a);
+  if (v && !v->IsNull()) return *v;
+  Set(e, obj, path, key, Value(type));
+  return *FindMut(obj, key);
+}
+
+// Appends `v` to `arr`, the array at `path`.
+void Append(Edit& e, Value* arr, const std::string& path, Value v) {
+  arr->PushBack(v, e.a);
+  e.Added(path, arr->Size() - 1);
+}
+
+void SetString(Edit& e, Value* obj, const std::string& path, const char* key, const std::string& s) {
+  Set(e, obj, path, key, Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), e.a));
 }
 
 Value StringArray(const std::vector<std::string>& items, Alloc& a) {
@@ -218,16 +253,22 @@ bool LookupImage(const PatchInput& in, const ImageNeed& need, ImageConfig* out) 
 
 // Adds the recipe's variables (patcher/command.h decides who wins). The task variable comes from the
 // downward API: pods of a Deployment have only a generateName at admission, the kubelet knows the name.
-void MergeEnv(Value* container, const Recipe& recipe, const std::string& pod_id,
-              const std::string& image, Alloc& a) {
-  Value& env = Ensure(container, "env", rapidjson::kArrayType, a);
-  if (!env.IsArray()) return;  // typed decode would have rejected it; leave it alone
+// `path` is the container's.
+void MergeEnv(Edit& ed, Value* container, const std::string& path, const Recipe& recipe,
+              const std::string& pod_id, const std::string& image) {
+  Alloc& a = ed.a;
+  Value* env = FindMut(container, "env");
+  if (env && !env->IsNull() && !env->IsArray()) return;  // typed decode would have rejected it
+  const std::string env_path = Child(path, "env");
   std::vector<RecipeEnv> vars = RecipeEnvironment(recipe, {pod_id, StringAt(*container, "name"), image});
   for (const RecipeEnv& var : vars) {
-    Value* existing = nullptr;
-    for (auto& e : env.GetArray())
-      if (ViewAt(e, "name") == var.name) existing = &e;
-    if (!RecipeVariableWins(var, existing != nullptr)) continue;
+    rapidjson::SizeType existing = 0;
+    bool exists = false;
+    if (env && env->IsArray()) {
+      for (rapidjson::SizeType i = 0; i < env->Size(); i++)
+        if (ViewAt((*env)[i], "name") == var.name) existing = i, exists = true;
+    }
+    if (!RecipeVariableWins(var, exists)) continue;
     Value e(rapidjson::kObjectType);
     e.AddMember("name", Value(var.name.c_str(), a), a);
     if (var.name == recipe.task_env && !var.force) {
@@ -239,34 +280,42 @@ void MergeEnv(Value* container, const Recipe& recipe, const std::string& pod_id,
     } else {
       e.AddMember("value", Value(var.value.c_str(), a), a);
     }
-    if (existing)
-      *existing = e;
-    else
-      env.PushBack(e, a);
+    if (exists) {
+      (*env)[existing] = e;
+      ed.Replaced(env_path, existing);
+    } else {
+      // Created only when a variable is added: an absent env stays absent otherwise.
+      env = &Ensure(ed, container, path, "env", rapidjson::kArrayType);
+      Append(ed, env, env_path, std::move(e));
+    }
   }
-  if (env.Empty()) container->RemoveMember("env");
 }
 
-void AddCapabilities(Value* container, const std::vector<std::string>& caps, Alloc& a) {
+void AddCapabilities(Edit& e, Value* container, const std::string& path, const std::vector<std::string>& caps) {
   if (caps.empty()) return;
-  Value& sc = Ensure(container, "securityContext", rapidjson::kObjectType, a);
-  Value& capabilities = Ensure(&sc, "capabilities", rapidjson::kObjectType, a);
-  Value& add = Ensure(&capabilities, "add", rapidjson::kArrayType, a);
+  Value& sc = Ensure(e, container, path, "securityContext", rapidjson::kObjectType);
+  if (!sc.IsObject()) return;
+  const std::string sc_path = Child(path, "securityContext");
+  Value& capabilities = Ensure(e, &sc, sc_path, "capabilities", rapidjson::kObjectType);
+  if (!capabilities.IsObject()) return;
+  const std::string caps_path = Child(sc_path, "capabilities");
+  Value& add = Ensure(e, &capabilities, caps_path, "add", rapidjson::kArrayType);
   if (!add.IsArray()) return;
   std::set<std::string> present;
   for (const auto& c : add.GetArray())
     if (c.IsString()) present.insert(NormalizeCapability(c.GetString()));
   for (const auto& c : caps)
-    if (present.insert(NormalizeCapability(c)).second) add.PushBack(Value(c.c_str(), a), a);
+    if (present.insert(NormalizeCapability(c)).second)
+      Append(e, &add, Child(caps_path, "add"), Value(c.c_str(), e.a));
 }
 
 // Appends `names` to a comma-separated annotation, keeping existing entries and order.
-void MergeAnnotationList(Value* annotations, const char* key, const std::vector<std::string>& names,
-                         Alloc& a) {
+void MergeAnnotationList(Edit& e, Value* annotations, const std::string& path, const char* key,
+                         const std::vector<std::string>& names) {
   std::vector<std::string> list = SplitNames(StringAt(*annotations, key));
   for (const auto& n : names)
     if (std::find(list.begin(), list.end(), n) == list.end()) list.push_back(n);
-  SetString(annotations, key, JoinNames(list), a);
+  SetString(e, annotations, path, key, JoinNames(list));
 }
 
 Value InitContainer(const Recipe& recipe, const PodOptions& opt, Alloc& a) {
@@ -424,10 +473,11 @@ std::vector<ImageNeed> ListPodImageNeedsWithOptions(const Value& pod, const Patc
   return needs;
 }
 
-PatchReport PatchPodWithOptions(rapidjson::Document* doc, const PatchInput& in, const PodOptions& opt) {
+PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in, const PodOptions& opt,
+                                ChangeLog* changes) {
   PatchReport report;
-  Alloc& a = doc->GetAllocator();
-  Value& pod = *doc;
+  Value& pod = *pod_value;
+  Edit ed{a, changes};
   PodPlan plan;
   if (!PlanPod(pod, opt, &plan, &report.errors)) return report;
   if (plan.skip_pod) {
@@ -475,7 +525,9 @@ PatchReport PatchPodWithOptions(rapidjson::Document* doc, const PatchInput& in, 
 
   const std::vector<std::string>& caps = recipe.capabilities;
   std::vector<std::string> patched_names;
-  for (auto& c : spec["containers"].GetArray()) {
+  Value& containers = spec["containers"];
+  for (rapidjson::SizeType index = 0; index < containers.Size(); index++) {
+    Value& c = containers[index];
     std::string name = StringAt(c, "name");
     std::string where = plan.id + "/" + name;
     if (name == opt.init_container_name) {
@@ -534,49 +586,57 @@ PatchReport PatchPodWithOptions(rapidjson::Document* doc, const PatchInput& in, 
       continue;
     }
 
-    Value& cmd = Ensure(&c, "command", rapidjson::kArrayType, a);
-    cmd = StringArray(recipe.entrypoint, a);
-    Value& argv = Ensure(&c, "args", rapidjson::kArrayType, a);
-    argv = StringArray(run, a);
+    const std::string path = "/spec/containers/" + std::to_string(index);
+    Set(ed, &c, path, "command", StringArray(recipe.entrypoint, a));
+    Set(ed, &c, path, "args", StringArray(run, a));
     Value mount(rapidjson::kObjectType);
     mount.AddMember("name", Value(opt.volume_name.c_str(), a), a);
     mount.AddMember("mountPath", Value(opt.mount_path.c_str(), a), a);
     mount.AddMember("readOnly", true, a);
-    Value& mounts = Ensure(&c, "volumeMounts", rapidjson::kArrayType, a);
-    if (mounts.IsArray()) mounts.PushBack(mount, a);
-    MergeEnv(&c, recipe, plan.id, image, a);
+    Value& mounts = Ensure(ed, &c, path, "volumeMounts", rapidjson::kArrayType);
+    if (mounts.IsArray()) Append(ed, &mounts, Child(path, "volumeMounts"), std::move(mount));
+    MergeEnv(ed, &c, path, recipe, plan.id, image);
     // EKS Fargate refuses to schedule pods that add capabilities (beyond a short allow-list).
-    if (!fargate) AddCapabilities(&c, caps, a);
+    if (!fargate) AddCapabilities(ed, &c, path, caps);
     report.patched.push_back(where);
     patched_names.push_back(name);
   }
   if (!report.errors.empty() || patched_names.empty()) return report;
 
-  if (!have_volume) Ensure(&spec, "volumes", rapidjson::kArrayType, a).PushBack(PayloadVolume(opt, a), a);
+  if (!have_volume) {
+    Value& volumes = Ensure(ed, &spec, "/spec", "volumes", rapidjson::kArrayType);
+    if (volumes.IsArray()) Append(ed, &volumes, "/spec/volumes", PayloadVolume(opt, a));
+  }
   if (!have_init) {
     // First, so that the payload is in place before any other init container (native sidecars
     // included) starts.
-    Value& inits = Ensure(&spec, "initContainers", rapidjson::kArrayType, a);
-    Value init = InitContainer(recipe, opt, a);
-    Value rebuilt(rapidjson::kArrayType);
-    rebuilt.PushBack(init, a);
-    for (auto& c : inits.GetArray()) rebuilt.PushBack(c, a);
-    inits = rebuilt;
+    Value& inits = Ensure(ed, &spec, "/spec", "initContainers", rapidjson::kArrayType);
+    if (inits.IsArray()) {
+      Value rebuilt(rapidjson::kArrayType);
+      rebuilt.PushBack(InitContainer(recipe, opt, a), a);
+      for (auto& c : inits.GetArray()) rebuilt.PushBack(c, a);
+      inits = rebuilt;
+      ed.Added("/spec/initContainers", rapidjson::SizeType{0});
+    }
   }
-  Value& metadata = Ensure(&pod, "metadata", rapidjson::kObjectType, a);
-  Value& annotations = Ensure(&metadata, "annotations", rapidjson::kObjectType, a);
-  SetString(&annotations, kPodStatusAnnotation, "injected", a);
-  MergeAnnotationList(&annotations, kPodInjectedContainersAnnotation, patched_names, a);
-  MergeAnnotationList(&annotations, kSafeToEvictAnnotation, {opt.volume_name}, a);
+  Value& metadata = Ensure(ed, &pod, "", "metadata", rapidjson::kObjectType);
+  Value& annotations = Ensure(ed, &metadata, "/metadata", "annotations", rapidjson::kObjectType);
+  const std::string ann = "/metadata/annotations";
+  SetString(ed, &annotations, ann, kPodStatusAnnotation, "injected");
+  MergeAnnotationList(ed, &annotations, ann, kPodInjectedContainersAnnotation, patched_names);
+  MergeAnnotationList(ed, &annotations, ann, kSafeToEvictAnnotation, {opt.volume_name});
   if (fargate && !caps.empty()) {
-    SetString(&annotations, kPodCapabilitiesAnnotation,
+    SetString(ed, &annotations, ann, kPodCapabilitiesAnnotation,
               "not added (" + JoinNames(caps) +
                   "): EKS Fargate pods cannot add capabilities; the agent runs with reduced "
-                  "visibility",
-              a);
+                  "visibility");
   }
   report.changed = true;
   return report;
+}
+
+PatchReport PatchPodWithOptions(rapidjson::Document* pod, const PatchInput& in, const PodOptions& opt) {
+  return PatchPodWithOptions(pod, pod->GetAllocator(), in, opt, nullptr);
 }
 
 PatchReport PatchPod(rapidjson::Document* pod, const PatchInput& in) {

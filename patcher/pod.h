@@ -10,6 +10,7 @@
 
 #include <rapidjson/document.h>
 
+#include "patcher/change_log.h"
 #include "patcher/patcher.h"
 
 namespace kilt {
@@ -48,6 +49,11 @@ struct PodOptions {
 
 // Same as PatchPod / ListPodImageNeeds with explicit options.
 PatchReport PatchPodWithOptions(rapidjson::Document* pod, const PatchInput& in, const PodOptions& opt);
+// The same on a pod inside another document (the webhook's AdmissionReview), allocating from `alloc`.
+// With `changes`, every change is also recorded there, paths relative to `pod`: the webhook's JSON
+// Patch. On errors (report.ok() false) the pod may be half patched: use neither it nor the changes.
+PatchReport PatchPodWithOptions(rapidjson::Value* pod, rapidjson::Document::AllocatorType& alloc,
+                                const PatchInput& in, const PodOptions& opt, ChangeLog* changes);
 std::vector<ImageNeed> ListPodImageNeedsWithOptions(const rapidjson::Value& pod, const PatchInput& in,
                                                     const PodOptions& opt);
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <yaml-cpp/yaml.h>
@@ -29,6 +30,70 @@ std::string Dump(const Value& v) {
   rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   v.Accept(w);
   return sb.GetString();
+}
+
+// Applies a JSON Patch of "add" and "replace" operations (all the patcher records) as RFC 6902 says:
+// an index equal to the size appends, "add" on an existing member replaces it, "replace" needs the
+// target to exist.
+void ApplyPatch(Document* doc, const std::string& patch) {
+  Document ops;
+  ops.Parse(patch.c_str());
+  REQUIRE_FALSE(ops.HasParseError());
+  REQUIRE(ops.IsArray());
+  auto& a = doc->GetAllocator();
+  for (const auto& op : ops.GetArray()) {
+    const std::string kind = op["op"].GetString(), path = op["path"].GetString();
+    INFO(kind << " " << path);
+    REQUIRE((kind == "add" || kind == "replace"));
+    const size_t slash = path.rfind('/');
+    REQUIRE(slash != std::string::npos);
+    Value* parent = rapidjson::Pointer(path.substr(0, slash).c_str()).Get(*doc);
+    REQUIRE(parent != nullptr);
+    std::string last;
+    for (size_t i = slash + 1; i < path.size(); i++)
+      last += path[i] == '~' ? (path[++i] == '0' ? '~' : '/') : path[i];
+    Value value(op["value"], a);
+    if (parent->IsArray()) {
+      const rapidjson::SizeType index = static_cast<rapidjson::SizeType>(std::stoul(last));
+      if (kind == "replace") {
+        REQUIRE(index < parent->Size());
+        (*parent)[index] = value;
+        continue;
+      }
+      REQUIRE(index <= parent->Size());
+      parent->PushBack(value, a);
+      for (rapidjson::SizeType i = parent->Size() - 1; i > index; i--) (*parent)[i].Swap((*parent)[i - 1]);
+    } else {
+      REQUIRE(parent->IsObject());
+      auto it = parent->FindMember(last.c_str());
+      if (it != parent->MemberEnd()) {
+        it->value = value;
+      } else {
+        REQUIRE(kind == "add");
+        parent->AddMember(Value(last.c_str(), a), value, a);
+      }
+    }
+  }
+}
+
+// Patches `pod` as the webhook does: in place, with its changes recorded. Checks that the recorded
+// JSON Patch turns the pod as it was into the patched pod (the webhook sends nothing else), and
+// that an unchanged pod records nothing.
+PatchReport PatchRecorded(Document* pod, const PatchInput& in, const PodOptions& opt = PodOptions()) {
+  Document original;
+  original.CopyFrom(*pod, original.GetAllocator());
+  ChangeLog changes;
+  PatchReport r = PatchPodWithOptions(pod, pod->GetAllocator(), in, opt, &changes);
+  if (!r.ok()) return r;
+  const std::string patch = changes.Write(*pod);
+  INFO("patch: " << patch);
+  if (!r.changed) {
+    CHECK(patch == "[]");
+    CHECK(Dump(*pod) == Dump(original));
+  }
+  ApplyPatch(&original, patch);
+  CHECK(Dump(original) == Dump(*pod));
+  return r;
 }
 
 PatchInput Input() {
@@ -122,7 +187,7 @@ std::vector<std::string> CorpusFiles() {
 TEST_CASE("command set: args become command ++ args, image CMD dropped") {
   Document pod = Parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns"},
     "spec":{"containers":[{"name":"app","image":"busybox","command":["sh","-c"],"args":["echo hi"]}]}})");
-  PatchReport r = PatchPod(&pod, Input());
+  PatchReport r = PatchRecorded(&pod, Input());
   REQUIRE(r.ok());
   CHECK(r.changed);
   CHECK(r.patched == std::vector<std::string>{"ns/p/app"});
@@ -152,7 +217,7 @@ TEST_CASE("no command: image ENTRYPOINT (+ CMD unless args are set) from the loo
     {"name":"b","image":"nginx:1.25","args":["nginx","-T"]},
     {"name":"c","image":"nginx:1.25","command":[],"args":[]}]}})");
   CHECK(Needs(ListPodImageNeeds(pod, in)) == std::vector<std::string>{"nginx:1.25@linux/amd64"});
-  PatchReport r = PatchPod(&pod, in);
+  PatchReport r = PatchRecorded(&pod, in);
   REQUIRE(r.ok());
   CHECK(Strings(Container(pod, 0)["args"]) ==
         std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"});
@@ -164,7 +229,7 @@ TEST_CASE("no command: image ENTRYPOINT (+ CMD unless args are set) from the loo
   Document arm = Parse(R"({"metadata":{"name":"p"},"spec":{"nodeSelector":{"kubernetes.io/arch":"arm64"},
     "containers":[{"name":"a","image":"arm:1"}]}})");
   CHECK(Needs(ListPodImageNeeds(arm, in)) == std::vector<std::string>{"arm:1@linux/arm64"});
-  REQUIRE(PatchPod(&arm, in).ok());
+  REQUIRE(PatchRecorded(&arm, in).ok());
   CHECK(Strings(Container(arm, 0)["args"]) == std::vector<std::string>{"/arm-entry"});
 }
 
@@ -173,7 +238,7 @@ TEST_CASE("image values are escaped against kubelet's $(VAR) expansion; pod valu
   in.images[{"x", "linux/amd64"}] = {{"sh", "-c", "echo $(date)"}, {}, ""};
   Document pod = Parse(R"J({"spec":{"containers":[{"name":"a","image":"x"},
     {"name":"b","image":"x","command":["echo","$(MODEL_ID)"]}]}})J");
-  REQUIRE(PatchPod(&pod, in).ok());
+  REQUIRE(PatchRecorded(&pod, in).ok());
   CHECK(Strings(Container(pod, 0)["args"]) == std::vector<std::string>{"sh", "-c", "echo $$(date)"});
   CHECK(Strings(Container(pod, 1)["args"]) == std::vector<std::string>{"echo", "$(MODEL_ID)"});
 }
@@ -183,7 +248,7 @@ TEST_CASE("unknown image config: deny names pod, container and image; skip leave
     {"name":"app","image":"private/app:3"},{"name":"side","image":"x","command":["run"]}]}})");
   Document copy;
   copy.CopyFrom(pod, copy.GetAllocator());
-  PatchReport r = PatchPod(&pod, Input());
+  PatchReport r = PatchRecorded(&pod, Input());
   REQUIRE_FALSE(r.ok());
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].resource == "ns/p");
@@ -204,7 +269,7 @@ TEST_CASE("an image with neither ENTRYPOINT nor CMD and no command is an error")
   PatchInput in = Input();
   in.images[{"scratch", "linux/amd64"}] = {};
   Document pod = Parse(R"({"spec":{"containers":[{"name":"a","image":"scratch"}]}})");
-  PatchReport r = PatchPod(&pod, in);
+  PatchReport r = PatchRecorded(&pod, in);
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.errors[0].message, Catch::Contains("nothing to run"));
 }
@@ -212,9 +277,9 @@ TEST_CASE("an image with neither ENTRYPOINT nor CMD and no command is an error")
 TEST_CASE("idempotent: a second pass changes nothing; reinvocation patches only new containers") {
   Document pod = Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[
     {"name":"a","image":"x","command":["run"]}]}})");
-  REQUIRE(PatchPod(&pod, Input()).ok());
+  REQUIRE(PatchRecorded(&pod, Input()).ok());
   std::string once = Dump(pod);
-  PatchReport again = PatchPod(&pod, Input());
+  PatchReport again = PatchRecorded(&pod, Input());
   REQUIRE(again.ok());
   CHECK_FALSE(again.changed);
   CHECK(again.patched.empty());
@@ -229,7 +294,7 @@ TEST_CASE("idempotent: a second pass changes nothing; reinvocation patches only 
   cmd.PushBack("envoy", al);
   extra.AddMember("command", cmd, al);
   pod["spec"]["containers"].PushBack(extra, al);
-  PatchReport r = PatchPod(&pod, Input());
+  PatchReport r = PatchRecorded(&pod, Input());
   REQUIRE(r.ok());
   CHECK(r.patched == std::vector<std::string>{"p/proxy"});
   CHECK(pod["spec"]["initContainers"].Size() == 1);
@@ -238,10 +303,26 @@ TEST_CASE("idempotent: a second pass changes nothing; reinvocation patches only 
         "a,proxy");
 }
 
+TEST_CASE("the recorded JSON Patch fills null and partial fields and keeps the user's init containers first-after-ours") {
+  Document pod = Parse(R"({"metadata":{"name":"p","annotations":null},"spec":{"volumes":null,
+    "initContainers":[{"name":"setup","image":"busybox"}],"containers":[
+    {"name":"a","image":"x","command":["run"],"env":null,"volumeMounts":null,"securityContext":{}},
+    {"name":"b","image":"x","command":["run"],"securityContext":{"capabilities":{"drop":["ALL"]}}},
+    {"name":"c","image":"x","command":["run"],"args":null,"securityContext":{"capabilities":{"add":null}}}]}})");
+  REQUIRE(PatchRecorded(&pod, Input()).changed);
+  CHECK(pod["spec"]["initContainers"][1]["name"] == "setup");
+  for (int i = 0; i < 3; i++)
+    CHECK(Strings(Container(pod, i)["securityContext"]["capabilities"]["add"]) ==
+          std::vector<std::string>{"SYS_PTRACE"});
+  CHECK(Container(pod, 1)["securityContext"]["capabilities"]["drop"].Size() == 1);
+  CHECK(Container(pod, 0)["env"].Size() == 3);
+  CHECK(pod["metadata"]["annotations"].IsObject());
+}
+
 TEST_CASE("EKS Fargate pods get no capabilities and an annotation saying why") {
   Document pod = Parse(R"({"metadata":{"name":"p","labels":{"eks.amazonaws.com/fargate-profile":"fp"}},
     "spec":{"containers":[{"name":"a","image":"x","command":["run"]}]}})");
-  REQUIRE(PatchPod(&pod, Input()).ok());
+  REQUIRE(PatchRecorded(&pod, Input()).ok());
   CHECK_FALSE(Container(pod, 0).HasMember("securityContext"));
   CHECK_THAT(pod["metadata"]["annotations"][kPodCapabilitiesAnnotation].GetString(),
              Catch::Contains("Fargate"));
@@ -250,7 +331,7 @@ TEST_CASE("EKS Fargate pods get no capabilities and an annotation saying why") {
 TEST_CASE("capabilities are a union: existing entries kept, no duplicates") {
   Document pod = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["run"],
     "securityContext":{"capabilities":{"add":["IPC_LOCK","CAP_SYS_PTRACE"],"drop":["ALL"]}}}]}})");
-  REQUIRE(PatchPod(&pod, Input()).ok());
+  REQUIRE(PatchRecorded(&pod, Input()).ok());
   CHECK(Strings(Container(pod, 0)["securityContext"]["capabilities"]["add"]) ==
         std::vector<std::string>{"IPC_LOCK", "CAP_SYS_PTRACE"});
   CHECK(Container(pod, 0)["securityContext"]["capabilities"]["drop"].Size() == 1);
@@ -262,7 +343,7 @@ TEST_CASE("recipe and metadata env are added; the user's values win unless the r
   Document pod = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["run"],
     "env":[{"name":"KILT_CONTAINER_IMAGE","value":"mine"},{"name":"FALCO_OPTS","value":"user"},
            {"name":"KILT_MODE","value":"lax"}]}]}})");
-  REQUIRE(PatchPod(&pod, in).ok());
+  REQUIRE(PatchRecorded(&pod, in).ok());
   std::map<std::string, std::string> env;
   for (const auto& e : Container(pod, 0)["env"].GetArray())
     env[e["name"].GetString()] = e.HasMember("value") ? e["value"].GetString()
@@ -280,7 +361,7 @@ TEST_CASE("opt-out annotation, per-container selection, unknown names in the sel
   Document out = Parse(R"({"metadata":{"annotations":{"kilt.io/inject":"false"}},
     "spec":{"containers":[{"name":"a","image":"x","command":["run"]}]}})");
   std::string before = Dump(out);
-  PatchReport r = PatchPod(&out, Input());
+  PatchReport r = PatchRecorded(&out, Input());
   REQUIRE(r.ok());
   CHECK_FALSE(r.changed);
   CHECK(Dump(out) == before);
@@ -291,14 +372,14 @@ TEST_CASE("opt-out annotation, per-container selection, unknown names in the sel
     "kilt.io/exclude-containers":"c"}},"spec":{"containers":[
     {"name":"a","image":"x","command":["run"]},{"name":"b","image":"x","command":["run"]},
     {"name":"c","image":"x","command":["run"]}]}})");
-  r = PatchPod(&sel, Input());
+  r = PatchRecorded(&sel, Input());
   REQUIRE(r.ok());
   CHECK(r.patched == std::vector<std::string>{"(unnamed pod)/b"});
   CHECK(Strings(Container(sel, 0)["command"]) == std::vector<std::string>{"run"});
 
   Document typo = Parse(R"({"metadata":{"annotations":{"kilt.io/containers":"ap"}},
     "spec":{"containers":[{"name":"app","image":"x","command":["run"]}]}})");
-  r = PatchPod(&typo, Input());
+  r = PatchRecorded(&typo, Input());
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.errors[0].message, Catch::Contains("kilt.io/containers") && Catch::Contains("app"));
 }
@@ -306,31 +387,31 @@ TEST_CASE("opt-out annotation, per-container selection, unknown names in the sel
 TEST_CASE("conflicts with the user's names and mounts are errors, not takeovers") {
   Document vol = Parse(R"({"spec":{"volumes":[{"name":"kilt-payload","configMap":{"name":"x"}}],
     "containers":[{"name":"a","image":"x","command":["run"]}]}})");
-  PatchReport r = PatchPod(&vol, Input());
+  PatchReport r = PatchRecorded(&vol, Input());
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.errors[0].message, Catch::Contains("kilt-payload"));
 
   Document mount = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["run"],
     "volumeMounts":[{"name":"v","mountPath":"/kilt"}]}]}})");
-  r = PatchPod(&mount, Input());
+  r = PatchRecorded(&mount, Input());
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.errors[0].message, Catch::Contains("/kilt"));
 
   Document bad = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":"run"}]}})");
-  r = PatchPod(&bad, Input());
+  r = PatchRecorded(&bad, Input());
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.errors[0].message, Catch::Contains("lists of strings"));
 
   Document none = Parse(R"({"spec":{}})");
-  CHECK_FALSE(PatchPod(&none, Input()).ok());
+  CHECK_FALSE(PatchRecorded(&none, Input()).ok());
   Document deploy = Parse(R"({"kind":"Deployment","spec":{"containers":[{"name":"a"}]}})");
-  CHECK_FALSE(PatchPod(&deploy, Input()).ok());
+  CHECK_FALSE(PatchRecorded(&deploy, Input()).ok());
 }
 
 TEST_CASE("Windows pods are skipped") {
   Document pod = Parse(R"({"spec":{"nodeSelector":{"kubernetes.io/os":"windows"},
     "containers":[{"name":"a","image":"x","command":["run"]}]}})");
-  PatchReport r = PatchPod(&pod, Input());
+  PatchReport r = PatchRecorded(&pod, Input());
   REQUIRE(r.ok());
   CHECK_FALSE(r.changed);
 }
@@ -370,7 +451,7 @@ TEST_CASE("corpus: every pod template patches, by Docker's rule, idempotently") 
         PatchInput in = Input();
         for (const ImageNeed& need : ListPodImageNeeds(pod, in))
           in.images[need] = {{"/entry-" + need.image}, {"cmd-of-" + need.image}, ""};
-        PatchReport r = PatchPod(&pod, in);
+        PatchReport r = PatchRecorded(&pod, in);
         for (const auto& e : r.errors) UNSCOPED_INFO(e.container + ": " + e.message);
         REQUIRE(r.ok());
         REQUIRE(r.changed);
@@ -402,7 +483,7 @@ TEST_CASE("corpus: every pod template patches, by Docker's rule, idempotently") 
                            : 0;
         CHECK(pod["spec"]["initContainers"].Size() == inits + 1);
         std::string once = Dump(pod);
-        PatchReport again = PatchPod(&pod, in);
+        PatchReport again = PatchRecorded(&pod, in);
         REQUIRE(again.ok());
         CHECK_FALSE(again.changed);
         CHECK(Dump(pod) == once);

@@ -1,6 +1,7 @@
 // AdmissionReview v1 in, AdmissionReview v1 out: the webhook's decision for one request, independent of
-// HTTP and TLS (so it is unit-tested directly). The pod is patched by kilt::PatchPodWithOptions and the
-// response carries the RFC 6902 difference, base64-encoded, as the apiserver requires.
+// HTTP and TLS (so it is unit-tested directly). The pod is patched in place by kilt::PatchPodWithOptions,
+// which records its changes; the response carries them as an RFC 6902 JSON Patch, base64-encoded, as
+// the apiserver requires.
 #ifndef KILT_WEBHOOK_ADMISSION_H_
 #define KILT_WEBHOOK_ADMISSION_H_
 
