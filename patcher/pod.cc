@@ -154,10 +154,19 @@ std::string EscapeKubeletExpansion(const std::string& s) {
   return out;
 }
 
-std::string NormalizeCapability(std::string c) {
-  std::transform(c.begin(), c.end(), c.begin(), [](unsigned char ch) { return std::toupper(ch); });
-  if (c.rfind("CAP_", 0) == 0) c.erase(0, 4);
-  return c;
+// Whether two capability names are the same for the kubelet: case-insensitive, "CAP_" optional.
+bool SameCapability(std::string_view x, std::string_view y) {
+  auto bare = [](std::string_view c) {
+    if (c.size() > 4 && (c[0] | 0x20) == 'c' && (c[1] | 0x20) == 'a' && (c[2] | 0x20) == 'p' && c[3] == '_')
+      c.remove_prefix(4);
+    return c;
+  };
+  x = bare(x);
+  y = bare(y);
+  return x.size() == y.size() &&
+         std::equal(x.begin(), x.end(), y.begin(),
+                    [](char a, char b) { return std::toupper(static_cast<unsigned char>(a)) ==
+                                                std::toupper(static_cast<unsigned char>(b)); });
 }
 
 // "namespace/name" of a pod for messages; generateName pods have no name yet.
@@ -301,12 +310,15 @@ void AddCapabilities(Edit& e, Value* container, const std::string& path, const s
   const std::string caps_path = Child(sc_path, "capabilities");
   Value& add = Ensure(e, &capabilities, caps_path, "add", rapidjson::kArrayType);
   if (!add.IsArray()) return;
-  std::set<std::string> present;
-  for (const auto& c : add.GetArray())
-    if (c.IsString()) present.insert(NormalizeCapability(c.GetString()));
-  for (const auto& c : caps)
-    if (present.insert(NormalizeCapability(c)).second)
-      Append(e, &add, Child(caps_path, "add"), Value(c.c_str(), e.a));
+  std::string add_path;
+  for (const auto& cap : caps) {
+    bool present = false;
+    for (const auto& c : add.GetArray())
+      present = present || (c.IsString() && SameCapability({c.GetString(), c.GetStringLength()}, cap));
+    if (present) continue;
+    if (add_path.empty()) add_path = Child(caps_path, "add");
+    Append(e, &add, add_path, Value(cap.c_str(), e.a));
+  }
 }
 
 // Appends `names` to a comma-separated annotation, keeping existing entries and order.

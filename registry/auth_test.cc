@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <openssl/evp.h>
+
 #include "registry/encoding.h"
 
 namespace kilt::registry {
@@ -94,6 +96,21 @@ TEST_CASE("base64 encodes the RFC 4648 test vectors") {
   CHECK(Base64Encode("foob") == "Zm9vYg==");
   CHECK(Base64Encode("fooba") == "Zm9vYmE=");
   CHECK(Base64Encode("foobar") == "Zm9vYmFy");
+}
+
+TEST_CASE("base64 agrees with OpenSSL's encoder for every length and byte value") {
+  std::string bytes;
+  uint32_t x = 12345;
+  for (int len = 0; len < 700; len++) {
+    std::string want(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(want.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+    want.resize(static_cast<size_t>(n));
+    INFO("length " << bytes.size());
+    REQUIRE(Base64Encode(bytes) == want);
+    x = x * 1103515245 + 12345;  // every byte value turns up, in every position modulo 3
+    bytes += static_cast<char>(len < 256 ? len : static_cast<int>(x >> 16));
+  }
 }
 
 TEST_CASE("percent-encoding keeps RFC 3986 unreserved characters only") {

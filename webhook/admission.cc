@@ -7,6 +7,7 @@
 
 #include "registry/encoding.h"
 #include "webhook/pull_secrets.h"
+#include "webhook/review_parse.h"
 
 namespace kilt {
 namespace {
@@ -158,8 +159,7 @@ AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& co
   // point into `text` instead of being copied one by one.
   std::string text(body);
   rapidjson::Document review;
-  review.ParseInsitu(text.data());
-  if (review.HasParseError() || !review.IsObject())
+  if (!ParseReviewInPlace(text.data(), &review) || !review.IsObject())
     return BadRequest("the body is not a JSON object (expected an AdmissionReview)");
   if (Str(review, "apiVersion") != "admission.k8s.io/v1" || Str(review, "kind") != "AdmissionReview")
     return BadRequest("expected apiVersion admission.k8s.io/v1, kind AdmissionReview (set "

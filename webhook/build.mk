@@ -1,7 +1,7 @@
 # webhook/: the Kubernetes mutating admission webhook (build/bin/kilt-webhook), the init container's
 # copier (build/bin/kilt-copy, static, for the kilt image's /kilt/copy), tests and bench.
 # The pod patcher itself is patcher/pod.cc, inside build/lib/libkilt_patcher.a.
-WEBHOOK_LIB_SRCS := webhook/admission.cc webhook/http_request.cc webhook/log.cc \
+WEBHOOK_LIB_SRCS := webhook/admission.cc webhook/review_parse.cc webhook/http_request.cc webhook/log.cc \
                     webhook/metrics.cc webhook/server.cc webhook/tls_store.cc webhook/kube_client.cc \
                     webhook/pull_secrets.cc webhook/pod_lookup.cc
 WEBHOOK_TESTS    := $(wildcard webhook/*_test.cc)
