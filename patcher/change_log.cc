@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -12,53 +13,58 @@ namespace kilt {
 namespace {
 
 // JSON text, exactly as rapidjson's Writer prints it (compact, same escaping and number format),
-// appended to a string the caller owns: no intermediate document, no copies of the values.
+// written into a string the caller owns: no intermediate document, no copies of the values. The
+// string is used as a raw buffer (grown ahead of each write, cut to length by Finish): per-character
+// std::string appends were most of the cost of writing a patch.
 class TextWriter {
  public:
-  explicit TextWriter(std::string* out) : out_(*out) {}
+  explicit TextWriter(std::string* out) : out_(*out), n_(out->size()) { out_.resize(n_ + 4096); }
 
-  void Raw(std::string_view s) { out_.append(s.data(), s.size()); }
+  // Cuts the string to what was written.
+  void Finish() { out_.resize(n_); }
+
+  void Raw(std::string_view s) {
+    memcpy(Grow(s.size()), s.data(), s.size());
+    n_ += s.size();
+  }
+  void Raw(char c) {
+    *Grow(1) = c;
+    n_++;
+  }
 
   void Value(const rapidjson::Value& v) {
     switch (v.GetType()) {
       case rapidjson::kNullType:
-        out_ += "null";
-        return;
+        return Raw("null");
       case rapidjson::kFalseType:
-        out_ += "false";
-        return;
+        return Raw("false");
       case rapidjson::kTrueType:
-        out_ += "true";
-        return;
+        return Raw("true");
       case rapidjson::kStringType:
-        String(v.GetString(), v.GetStringLength());
-        return;
+        return String(v.GetString(), v.GetStringLength());
       case rapidjson::kNumberType:
-        Number(v);
-        return;
+        return Number(v);
       case rapidjson::kObjectType: {
-        out_ += '{';
+        Raw('{');
         bool first = true;
         for (const auto& m : v.GetObject()) {
-          if (!first) out_ += ',';
+          if (!first) Raw(',');
           first = false;
           String(m.name.GetString(), m.name.GetStringLength());
-          out_ += ':';
+          Raw(':');
           Value(m.value);
         }
-        out_ += '}';
-        return;
+        return Raw('}');
       }
       case rapidjson::kArrayType: {
-        out_ += '[';
+        Raw('[');
         bool first = true;
         for (const auto& e : v.GetArray()) {
-          if (!first) out_ += ',';
+          if (!first) Raw(',');
           first = false;
           Value(e);
         }
-        out_ += ']';
-        return;
+        return Raw(']');
       }
     }
   }
@@ -69,30 +75,39 @@ class TextWriter {
       rapidjson::StringBuffer sb;
       rapidjson::Writer<rapidjson::StringBuffer> w(sb);
       v.Accept(w);
-      out_.append(sb.GetString(), sb.GetSize());
-      return;
+      return Raw({sb.GetString(), sb.GetSize()});
     }
     char buf[24];
     char* end = v.IsInt64() ? std::to_chars(buf, buf + sizeof buf, v.GetInt64()).ptr
                             : std::to_chars(buf, buf + sizeof buf, v.GetUint64()).ptr;
-    out_.append(buf, static_cast<size_t>(end - buf));
+    Raw({buf, static_cast<size_t>(end - buf)});
   }
 
   // rapidjson's Writer escaping (UTF-8 in and out, no validation): '"', '\\' and control
   // characters; \b \t \n \f \r short, others \u00XX with upper-case hex; everything else copied as
-  // is. Strings are scanned 8 bytes at a time: most hold nothing to escape.
+  // is. Strings are copied 8 bytes at a time while those hold nothing to escape (most strings).
   void String(const char* s, size_t len) {
-    out_ += '"';
-    size_t start = 0, i = 0;
+    char* const begin = Grow(6 * len + 2);  // the worst case: every byte as \u00XX
+    char* o = begin;
+    *o++ = '"';
+    size_t i = 0;
     for (; i + 8 <= len; i += 8) {
       uint64_t w;
       memcpy(&w, s + i, 8);
-      if (!MayNeedEscape(w)) continue;
-      for (size_t j = i; j < i + 8; j++) EscapeAt(s, j, &start);
+      if (MayNeedEscape(w)) break;
+      memcpy(o, &w, 8);
+      o += 8;
     }
-    for (; i < len; i++) EscapeAt(s, i, &start);
-    out_.append(s + start, len - start);
-    out_ += '"';
+    for (; i < len; i++) o = Escaped(static_cast<unsigned char>(s[i]), o);
+    *o++ = '"';
+    n_ += static_cast<size_t>(o - begin);
+  }
+
+ private:
+  // Room for `k` more bytes at the end of what was written.
+  char* Grow(size_t k) {
+    if (n_ + k > out_.size()) out_.resize(std::max(2 * out_.size(), n_ + k));
+    return out_.data() + n_;
   }
 
   // Whether one of the 8 bytes is below 0x20, '"' or '\\' (the classic "has zero/less" bit tricks).
@@ -104,49 +119,34 @@ class TextWriter {
            kHighs;
   }
 
-  // Escapes s[i] if it must be: appends the plain run before it, then the escape.
-  void EscapeAt(const char* s, size_t i, size_t* start) {
+  // Writes byte `c` at `o`, escaped if it must be; returns the end.
+  static char* Escaped(unsigned char c, char* o) {
     static constexpr char kHex[] = "0123456789ABCDEF";
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') return;
-    out_.append(s + *start, i - *start);
-    *start = i + 1;
-    char esc[6] = {'\\', 0, 0, 0, 0, 0};
-    size_t n = 2;
-    switch (c) {
-      case '"':
-        esc[1] = '"';
-        break;
-      case '\\':
-        esc[1] = '\\';
-        break;
-      case '\b':
-        esc[1] = 'b';
-        break;
-      case '\t':
-        esc[1] = 't';
-        break;
-      case '\n':
-        esc[1] = 'n';
-        break;
-      case '\f':
-        esc[1] = 'f';
-        break;
-      case '\r':
-        esc[1] = 'r';
-        break;
-      default:
-        esc[1] = 'u';
-        esc[2] = '0';
-        esc[3] = '0';
-        esc[4] = kHex[c >> 4];
-        esc[5] = kHex[c & 15];
-        n = 6;
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *o = static_cast<char>(c);
+      return o + 1;
     }
-    out_.append(esc, n);
+    o[0] = '\\';
+    switch (c) {
+      case '"': o[1] = '"'; return o + 2;
+      case '\\': o[1] = '\\'; return o + 2;
+      case '\b': o[1] = 'b'; return o + 2;
+      case '\t': o[1] = 't'; return o + 2;
+      case '\n': o[1] = 'n'; return o + 2;
+      case '\f': o[1] = 'f'; return o + 2;
+      case '\r': o[1] = 'r'; return o + 2;
+      default:
+        o[1] = 'u';
+        o[2] = '0';
+        o[3] = '0';
+        o[4] = kHex[c >> 4];
+        o[5] = kHex[c & 15];
+        return o + 6;
+    }
   }
 
   std::string& out_;
+  size_t n_;  // bytes written; out_ is longer (room to write into) until Finish()
 };
 
 // The value `path` addresses in `doc`, or null. Tokens are unescaped ("~1" → "/", "~0" → "~") only
@@ -227,9 +227,8 @@ void ChangeLog::Record(Op op, std::string_view parent, rapidjson::SizeType index
 
 std::string ChangeLog::Write(const rapidjson::Value& doc) const {
   std::string out;
-  out.reserve(4096);
   TextWriter w(&out);
-  out += '[';
+  w.Raw('[');
   std::vector<std::string_view> written;
   for (const Entry& op : ops_) {
     const std::string_view path(paths_.data() + op.begin, op.end - op.begin);
@@ -239,15 +238,16 @@ std::string ChangeLog::Write(const rapidjson::Value& doc) const {
     const rapidjson::Value* value = Resolve(doc, path);
     if (!value)
       throw std::logic_error("ChangeLog: recorded path " + std::string(path) + " is not in the document");
-    if (!written.empty()) out += ',';
+    if (!written.empty()) w.Raw(',');
     w.Raw(op.op == kReplace ? "{\"op\":\"replace\",\"path\":" : "{\"op\":\"add\",\"path\":");
     w.String(path.data(), path.size());
     w.Raw(",\"value\":");
     w.Value(*value);
-    out += '}';
+    w.Raw('}');
     written.push_back(path);
   }
-  out += ']';
+  w.Raw(']');
+  w.Finish();
   return out;
 }
 
