@@ -35,9 +35,30 @@ void AppendJsonString(std::string* out, std::string_view s) {
   *out += '"';
 }
 
+thread_local bool held = false;
+thread_local std::string pending;  // whole lines, at most kLogBatchBytes
+
+void WriteAll(const std::string& text) {
+  ssize_t ignored = write(STDERR_FILENO, text.data(), text.size());
+  (void)ignored;
+}
+
 }  // namespace
 
-LogLine::LogLine(const char* level, std::string_view msg) {
+void HoldLogLines(bool hold) {
+  if (!hold) FlushLogLines();
+  held = hold;
+}
+
+bool HeldLogLines() { return !pending.empty(); }
+
+void FlushLogLines() {
+  if (pending.empty()) return;
+  WriteAll(pending);
+  pending.clear();
+}
+
+LogLine::LogLine(const char* level, std::string_view msg) : info_(std::string_view(level) == "info") {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   // The date and time to the second are formatted once per second per thread (gmtime and printf
@@ -105,9 +126,14 @@ LogLine& LogLine::List(const char* key, const std::vector<std::string>& values) 
 
 LogLine::~LogLine() {
   out_ += "}\n";
-  // One write per line keeps lines whole when several workers log at once.
-  ssize_t ignored = write(STDERR_FILENO, out_.data(), out_.size());
-  (void)ignored;
+  if (held && info_ && out_.size() <= kLogBatchBytes) {
+    if (pending.size() + out_.size() > kLogBatchBytes) FlushLogLines();
+    pending += out_;
+    return;
+  }
+  FlushLogLines();
+  // One write per line (or per batch of whole lines) keeps lines whole when several workers log at once.
+  WriteAll(out_);
 }
 
 }  // namespace kilt

@@ -208,8 +208,18 @@ class Server::Impl {
     // One event per call: a worker takes one ready connection and leaves the others to idle workers
     // (with a batch, one thread would serve several clients in turn while others sleep).
     struct epoll_event events[1];
+    // Admission log lines are held while requests keep coming and written when the worker would wait
+    // (webhook/log.h): a look without waiting first, then the write, then the real wait.
+    HoldLogLines(true);
+    struct Flush {
+      ~Flush() { HoldLogLines(false); }
+    } flush_on_return;
     for (;;) {
-      int n = epoll_wait(epoll_fd_, events, 1, -1);
+      int n = epoll_wait(epoll_fd_, events, 1, HeldLogLines() ? 0 : -1);
+      if (n == 0) {
+        FlushLogLines();
+        continue;
+      }
       if (n < 0) {
         if (errno == EINTR) continue;
         LogLine("error", "epoll_wait failed").Str("error", strerror(errno));
