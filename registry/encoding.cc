@@ -1,5 +1,7 @@
 #include "registry/encoding.h"
 
+#include <endian.h>
+
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -24,10 +26,11 @@ int Base64Value(char c) {
 }
 }  // namespace
 
-std::string Base64Encode(std::string_view bytes) {
+void Base64EncodeTo(std::string_view bytes, std::string* out) {
   // The webhook base64-encodes every JSON patch it answers (about 2 KiB for a typical pod), so this is
-  // a hot loop: one table lookup per two output characters (the 12-bit table below) and 4-byte stores
-  // into a pre-sized buffer, about a third of the instructions of a lookup per character.
+  // a hot loop: one table lookup per two output characters (the 12-bit table below), six input bytes
+  // per step through one 8-byte load, and one 8-byte store: about a quarter of the instructions of a
+  // lookup and a store per character.
   static const std::array<uint16_t, 4096> kPairs = [] {
     std::array<uint16_t, 4096> t{};
     for (unsigned i = 0; i < t.size(); i++) {
@@ -36,10 +39,21 @@ std::string Base64Encode(std::string_view bytes) {
     }
     return t;
   }();
-  std::string out((bytes.size() + 2) / 3 * 4, '=');
+  const size_t start = out->size();
+  out->resize(start + (bytes.size() + 2) / 3 * 4, '=');
   const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
-  char* o = out.data();
+  char* o = out->data() + start;
   size_t i = 0;
+  // Six bytes (two groups of three) per step; the 8-byte load reads two bytes beyond them, so it
+  // stops while 8 bytes remain.
+  for (; i + 8 <= bytes.size(); i += 6, o += 8) {
+    uint64_t w;
+    memcpy(&w, in + i, 8);
+    const uint64_t v = be64toh(w) >> 16;  // the six bytes, first one highest
+    const uint16_t quad[4] = {kPairs[v >> 36], kPairs[(v >> 24) & 0xfff], kPairs[(v >> 12) & 0xfff],
+                              kPairs[v & 0xfff]};
+    memcpy(o, quad, 8);
+  }
   for (; i + 2 < bytes.size(); i += 3, o += 4) {
     const unsigned v = unsigned{in[i]} << 16 | unsigned{in[i + 1]} << 8 | in[i + 2];
     memcpy(o, &kPairs[v >> 12], 2);
@@ -55,6 +69,11 @@ std::string Base64Encode(std::string_view bytes) {
     o[1] = kBase64[(v >> 12) & 63];
     o[2] = kBase64[(v >> 6) & 63];
   }
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out;
+  Base64EncodeTo(bytes, &out);
   return out;
 }
 

@@ -10,6 +10,8 @@
 namespace kilt::registry {
 
 std::string Base64Encode(std::string_view bytes);
+// The same, appended to *out (the webhook writes the patch straight into its answer).
+void Base64EncodeTo(std::string_view bytes, std::string* out);
 // Accepts standard base64 with or without padding; false on any other character.
 [[nodiscard]] bool Base64Decode(std::string_view text, std::string* bytes);
 

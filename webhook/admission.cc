@@ -57,18 +57,15 @@ std::string ResponseJson(const std::string& uid, const std::string& patch, const
   w.EndObject();
   std::string out(sb.GetString(), sb.GetSize());
   if (!patch.empty()) {
-    // The patch (the bulk of the answer) is spliced in before the closing "}}" rather than passed
-    // through the writer, which would copy and scan the base64 text (no escaping needed) per
-    // character: that showed up in the bench's profile.
-    std::string b64 = registry::Base64Encode(patch);
-    static constexpr char kKeys[] = ",\"patchType\":\"JSONPatch\",\"patch\":\"";
-    std::string tail = out.substr(out.size() - 2);
+    // The patch (the bulk of the answer) is base64-encoded straight into the answer before its
+    // closing "}}" rather than passed through the writer, which would copy and scan the base64 text
+    // (no escaping needed) per character: that showed up in the bench's profile.
+    static constexpr std::string_view kKeys = ",\"patchType\":\"JSONPatch\",\"patch\":\"";
     out.resize(out.size() - 2);
-    out.reserve(out.size() + sizeof kKeys + b64.size() + 3);
+    out.reserve(out.size() + kKeys.size() + (patch.size() + 2) / 3 * 4 + 3);
     out += kKeys;
-    out += b64;
-    out += '"';
-    out += tail;
+    registry::Base64EncodeTo(patch, &out);
+    out += "\"}}";
   }
   return out;
 }
