@@ -303,24 +303,39 @@ void MergeEnv(Edit& ed, Value* container, const std::string& path, const Recipe&
   }
 }
 
+// Adds `caps` to securityContext.capabilities.add. The first level that is missing (usually
+// securityContext itself) is set whole, as one change; the levels present are entered.
 void AddCapabilities(Edit& e, Value* container, const std::string& path, const std::vector<std::string>& caps) {
   if (caps.empty()) return;
-  Value& sc = Ensure(e, container, path, "securityContext", rapidjson::kObjectType);
-  if (!sc.IsObject()) return;
-  const std::string sc_path = Child(path, "securityContext");
-  Value& capabilities = Ensure(e, &sc, sc_path, "capabilities", rapidjson::kObjectType);
-  if (!capabilities.IsObject()) return;
-  const std::string caps_path = Child(sc_path, "capabilities");
-  Value& add = Ensure(e, &capabilities, caps_path, "add", rapidjson::kArrayType);
-  if (!add.IsArray()) return;
-  std::string add_path;
+  Value add(rapidjson::kArrayType);
   for (const auto& cap : caps) {
-    bool present = false;
-    for (const auto& c : add.GetArray())
-      present = present || (c.IsString() && SameCapability({c.GetString(), c.GetStringLength()}, cap));
-    if (present) continue;
-    if (add_path.empty()) add_path = Child(caps_path, "add");
-    Append(e, &add, add_path, Value(cap.c_str(), e.a));
+    bool dup = false;
+    for (const auto& c : add.GetArray()) dup = dup || SameCapability(c.GetString(), cap);
+    if (!dup) add.PushBack(Value(cap.c_str(), e.a), e.a);
+  }
+  auto wrap = [&](const char* key, Value inner) {
+    Value v(rapidjson::kObjectType);
+    v.AddMember(rapidjson::StringRef(key), inner, e.a);
+    return v;
+  };
+  Value* sc = FindMut(container, "securityContext");
+  if (!sc || sc->IsNull()) return Set(e, container, path, "securityContext", wrap("capabilities", wrap("add", std::move(add))));
+  if (!sc->IsObject()) return;  // typed decode would have rejected it; leave it alone
+  const std::string sc_path = Child(path, "securityContext");
+  Value* capabilities = FindMut(sc, "capabilities");
+  if (!capabilities || capabilities->IsNull()) return Set(e, sc, sc_path, "capabilities", wrap("add", std::move(add)));
+  if (!capabilities->IsObject()) return;
+  const std::string caps_path = Child(sc_path, "capabilities");
+  Value* present = FindMut(capabilities, "add");
+  if (!present || present->IsNull()) return Set(e, capabilities, caps_path, "add", std::move(add));
+  if (!present->IsArray()) return;
+  const std::string add_path = Child(caps_path, "add");
+  for (auto& cap : add.GetArray()) {
+    bool found = false;
+    for (const auto& c : present->GetArray())
+      found = found || (c.IsString() && SameCapability({c.GetString(), c.GetStringLength()},
+                                                       {cap.GetString(), cap.GetStringLength()}));
+    if (!found) Append(e, present, add_path, std::move(cap));
   }
 }
 

@@ -335,6 +335,17 @@ TEST_CASE("capabilities are a union: existing entries kept, no duplicates") {
   CHECK(Strings(Container(pod, 0)["securityContext"]["capabilities"]["add"]) ==
         std::vector<std::string>{"IPC_LOCK", "CAP_SYS_PTRACE"});
   CHECK(Container(pod, 0)["securityContext"]["capabilities"]["drop"].Size() == 1);
+
+  // Names compare as the kubelet reads them: any case, "CAP_" optional; the recipe's own duplicates too.
+  PatchInput in = Input();
+  in.recipe.capabilities = {"SYS_PTRACE", "CAP_SYS_PTRACE", "NET_ADMIN"};
+  Document bare = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["run"]},
+    {"name":"b","image":"x","command":["run"],"securityContext":{"capabilities":{"add":["net_admin"]}}}]}})");
+  REQUIRE(PatchRecorded(&bare, in).ok());
+  CHECK(Strings(Container(bare, 0)["securityContext"]["capabilities"]["add"]) ==
+        std::vector<std::string>{"SYS_PTRACE", "NET_ADMIN"});
+  CHECK(Strings(Container(bare, 1)["securityContext"]["capabilities"]["add"]) ==
+        std::vector<std::string>{"net_admin", "SYS_PTRACE"});
 }
 
 TEST_CASE("recipe and metadata env are added; the user's values win unless the recipe forces") {
