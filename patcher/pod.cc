@@ -97,6 +97,17 @@ void Append(Edit& e, Value* arr, const std::string& path, Value v) {
   e.Added(path, arr->Size() - 1);
 }
 
+// Appends the elements of `items` to the list obj[key] (obj an object at `path`); an absent or null
+// list is set to `items` whole, as one change. A value of another type is left alone.
+void AppendAll(Edit& e, Value* obj, const std::string& path, const char* key, Value items) {
+  if (items.Empty()) return;
+  Value* list = FindMut(obj, key);
+  if (!list || list->IsNull()) return Set(e, obj, path, key, std::move(items));
+  if (!list->IsArray()) return;
+  const std::string list_path = Child(path, key);
+  for (auto& v : items.GetArray()) Append(e, list, list_path, std::move(v));
+}
+
 void SetString(Edit& e, Value* obj, const std::string& path, const char* key, const std::string& s) {
   Set(e, obj, path, key, Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), e.a));
 }
@@ -271,7 +282,7 @@ void MergeEnv(Edit& ed, Value* container, const std::string& path, const Recipe&
   Alloc& a = ed.a;
   Value* env = FindMut(container, "env");
   if (env && !env->IsNull() && !env->IsArray()) return;  // typed decode would have rejected it
-  const std::string env_path = Child(path, "env");
+  Value added(rapidjson::kArrayType);  // an absent env stays absent unless a variable is added
   std::vector<RecipeEnv> vars = RecipeEnvironment(recipe, {pod_id, StringAt(*container, "name"), image});
   for (const RecipeEnv& var : vars) {
     rapidjson::SizeType existing = 0;
@@ -294,13 +305,12 @@ void MergeEnv(Edit& ed, Value* container, const std::string& path, const Recipe&
     }
     if (exists) {
       (*env)[existing] = e;
-      ed.Replaced(env_path, existing);
+      ed.Replaced(Child(path, "env"), existing);
     } else {
-      // Created only when a variable is added: an absent env stays absent otherwise.
-      if (!env || env->IsNull()) env = &Ensure(ed, container, path, "env", rapidjson::kArrayType);
-      Append(ed, env, env_path, std::move(e));
+      added.PushBack(e, a);
     }
   }
+  AppendAll(ed, container, path, "env", std::move(added));
 }
 
 // Adds `caps` to securityContext.capabilities.add. The first level that is missing (usually
@@ -623,8 +633,9 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
     mount.AddMember("name", Value(opt.volume_name.c_str(), a), a);
     mount.AddMember("mountPath", Value(opt.mount_path.c_str(), a), a);
     mount.AddMember("readOnly", true, a);
-    Value& mounts = Ensure(ed, &c, path, "volumeMounts", rapidjson::kArrayType);
-    if (mounts.IsArray()) Append(ed, &mounts, Child(path, "volumeMounts"), std::move(mount));
+    Value mounts(rapidjson::kArrayType);
+    mounts.PushBack(mount, a);
+    AppendAll(ed, &c, path, "volumeMounts", std::move(mounts));
     MergeEnv(ed, &c, path, recipe, plan.id, image);
     // EKS Fargate refuses to schedule pods that add capabilities (beyond a short allow-list).
     if (!fargate) AddCapabilities(ed, &c, path, caps);
@@ -634,18 +645,21 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
   if (!report.errors.empty() || patched_names.empty()) return report;
 
   if (!have_volume) {
-    Value& volumes = Ensure(ed, &spec, "/spec", "volumes", rapidjson::kArrayType);
-    if (volumes.IsArray()) Append(ed, &volumes, "/spec/volumes", PayloadVolume(opt, a));
+    Value volumes(rapidjson::kArrayType);
+    volumes.PushBack(PayloadVolume(opt, a), a);
+    AppendAll(ed, &spec, "/spec", "volumes", std::move(volumes));
   }
   if (!have_init) {
     // First, so that the payload is in place before any other init container (native sidecars
     // included) starts.
-    Value& inits = Ensure(ed, &spec, "/spec", "initContainers", rapidjson::kArrayType);
-    if (inits.IsArray()) {
-      Value rebuilt(rapidjson::kArrayType);
-      rebuilt.PushBack(InitContainer(recipe, opt, a), a);
-      for (auto& c : inits.GetArray()) rebuilt.PushBack(c, a);
-      inits = rebuilt;
+    Value rebuilt(rapidjson::kArrayType);
+    rebuilt.PushBack(InitContainer(recipe, opt, a), a);
+    Value* inits = FindMut(&spec, "initContainers");
+    if (!inits || inits->IsNull()) {
+      Set(ed, &spec, "/spec", "initContainers", std::move(rebuilt));
+    } else if (inits->IsArray()) {
+      for (auto& c : inits->GetArray()) rebuilt.PushBack(c, a);
+      *inits = rebuilt;
       ed.Added("/spec/initContainers", rapidjson::SizeType{0});
     }
   }
