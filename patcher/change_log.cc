@@ -149,44 +149,72 @@ class TextWriter {
   size_t n_;  // bytes written; out_ is longer (room to write into) until Finish()
 };
 
-// The value `path` addresses in `doc`, or null. Tokens are unescaped ("~1" → "/", "~0" → "~") only
-// when they hold a "~".
-const rapidjson::Value* Resolve(const rapidjson::Value& doc, std::string_view path) {
-  const rapidjson::Value* v = &doc;
-  std::string unescaped;
-  while (!path.empty()) {
-    if (path[0] != '/') return nullptr;
-    path.remove_prefix(1);
-    std::string_view token = path.substr(0, path.find('/'));
-    path.remove_prefix(token.size());
+// Resolves pointers into a document that no longer changes. Consecutive paths usually share a parent
+// ("/spec/containers/0/command", then ".../args"), so each one is walked from the deepest value of
+// the previous path that is also a prefix of it, not from the root.
+class Resolver {
+ public:
+  explicit Resolver(const rapidjson::Value& doc) { levels_.push_back({0, &doc}); }
+
+  // The value `path` addresses, or null. Tokens are unescaped ("~1" → "/", "~0" → "~") only when
+  // they hold a "~".
+  const rapidjson::Value* Get(std::string_view path) {
+    while (levels_.size() > 1) {
+      const size_t end = levels_.back().end;
+      if (end <= path.size() && path.compare(0, end, last_.substr(0, end)) == 0 &&
+          (end == path.size() || path[end] == '/'))
+        break;
+      levels_.pop_back();
+    }
+    last_ = path;
+    const rapidjson::Value* v = levels_.back().value;
+    for (size_t at = levels_.back().end; at < path.size();) {
+      if (path[at] != '/') return nullptr;
+      const size_t end = std::min(path.find('/', at + 1), path.size());
+      v = Step(*v, path.substr(at + 1, end - at - 1));
+      if (!v) return nullptr;
+      levels_.push_back({end, v});
+      at = end;
+    }
+    return v;
+  }
+
+ private:
+  const rapidjson::Value* Step(const rapidjson::Value& v, std::string_view token) {
     if (token.find('~') != std::string_view::npos) {
-      unescaped.clear();
+      unescaped_.clear();
       for (size_t j = 0; j < token.size(); j++) {
         if (token[j] == '~' && j + 1 < token.size() && (token[j + 1] == '0' || token[j + 1] == '1'))
-          unescaped += token[++j] == '0' ? '~' : '/';
+          unescaped_ += token[++j] == '0' ? '~' : '/';
         else
-          unescaped += token[j];
+          unescaped_ += token[j];
       }
-      token = unescaped;
+      token = unescaped_;
     }
-    if (v->IsObject()) {
-      // A Value, not a StringRef: that would convert to `const char*` and be read up to a NUL.
-      const rapidjson::Value name(rapidjson::StringRef(token.data(), token.size()));
-      auto it = v->FindMember(name);
-      if (it == v->MemberEnd()) return nullptr;
-      v = &it->value;
-    } else if (v->IsArray()) {
-      rapidjson::SizeType index = 0;
-      auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), index);
-      if (token.empty() || ec != std::errc() || end != token.data() + token.size() || index >= v->Size())
-        return nullptr;
-      v = &(*v)[index];
-    } else {
+    if (v.IsObject()) {
+      for (const auto& m : v.GetObject()) {
+        if (m.name.GetStringLength() == token.size() &&
+            memcmp(m.name.GetString(), token.data(), token.size()) == 0)
+          return &m.value;
+      }
       return nullptr;
     }
+    if (!v.IsArray()) return nullptr;
+    rapidjson::SizeType index = 0;
+    auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), index);
+    if (token.empty() || ec != std::errc() || end != token.data() + token.size() || index >= v.Size())
+      return nullptr;
+    return &v[index];
   }
-  return v;
-}
+
+  struct Level {
+    size_t end;  // the prefix of last_ that addresses `value`
+    const rapidjson::Value* value;
+  };
+  std::vector<Level> levels_;
+  std::string_view last_;
+  std::string unescaped_;
+};
 
 // Whether `path` is `outer` or lies inside it.
 bool Within(std::string_view path, std::string_view outer) {
@@ -230,12 +258,13 @@ std::string ChangeLog::Write(const rapidjson::Value& doc) const {
   TextWriter w(&out);
   w.Raw('[');
   std::vector<std::string_view> written;
+  Resolver resolver(doc);
   for (const Entry& op : ops_) {
     const std::string_view path(paths_.data() + op.begin, op.end - op.begin);
     bool folded = false;
     for (std::string_view outer : written) folded = folded || Within(path, outer);
     if (folded) continue;
-    const rapidjson::Value* value = Resolve(doc, path);
+    const rapidjson::Value* value = resolver.Get(path);
     if (!value)
       throw std::logic_error("ChangeLog: recorded path " + std::string(path) + " is not in the document");
     if (!written.empty()) w.Raw(',');
