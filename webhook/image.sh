@@ -14,9 +14,12 @@
 #            (/lib/aarch64-linux-gnu) and shipped at that path. They come from Debian's libc6:arm64
 #            (multiarch, always the same version as the amd64 image's libc6), not from the cross
 #            toolchain's sysroot (libc6-arm64-cross: a build-time copy of the same glibc release that
-#            lags the security updates). libstdc++ and libgcc are linked into the arm64 binary
-#            (webhook/image.mk says why), so glibc is all it needs; a DT_NEEDED name not found is an
-#            error, not a silent omission.
+#            lags the security updates). The loader and libc.so.6 share a private ABI and must come
+#            from one glibc build, here both from libc6:arm64: the cross loader with Debian's
+#            libc.so.6 (what `qemu-aarch64 -L /usr/aarch64-linux-gnu` ends up loading on this
+#            machine) makes the server spin in its first pthread_create. libstdc++ and libgcc are
+#            linked into the arm64 binary (webhook/image.mk says why), so glibc is all it needs; a
+#            DT_NEEDED name not found is an error, not a silent omission.
 #   /etc/ssl/certs/ca-certificates.crt  the build machine's CA bundle (registries over TLS)
 #   /etc/passwd, /etc/group, /etc/nsswitch.conf  a `nonroot` user 65532 and "hosts: files dns"
 #   /usr/share/doc/PKG/copyright  the licences of what is shipped or linked in, when installed

@@ -7,8 +7,10 @@
 # certificate) answers /healthz and /mutate to kubectl and stops cleanly on SIGTERM. The arm64 one
 # runs through qemu-aarch64-static, bind-mounted into the container and started as its process: the
 # emulated loader sees only the image's root, so a library missing from the layer fails the start
-# (`qemu -L ROOTFS` would quietly fall back to this machine's /lib/aarch64-linux-gnu). And as in a
-# cluster (amd64), with the ServiceAccount files mounted at the standard path, it reads a pod's pull
+# (`qemu -L ROOTFS` would quietly fall back to this machine's /lib/aarch64-linux-gnu; and
+# `-L /usr/aarch64-linux-gnu` pairs the cross toolchain's loader with Debian's libc.so.6, a mismatch
+# that makes the server spin, deaf to SIGTERM, in its first pthread_create). And as in a cluster,
+# on both platforms, with the ServiceAccount files mounted at the standard path, it reads a pod's pull
 # Secret from a (fake) apiserver and looks a private image up over TLS trusting only the image's CA
 # bundle.
 # usage: tests/webhook/image_test.sh ARCHIVE TAG (needs root for runc; the servers it was built
