@@ -27,6 +27,8 @@ expect_eq "Deployment: readiness /readyz, liveness /healthz over HTTPS" "/readyz
   "$(q '.[] | select(.kind == "Deployment") | .spec.template.spec.containers[0] | "\(.readinessProbe.httpGet.path) \(.readinessProbe.httpGet.scheme) \(.livenessProbe.httpGet.path) \(.livenessProbe.httpGet.scheme)"')"
 expect_eq "Deployment: image set by kustomize" "registry.example.com/kilt/kilt-webhook:0.1.0" \
   "$(q '.[] | select(.kind == "Deployment") | .spec.template.spec.containers[0].image')"
+expect_eq "Deployment: nodeSelector is linux only (the image is amd64 + arm64: no arch pin)" '{"kubernetes.io/os":"linux"}' \
+  "$(q '.[] | select(.kind == "Deployment") | .spec.template.spec.nodeSelector | tojson')"
 expect_eq "PodDisruptionBudget selects the webhook pods" true \
   "$(q '(.[] | select(.kind == "PodDisruptionBudget") | .spec.selector.matchLabels) as $s | .[] | select(.kind == "Deployment") | .spec.template.metadata.labels | contains($s)')"
 expect_eq "Service targets the https port" "443 https" "$(q '.[] | select(.kind == "Service") | .spec.ports[0] | "\(.port) \(.targetPort)"')"
