@@ -21,8 +21,9 @@ APT_PACKAGES=(
   tini dumb-init hyperfine wrk nginx
   # botocore's ECS model validates --ecs output (pip's awscli is on the image; Debian's is the fallback)
   python3
-  # the arm64 Lambda bootstrap (lambda/build.mk): Debian's cross compiler, arm64 OpenSSL via multiarch
-  g++-aarch64-linux-gnu libssl-dev:arm64
+  # the arm64 Lambda bootstrap (lambda/build.mk): Debian's cross compiler, arm64 OpenSSL via multiarch;
+  # the arm64 webhook image ships Debian's arm64 glibc (webhook/image.sh)
+  g++-aarch64-linux-gnu libssl-dev:arm64 libc6:arm64
 )
 # libhttp-parser-dev is not Multi-Arch: same (installing its arm64 package removes the amd64 one), so
 # the arm64 bootstrap's static http_parser is unpacked from Debian's arm64 package to this path instead.
