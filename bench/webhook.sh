@@ -167,8 +167,8 @@ HEAD="| server | requests/s | p50 (ms) | p99 (ms) | server CPU µs/request | req
 {
   echo "## Admission webhook (kilt-webhook) vs nginx static JSON over TLS"
   echo
-  echo "kilt-webhook: POST /mutate with a $size-byte AdmissionReview of a 2-container pod (parse, patch, diff,"
-  echo "base64: a $asize-byte answer). nginx: GET of that answer as a static file over TLS (the ceiling). wrk on"
+  echo "kilt-webhook: POST /mutate with a $size-byte AdmissionReview of a 2-container pod (parse, patch in place,"
+  echo "changes as a JSON Patch, base64: a $asize-byte answer). nginx: GET of that answer as a static file over TLS (the ceiling). wrk on"
   echo "loopback, keep-alive connections, same machine ($(nproc) cores, shared), runs interleaved, medians of $RUNS."
   echo
   echo "**Admission load** (latency): $LAT_CONNS connections, 1 wrk thread, each connection waits $THINK_MS ms after an"
