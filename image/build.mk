@@ -27,7 +27,7 @@ ARM64 += $(addprefix $(ARM64BIN)/,$(IMAGE_C_PROGS))
 # Everything that goes into the image, for both architectures. kilt-init, kilt-run and kilt-copy are built
 # by the init, launcher and webhook rules (fixed paths).
 IMAGE_INPUTS := $(foreach d,$(BIN) $(ARM64BIN),$(addprefix $(d)/,kilt-init kilt-run kilt-copy $(IMAGE_C_PROGS))) \
-                image/build.sh image/run.cfg image/demo-agent.conf
+                image/build.sh image/oci_lib.sh image/run.cfg image/demo-agent.conf
 
 .PHONY: image-payload
 image-payload: $(IMAGE_ARCHIVE)

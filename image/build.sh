@@ -45,11 +45,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/kilt-image.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 layout=$work/layout
 
-# Deterministic tar: sorted, numeric root owner, fixed mtime, no atime/ctime in pax headers.
-det_tar() { # det_tar OUT DIR
-  tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=posix \
-    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$2" -cf "$1" .
-}
+# det_tar, oci_multiarch_archive
+. "$(dirname "$0")/oci_lib.sh"
 
 # The /kilt tree for one architecture. Modes are set explicitly: the umask of the build must not leak.
 make_rootfs() { # make_rootfs DIR BIN
@@ -85,32 +82,4 @@ for arch in amd64 arm64; do
 done
 umoci gc --layout "$layout"
 
-# The multi-arch index: a blob listing both manifests with their platforms, tagged `$tag`.
-blob() { # blob FILE -> moves FILE into blobs/, prints "DIGEST SIZE"
-  local d s
-  d=$(sha256sum "$1" | cut -d' ' -f1)
-  s=$(stat -c %s "$1")
-  mv "$1" "$layout/blobs/sha256/$d"
-  echo "sha256:$d $s"
-}
-manifest_desc() { # manifest_desc ARCH VARIANT
-  jq -c --arg arch "$1" --arg variant "$2" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $arch)
-    | {mediaType, digest, size, platform: ({architecture: $arch, os: "linux"} + (if $variant == "" then {} else {variant: $variant} end))}' \
-    "$layout/index.json"
-}
-amd=$(manifest_desc amd64 "")
-arm=$(manifest_desc arm64 v8)
-[ -n "$amd" ] && [ -n "$arm" ] || { echo "image/build.sh: umoci did not tag both architectures" >&2; exit 1; }
-jq -cn --argjson a "$amd" --argjson b "$arm" \
-  '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [$a, $b]}' \
-  | tr -d '\n' > "$work/index-blob.json"
-read -r idx_digest idx_size < <(blob "$work/index-blob.json")
-jq -cn --arg d "$idx_digest" --argjson s "$idx_size" --arg tag "$tag" \
-  '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
-    annotations: {"org.opencontainers.image.ref.name": $tag}}]}' | tr -d '\n' > "$layout/index.json"
-
-find "$layout" -exec touch -h -d "@$epoch" {} +
-mkdir -p "$(dirname "$out")"
-det_tar "$work/out.tar" "$layout"
-mv "$work/out.tar" "$out"
-echo "$idx_digest"
+oci_multiarch_archive "$layout" "$tag" "$out" "$work" image/build.sh

@@ -33,5 +33,5 @@ $(WEBHOOK_ARM64_BIN): $(WEBHOOK_ARM64_OBJS) $(LAMBDA_ARM64_DEPS_LIB) $(LAMBDA_AR
 image-webhook: $(WEBHOOK_IMAGE) ## The webhook's image: build/image/kilt-webhook.oci.tar (amd64 + arm64)
 webhook-arm64: $(WEBHOOK_ARM64_BIN) ## (webhook) the aarch64 server only: build/arm64/bin/kilt-webhook
 
-$(WEBHOOK_IMAGE): $(BIN)/kilt-webhook $(WEBHOOK_ARM64_BIN) webhook/image.sh
+$(WEBHOOK_IMAGE): $(BIN)/kilt-webhook $(WEBHOOK_ARM64_BIN) webhook/image.sh image/oci_lib.sh
 	webhook/image.sh --bin $(BIN)/kilt-webhook --arm64-bin $(WEBHOOK_ARM64_BIN) --out $@ --tag $(WEBHOOK_IMAGE_TAG)
