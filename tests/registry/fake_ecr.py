@@ -7,13 +7,15 @@ A valid request gets a token for AWS:ecr-pw (an htpasswd user of the test regist
 gets the error ECR would send.
 Usage: fake_ecr.py ACCESS_KEY_ID SECRET_ACCESS_KEY SESSION_TOKEN TLS_CERT TLS_KEY PORTFILE
 """
-import base64, datetime, json, os, ssl, sys, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import base64, datetime, json, os, sys, time
+from http.server import BaseHTTPRequestHandler
 
 import botocore.auth
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from fake_https import send_json, serve_tls  # noqa: E402
 
 AKID, SECRET, TOKEN, TLS_CERT, TLS_KEY, PORTFILE = sys.argv[1:7]
 TARGET = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
@@ -36,12 +38,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body, "application/x-amz-json-1.1")
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -64,11 +61,4 @@ class Handler(BaseHTTPRequestHandler):
             "proxyEndpoint": "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"}]})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(TLS_CERT, TLS_KEY)
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
-with open(PORTFILE + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(PORTFILE + ".tmp", PORTFILE)
-server.serve_forever()
+serve_tls(Handler, TLS_CERT, TLS_KEY, PORTFILE)

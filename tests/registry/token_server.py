@@ -8,9 +8,11 @@ asking for a private repository get a token with no access (the registry then an
 Usage: token_server.py SIGN_CERT SIGN_KEY TLS_CERT TLS_KEY PORTFILE
 (serves TLS on 127.0.0.1, on an ephemeral port written to PORTFILE)
 """
-import base64, json, os, ssl, subprocess, sys, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import base64, json, os, subprocess, sys, time
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlparse, parse_qs
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from fake_https import send_json, serve_tls  # noqa: E402
 
 CERT, KEY, TLS_CERT, TLS_KEY, PORTFILE = sys.argv[1:6]
 SERVICE = "kilt-test-registry"
@@ -44,12 +46,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body)
 
     def do_GET(self):
         url = urlparse(self.path)
@@ -76,11 +73,4 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, {"token": token, "access_token": token, "expires_in": 300})
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(TLS_CERT, TLS_KEY)
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
-with open(PORTFILE + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(PORTFILE + ".tmp", PORTFILE)
-server.serve_forever()
+serve_tls(Handler, TLS_CERT, TLS_KEY, PORTFILE)

@@ -9,8 +9,10 @@ Each request is appended to LOG as "STATUS NS/NAME" (no credentials), so the tes
 Usage: fake_apiserver.py TLS_CERT TLS_KEY TOKEN_FILE SECRETS_DIR LOG PORTFILE
 (serves on 127.0.0.1, on an ephemeral port written to PORTFILE once listening)
 """
-import json, os, re, ssl, sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import json, os, re, sys
+from http.server import BaseHTTPRequestHandler
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from fake_https import send_json, serve_tls  # noqa: E402
 
 TLS_CERT, TLS_KEY, TOKEN_FILE, SECRETS_DIR, LOG, PORTFILE = sys.argv[1:7]
 PATH = re.compile(r"^/api/v1/namespaces/([a-z0-9.-]+)/secrets/([a-z0-9.-]+)$")
@@ -29,12 +31,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, code, body, what):
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, code, body)
         with open(LOG, "a") as f:
             f.write(f"{code} {what}\n")
 
@@ -59,11 +56,4 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, json.load(f), what)
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(TLS_CERT, TLS_KEY)
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
-with open(PORTFILE + ".tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(PORTFILE + ".tmp", PORTFILE)
-server.serve_forever()
+serve_tls(Handler, TLS_CERT, TLS_KEY, PORTFILE)
