@@ -1,9 +1,8 @@
 #include "patcher/change_log.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <catch2/catch.hpp>
+
+#include "patcher/json.h"
 
 namespace kilt {
 namespace {
@@ -40,13 +39,7 @@ TEST_CASE("the JSON Patch is written from the final document; changes inside add
 }
 
 // The patch is written directly as text; it must be what rapidjson's Writer prints for the same
-// value (the webhook's answers did not change bytes when the writer was replaced).
-std::string RapidjsonText(const rapidjson::Value& v) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  v.Accept(w);
-  return std::string(sb.GetString(), sb.GetSize());
-}
+// value (ToJson: the webhook's answers did not change bytes when the writer was replaced).
 
 std::string PatchAddingV(const rapidjson::Value& doc) {
   ChangeLog log;
@@ -73,7 +66,7 @@ TEST_CASE("values are printed exactly as rapidjson's Writer prints them") {
     rapidjson::Document doc;
     doc.Parse(doc_text.c_str());
     REQUIRE_FALSE(doc.HasParseError());
-    CHECK(PatchAddingV(doc) == R"([{"op":"add","path":"/v","value":)" + RapidjsonText(v) + "}]");
+    CHECK(PatchAddingV(doc) == R"([{"op":"add","path":"/v","value":)" + ToJson(v) + "}]");
   }
 }
 
@@ -85,7 +78,7 @@ TEST_CASE("strings of every byte value, at every offset, are escaped as rapidjso
     rapidjson::Document doc(rapidjson::kObjectType);
     rapidjson::Value v(text.data(), static_cast<rapidjson::SizeType>(text.size()), doc.GetAllocator());
     doc.AddMember("v", v, doc.GetAllocator());
-    CHECK(PatchAddingV(doc) == R"([{"op":"add","path":"/v","value":)" + RapidjsonText(doc["v"]) + "}]");
+    CHECK(PatchAddingV(doc) == R"([{"op":"add","path":"/v","value":)" + ToJson(doc["v"]) + "}]");
   }
 }
 
