@@ -61,7 +61,7 @@ class TempFile {
 
 }  // namespace
 
-bool ReadWholeFile(const std::string& path, std::string* out, std::string* err) {
+bool ReadWholeFile(const std::string& path, std::string* out, std::string* err, size_t max_bytes) {
   int fd = path == "-" ? 0 : open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     *err = Errno(path);
@@ -79,6 +79,12 @@ bool ReadWholeFile(const std::string& path, std::string* out, std::string* err) 
     }
     if (n == 0) break;
     out->append(buf, static_cast<size_t>(n));
+    if (out->size() > max_bytes) {
+      *err = (path == "-" ? std::string("stdin") : path) + ": larger than " + std::to_string(max_bytes) +
+             " bytes, the most kilt reads: is this the right file?";
+      if (fd != 0) close(fd);
+      return false;
+    }
   }
   if (fd != 0) close(fd);
   return true;

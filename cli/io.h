@@ -6,8 +6,10 @@
 
 namespace kilt {
 
-// Reads `path` ("-" = stdin) into *out. Returns false and sets *err ("PATH: reason") on failure.
-[[nodiscard]] bool ReadWholeFile(const std::string& path, std::string* out, std::string* err);
+// Reads `path` ("-" = stdin) into *out. Returns false and sets *err ("PATH: reason") on failure, also
+// when the file holds more than `max_bytes` (reading stops there: memory follows the limit).
+[[nodiscard]] bool ReadWholeFile(const std::string& path, std::string* out, std::string* err,
+                                 size_t max_bytes = static_cast<size_t>(-1));
 
 // Writes `data` to `path` through a temporary file in the same directory and rename(2), so readers see
 // the old file or the new one, never a part.

@@ -14,6 +14,8 @@
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "patcher/cfn_yaml.h"
+#include "patcher/json.h"
+#include "patcher/json_parse.h"
 #include "patcher/patcher.h"
 #include "patcher/recipe.h"
 #ifdef KILT_HAVE_REGISTRY
@@ -114,16 +116,6 @@ bool ParseArgs(int argc, char** argv, Args* a, int* exit_code) {
   return true;
 }
 
-// "LINE:COL" of a byte offset.
-std::string Position(const std::string& text, size_t offset) {
-  size_t line = 1, col = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') ++line, col = 1;
-    else ++col;
-  }
-  return std::to_string(line) + ":" + std::to_string(col);
-}
-
 // The indentation of the input's first indented line (so a JSON file keeps its look); default 2 spaces.
 void DetectIndent(const std::string& text, char* ch, unsigned* n) {
   *ch = ' ';
@@ -161,7 +153,7 @@ bool LoadRecipe(const Args& a, Recipe* r) {
     }
   } else {
     std::string text;
-    if (!ReadWholeFile(a.recipe, &text, &err) || !ParseRecipe(text, a.recipe, r, &err)) {
+    if (!ReadWholeFile(a.recipe, &text, &err, kMaxRecipeBytes) || !ParseRecipe(text, a.recipe, r, &err)) {
       std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
       return false;
     }
@@ -205,7 +197,7 @@ int RunPatch(int argc, char** argv) {
   in.parameters = a.parameters;
 
   std::string text, err;
-  if (!ReadWholeFile(a.input, &text, &err)) {
+  if (!ReadWholeFile(a.input, &text, &err, kMaxTemplateBytes)) {
     std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
     return 2;
   }
@@ -223,10 +215,12 @@ int RunPatch(int argc, char** argv) {
       return 2;
     }
   } else {
-    doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str(), text.size());
-    if (doc.HasParseError()) {
-      std::fprintf(stderr, "kilt patch: %s:%s: invalid JSON: %s\n", name.c_str(),
-                   Position(text, doc.GetErrorOffset()).c_str(), rapidjson::GetParseError_En(doc.GetParseError()));
+    JsonLimits limits;
+    limits.max_bytes = kMaxTemplateBytes;
+    JsonParseResult r = ParseJson(text, limits, &doc);
+    if (!r.ok()) {
+      std::fprintf(stderr, "kilt patch: %s:%s: %s\n", name.c_str(), LineColumn(text, r.offset).c_str(),
+                   r.message.c_str());
       return 2;
     }
     DetectIndent(text, &indent_char, &indent);
@@ -246,6 +240,13 @@ int RunPatch(int argc, char** argv) {
           in.parameters.emplace(p.name.GetString(), def->value.GetString());
       }
     }
+  }
+  if (!a.ecs && !(doc.IsObject() && Member(doc, "Resources") != nullptr && Member(doc, "Resources")->IsObject())) {
+    // Patching a Kubernetes manifest or an ECS task definition as a template would "change nothing".
+    std::fprintf(stderr,
+                 "kilt patch: %s: not a CloudFormation template (no Resources section)%s\n", name.c_str(),
+                 doc.IsObject() && Member(doc, "containerDefinitions") ? ": use kilt patch --ecs for an ECS task definition" : "");
+    return 2;
   }
   if (a.lookup && !Lookup(a, doc, &in)) return 2;
   PatchReport rep = a.ecs ? PatchEcsTaskDefinition(&doc, in) : PatchTemplate(&doc, in);

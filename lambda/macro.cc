@@ -8,12 +8,45 @@
 #include <exception>
 #include <set>
 
+#include "patcher/json_parse.h"
+
 namespace kilt::lambda {
 namespace {
 
 using rapidjson::Value;
 
 constexpr size_t kMaxErrorMessageBytes = 4000;
+
+// Lambda delivers at most 6 MB to a function; an event is refused beyond that.
+constexpr size_t kMaxEventBytes = 6u << 20;
+
+// The top-level "requestId" string of an event the parser refused (too deep, a duplicate key, ...), so
+// that the failure still reaches the stack operation that sent it: a lexical scan, one pass, no
+// recursion. "" when there is none or it is not a plain string.
+std::string ScanRequestId(std::string_view json) {
+  size_t depth = 0;
+  std::string_view key;     // the string just read at depth 1: a key if ':' follows
+  bool want_value = false;  // "requestId" and ':' were read: the next token is its value
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == '"') {
+      size_t j = i + 1;
+      while (j < json.size() && json[j] != '"') j += json[j] == '\\' ? 2 : 1;
+      if (j >= json.size()) return "";
+      std::string_view token = json.substr(i + 1, j - i - 1);
+      if (want_value) return token.find('\\') == std::string_view::npos ? std::string(token) : "";
+      key = depth == 1 ? token : std::string_view();
+      i = j;
+      continue;
+    }
+    want_value = depth == 1 && c == ':' && key == "requestId";
+    key = {};
+    if (c == '{' || c == '[') ++depth;
+    else if ((c == '}' || c == ']') && depth > 0) --depth;
+  }
+  return "";
+}
 
 // A scalar (or list of scalars, comma-joined: CommaDelimitedList parameters, Compatibilities) as
 // the string the recipe overrides and parameter table want. False for objects and nested lists.
@@ -72,11 +105,15 @@ class MacroEvent {
  public:
   // Returns false with a user-facing message on a malformed event; request_id is set when known.
   bool Parse(std::string_view json, std::string* err) {
-    doc_.Parse(json.data(), json.size());
-    if (doc_.HasParseError()) {
-      *err = std::string("the macro event is not valid JSON (") +
-             rapidjson::GetParseError_En(doc_.GetParseError()) + " at offset " +
-             std::to_string(doc_.GetErrorOffset()) + ")";
+    JsonLimits limits;
+    limits.max_bytes = kMaxEventBytes;
+    JsonParseResult r = ParseJson(json, limits, &doc_);
+    if (!r.ok()) {
+      request_id_ = ScanRequestId(json);
+      *err = r.problem == JsonProblem::kSyntax
+                 ? "the macro event is not valid JSON (" + r.message.substr(sizeof "invalid JSON: " - 1) +
+                       " at offset " + std::to_string(r.offset) + ")"
+                 : "the macro event is " + r.message + (r.offset ? " at offset " + std::to_string(r.offset) : "");
       return false;
     }
     if (!doc_.IsObject()) {

@@ -151,6 +151,31 @@ TEST_CASE("a malformed event is a failure with a message, never a crash") {
   }
 }
 
+TEST_CASE("an event over a limit is a failure for the right request, never a crash") {
+  MacroConfig c = TestConfig();
+  // 150,000 levels deep, before the requestId: rapidjson's own parser would overflow the stack.
+  std::string deep = R"({"fragment":{"Resources":{"X":)" + std::string(150000, '[') + std::string(150000, ']') +
+                     R"(}}, "requestId" : "req-deep"})";
+  MacroOutcome o = HandleMacroEvent(deep, c, nullptr, {});
+  CHECK_FALSE(o.success);
+  CHECK(o.request_id == "req-deep");
+  rapidjson::Document r = Parse(o.response);
+  CHECK(std::string(r["requestId"].GetString()) == "req-deep");
+  CHECK(std::string(r["status"].GetString()) == "failure");
+  CHECK(std::string(r["errorMessage"].GetString()).find("nested too deeply (more than 128 levels)") !=
+        std::string::npos);
+
+  std::string dup = R"({"requestId":"req-dup","fragment":{"Resources":{},"Resources":{}}})";
+  o = HandleMacroEvent(dup, c, nullptr, {});
+  CHECK(o.request_id == "req-dup");
+  CHECK(o.response.find(R"(duplicate key \"Resources\")") != std::string::npos);
+
+  std::string huge = R"({"requestId":"req-big","fragment":{"Description":")" + std::string(7 << 20, 'x') + "\"}}";
+  o = HandleMacroEvent(huge, c, nullptr, {});
+  CHECK(o.request_id == "req-big");
+  CHECK(o.response.find("larger than 6291456 bytes") != std::string::npos);
+}
+
 TEST_CASE("params override recipe settings for one template") {
   std::string ev = Event(R"("TD":)" + TaskDef(kFullApp),
                          R"({"KiltImage":"other.example/kilt:2","SidecarName":"agent"})");

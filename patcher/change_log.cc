@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <unordered_set>
 
 namespace kilt {
 namespace {
@@ -216,11 +217,40 @@ class Resolver {
   std::string unescaped_;
 };
 
-// Whether `path` is `outer` or lies inside it.
-bool Within(std::string_view path, std::string_view outer) {
-  return path.compare(0, outer.size(), outer) == 0 &&
-         (path.size() == outer.size() || path[outer.size()] == '/');
-}
+// The paths already written, to fold a change inside one of them into it. A review records a few dozen:
+// a list, compared in turn. A pod with thousands of containers records tens of thousands, and a list
+// made that quadratic (12,000 containers took seconds): past kListMax the paths go into a hash set and
+// each prefix of a path that ends a token is looked up, which costs the path's length.
+class WrittenPaths {
+ public:
+  explicit WrittenPaths(size_t expected) {
+    if (expected > kListMax) set_.reserve(expected);
+    else list_.reserve(expected);
+  }
+  // Whether `path` is a written path or lies inside one.
+  bool Covers(std::string_view path) const {
+    if (set_.empty()) {
+      for (std::string_view outer : list_)
+        if (path.compare(0, outer.size(), outer) == 0 && (path.size() == outer.size() || path[outer.size()] == '/'))
+          return true;
+      return false;
+    }
+    for (size_t i = 1; i <= path.size(); i++)
+      if ((i == path.size() || path[i] == '/') && set_.count(path.substr(0, i))) return true;
+    return false;
+  }
+  void Add(std::string_view path) {
+    if (set_.empty() && list_.size() < kListMax) return list_.push_back(path);
+    if (set_.empty()) set_.insert(list_.begin(), list_.end());
+    set_.insert(path);
+  }
+  bool empty() const { return list_.empty() && set_.empty(); }
+
+ private:
+  static constexpr size_t kListMax = 64;
+  std::vector<std::string_view> list_;
+  std::unordered_set<std::string_view> set_;
+};
 
 }  // namespace
 
@@ -257,13 +287,11 @@ std::string ChangeLog::Write(const rapidjson::Value& doc) const {
   std::string out;
   TextWriter w(&out);
   w.Raw('[');
-  std::vector<std::string_view> written;
+  WrittenPaths written(ops_.size());
   Resolver resolver(doc);
   for (const Entry& op : ops_) {
     const std::string_view path(paths_.data() + op.begin, op.end - op.begin);
-    bool folded = false;
-    for (std::string_view outer : written) folded = folded || Within(path, outer);
-    if (folded) continue;
+    if (written.Covers(path)) continue;
     const rapidjson::Value* value = resolver.Get(path);
     if (!value)
       throw std::logic_error("ChangeLog: recorded path " + std::string(path) + " is not in the document");
@@ -273,7 +301,7 @@ std::string ChangeLog::Write(const rapidjson::Value& doc) const {
     w.Raw(",\"value\":");
     w.Value(*value);
     w.Raw('}');
-    written.push_back(path);
+    written.Add(path);
   }
   w.Raw(']');
   w.Finish();

@@ -69,6 +69,20 @@ void NormalizeEcs(rapidjson::Document* doc) {
   for (const char* f : kReadOnlyFields) RemoveMember(doc, f);
 }
 
+// Refuses what is not a task definition in one of the accepted shapes, rather than skip it as "not
+// Fargate" and exit 0.
+bool IsEcsTaskDefinition(const Value& doc, PatchReport* rep) {
+  const Value* td = &doc;
+  if (doc.IsObject() && Member(doc, "taskDefinition") != nullptr) td = Member(doc, "taskDefinition");
+  const Value* defs = Member(*td, "containerDefinitions");
+  if (defs != nullptr) return true;  // its shape is checked as it is patched
+  const std::string what = td == &doc ? "the document" : "its taskDefinition";
+  rep->errors.push_back({"", "", what + " is " + Describe(*td) +
+                                     ", not an ECS task definition (an object with containerDefinitions: "
+                                     "register-task-definition input or describe-task-definition output)"});
+  return false;
+}
+
 std::string EcsName(const Value& td) {
   const Value* family = Member(td, "family");
   return family != nullptr && family->IsString() ? family->GetString() : "task definition";
@@ -96,6 +110,7 @@ PatchReport PatchTemplate(rapidjson::Document* cfn, const PatchInput& in) {
 PatchReport PatchEcsTaskDefinition(rapidjson::Document* td, const PatchInput& in) {
   PatchReport rep;
   if (!CheckRecipe(in, &rep)) return rep;
+  if (!IsEcsTaskDefinition(*td, &rep)) return rep;
   rapidjson::MemoryPoolAllocator<> scratch;
   Value before(*td, scratch);
   NormalizeEcs(td);

@@ -19,6 +19,10 @@
 
 namespace kilt {
 
+// The largest template or task definition Kilt reads (CloudFormation takes templates of up to 1 MB;
+// an ECS task definition is far smaller): a bigger file is refused before it is parsed.
+inline constexpr size_t kMaxTemplateBytes = 4u << 20;
+
 // What the patcher must know about an image whose ENTRYPOINT/CMD the task definition does not spell out.
 // Values are the image config's `config` object (OCI / Docker image config).
 struct ImageConfig {

@@ -152,6 +152,12 @@ std::string JoinNames(const std::vector<std::string>& v) {
   return out;
 }
 
+std::string JoinArgs(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
 bool IsFalse(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s == "false" || s == "disabled" || s == "no" || s == "0";
@@ -242,20 +248,49 @@ bool MountsPath(const Value& container, const std::string& path) {
   return false;
 }
 
-// command == recipe.entrypoint (an absent or null command is an empty one) and the payload is mounted.
-bool AlreadyPatched(const Value& container, const Recipe& recipe, const PodOptions& opt) {
+// How a container's command relates to the launcher.
+enum class Wrapping {
+  kNone,      // the container's own command (or none)
+  kWrapped,   // command == recipe.entrypoint: Kilt wrapped it before; args hold the original argv
+  kForeign,   // command starts with the launcher's program but is not recipe.entrypoint ("/kilt/run"
+              // without "--"): wrapping it again would run the launcher under itself
+};
+
+Wrapping WrappingOf(const Value& container, const Recipe& recipe) {
   const Value* command = Find(container, "command");
-  if (command && !command->IsNull()) {
-    if (!command->IsArray() || command->Size() != recipe.entrypoint.size()) return false;
-    for (rapidjson::SizeType i = 0; i < command->Size(); i++) {
-      const Value& arg = (*command)[i];
-      if (!arg.IsString() || std::string_view(arg.GetString(), arg.GetStringLength()) != recipe.entrypoint[i])
-        return false;
-    }
-  } else if (!recipe.entrypoint.empty()) {
-    return false;
+  if (!command || !command->IsArray() || command->Empty() || recipe.entrypoint.empty()) return Wrapping::kNone;
+  auto arg = [&](rapidjson::SizeType i) {
+    const Value& v = (*command)[i];
+    return v.IsString() ? std::string_view(v.GetString(), v.GetStringLength()) : std::string_view();
+  };
+  if (arg(0) != recipe.entrypoint[0]) return Wrapping::kNone;
+  if (command->Size() != recipe.entrypoint.size()) return Wrapping::kForeign;
+  for (rapidjson::SizeType i = 0; i < command->Size(); i++)
+    if (arg(i) != recipe.entrypoint[i]) return Wrapping::kForeign;
+  return Wrapping::kWrapped;
+}
+
+// Wrapped before, and the payload is mounted: nothing left to do for this container.
+bool AlreadyPatched(const Value& container, const Recipe& recipe, const PodOptions& opt) {
+  return WrappingOf(container, recipe) == Wrapping::kWrapped && MountsVolume(container, opt.volume_name);
+}
+
+// Kilt's payload copier, known by more than its name: the copier's command and the payload volume at
+// the copier's mount path. A user's init container that happens to be called kilt-init is not it.
+bool IsPayloadCopier(const Value& c, const PodOptions& opt) {
+  if (ViewAt(c, "name") != opt.init_container_name) return false;
+  const Value* command = Find(c, "command");
+  if (!command || !command->IsArray() || command->Size() != opt.init_command.size()) return false;
+  for (rapidjson::SizeType i = 0; i < command->Size(); i++) {
+    const Value& arg = (*command)[i];
+    if (!arg.IsString() || std::string_view(arg.GetString(), arg.GetStringLength()) != opt.init_command[i])
+      return false;
   }
-  return MountsVolume(container, opt.volume_name);
+  const Value* mounts = Find(c, "volumeMounts");
+  if (!mounts || !mounts->IsArray()) return false;
+  for (const auto& m : mounts->GetArray())
+    if (ViewAt(m, "name") == opt.volume_name && ViewAt(m, "mountPath") == opt.init_mount_path) return true;
+  return false;
 }
 
 // A lookup result wins over a recipe hint (hints are the offline fallback).
@@ -272,6 +307,18 @@ bool LookupImage(const PatchInput& in, const ImageNeed& need, ImageConfig* out) 
     }
   }
   return false;
+}
+
+// Mounts the payload volume read-only at opt.mount_path.
+void AddPayloadMount(Edit& ed, Value* container, const std::string& path, const PodOptions& opt) {
+  Alloc& a = ed.a;
+  Value mount(rapidjson::kObjectType);
+  mount.AddMember("name", Value(opt.volume_name.c_str(), a), a);
+  mount.AddMember("mountPath", Value(opt.mount_path.c_str(), a), a);
+  mount.AddMember("readOnly", true, a);
+  Value mounts(rapidjson::kArrayType);
+  mounts.PushBack(mount, a);
+  AppendAll(ed, container, path, "volumeMounts", std::move(mounts));
 }
 
 // Adds the recipe's variables (patcher/command.h decides who wins). The task variable comes from the
@@ -409,7 +456,6 @@ struct PodPlan {
 
 bool PlanPod(const Value& pod, const PodOptions& opt, PodPlan* plan, std::vector<PatchError>* errors) {
   plan->id = PodId(pod);
-  (void)opt;
   if (!pod.IsObject()) {
     errors->push_back({"(input)", "", "the pod is not a JSON object"});
     return false;
@@ -438,16 +484,32 @@ bool PlanPod(const Value& pod, const PodOptions& opt, PodPlan* plan, std::vector
     plan->skip_reason = "Windows pod (nodeSelector kubernetes.io/os=windows): Kilt is Linux-only";
     return true;
   }
+  const Value* inits = Find(*spec, "initContainers");
+  const size_t count = containers->Size() + (inits && inits->IsArray() ? inits->Size() : 0);
+  if (count > opt.max_containers) {
+    errors->push_back({plan->id, "",
+                       "the pod has " + std::to_string(count) + " containers (spec.containers and "
+                       "spec.initContainers); Kilt patches pods of up to " + std::to_string(opt.max_containers) +
+                       ": split the pod, or opt it out with annotation " + kPodInjectAnnotation + "=false"});
+    return false;
+  }
   plan->platform = PodPlatform(pod);
   plan->opted_in = inject == "true" || inject == "enabled" || inject == "yes";
   std::set<std::string> names;
   for (const auto& c : containers->GetArray()) names.insert(StringAt(c, "name"));
   bool ok = true;
+  std::string known;  // for messages: the pod's container names, the first few
+  for (const auto& k : names) {
+    if (known.size() > 200) {
+      known += ", ...";
+      break;
+    }
+    known += (known.empty() ? "" : ", ") + k;
+  }
+  size_t unknown = 0;
   auto read_selection = [&](const char* key, std::set<std::string>* out) {
     for (const auto& n : SplitNames(Annotation(pod, key))) {
-      if (!names.count(n)) {
-        std::string known;
-        for (const auto& k : names) known += (known.empty() ? "" : ", ") + k;
+      if (!names.count(n) && ++unknown <= 10) {
         errors->push_back({plan->id, n,
                            std::string("annotation ") + key + " names container " + n +
                                ", which the pod does not have (containers: " + known +
@@ -559,12 +621,24 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
     }
   }
   if (const Value* inits = Find(spec, "initContainers"); inits && inits->IsArray()) {
-    for (const auto& c : inits->GetArray())
-      if (ViewAt(c, "name") == opt.init_container_name) have_init = true;
+    for (const auto& c : inits->GetArray()) {
+      if (ViewAt(c, "name") != opt.init_container_name) continue;
+      if (!IsPayloadCopier(c, opt)) {
+        // Taking it for ours would leave /kilt empty in every wrapped container.
+        report.errors.push_back({plan.id, opt.init_container_name,
+                                 "the pod already has an init container named " + opt.init_container_name +
+                                     " that is not Kilt's payload copier (command [" + JoinArgs(opt.init_command) + "]" +
+                                     ", volume " + opt.volume_name + " at " + opt.init_mount_path +
+                                     "): rename it"});
+        return report;
+      }
+      have_init = true;
+    }
   }
 
   const std::vector<std::string>& caps = recipe.capabilities;
   std::vector<std::string> patched_names;
+  bool wrapped = false;  // some container runs through the launcher (now or from before): it needs /kilt
   Value& containers = spec["containers"];
   for (rapidjson::SizeType index = 0; index < containers.Size(); index++) {
     Value& c = containers[index];
@@ -576,14 +650,35 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
                                    ", the name of Kilt's init container: rename it"});
       continue;
     }
+    const Wrapping wrapping = WrappingOf(c, recipe);
+    const Value* wrapped_args = Find(c, "args");
+    const bool has_wrapped_args = wrapped_args && wrapped_args->IsArray() && !wrapped_args->Empty();
+    // Selected or not, a container that runs the launcher needs the payload.
+    if (wrapping == Wrapping::kWrapped && has_wrapped_args) wrapped = true;
     if (!plan.selection.Selected(name)) {
       report.skipped.push_back(where + ": not selected by annotations " + kPodContainersAnnotation +
                                "/" + kPodExcludeContainersAnnotation);
       continue;
     }
-    if (AlreadyPatched(c, recipe, opt)) {
-      report.skipped.push_back(where + ": already patched");
+    if (wrapping == Wrapping::kForeign) {
+      report.errors.push_back({plan.id, name,
+                               "its command starts with " + recipe.entrypoint[0] + " but is not [" +
+                                   JoinArgs(recipe.entrypoint) + "]: wrapping it again would run the launcher "
+                                   "under itself; give it its original command, or exclude it with annotation " +
+                                   kPodExcludeContainersAnnotation});
       continue;
+    }
+    if (wrapping == Wrapping::kWrapped) {
+      if (!has_wrapped_args) {
+        report.errors.push_back({plan.id, name,
+                                 "its command is Kilt's launcher with no args, so what it ran is lost: "
+                                 "give it its original command and args"});
+        continue;
+      }
+      if (MountsVolume(c, opt.volume_name)) {
+        report.skipped.push_back(where + ": already patched");
+        continue;
+      }
     }
     if (MountsPath(c, opt.mount_path)) {
       report.errors.push_back({plan.id, name,
@@ -597,6 +692,16 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
     bool has_command, has_args;
     if (!ReadCommand(c, plan.id, &command, &has_command, &args, &has_args, &report.errors)) continue;
     std::string image = StringAt(c, "image");
+    const std::string path = "/spec/containers/" + std::to_string(index);
+    if (wrapping == Wrapping::kWrapped) {
+      // Wrapped before (its args are the original argv) but without the payload mount: complete it.
+      AddPayloadMount(ed, &c, path, opt);
+      MergeEnv(ed, &c, path, recipe, plan.id, image);
+      if (!fargate) AddCapabilities(ed, &c, path, caps);
+      report.patched.push_back(where);
+      patched_names.push_back(name);
+      continue;
+    }
 
     // Docker's rule (patcher/command.h): command (ENTRYPOINT) set ⇒ the image's CMD is dropped.
     ImageConfig cfg;
@@ -626,23 +731,19 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
       continue;
     }
 
-    const std::string path = "/spec/containers/" + std::to_string(index);
     Set(ed, &c, path, "command", StringArray(recipe.entrypoint, a));
     Set(ed, &c, path, "args", StringArray(run, a));
-    Value mount(rapidjson::kObjectType);
-    mount.AddMember("name", Value(opt.volume_name.c_str(), a), a);
-    mount.AddMember("mountPath", Value(opt.mount_path.c_str(), a), a);
-    mount.AddMember("readOnly", true, a);
-    Value mounts(rapidjson::kArrayType);
-    mounts.PushBack(mount, a);
-    AppendAll(ed, &c, path, "volumeMounts", std::move(mounts));
+    AddPayloadMount(ed, &c, path, opt);
+    wrapped = true;
     MergeEnv(ed, &c, path, recipe, plan.id, image);
     // EKS Fargate refuses to schedule pods that add capabilities (beyond a short allow-list).
     if (!fargate) AddCapabilities(ed, &c, path, caps);
     report.patched.push_back(where);
     patched_names.push_back(name);
   }
-  if (!report.errors.empty() || patched_names.empty()) return report;
+  // Containers wrapped before still need the payload: a pod that lost its copier (or its volume) gets
+  // them back even when no container is patched now.
+  if (!report.errors.empty() || !wrapped || (patched_names.empty() && have_volume && have_init)) return report;
 
   if (!have_volume) {
     Value volumes(rapidjson::kArrayType);

@@ -45,6 +45,9 @@ struct PodOptions {
   std::vector<std::string> init_command = {"/kilt/copy", "/kilt", "/kilt-target"};
   std::string init_mount_path = "/kilt-target";
   std::string mount_path = "/kilt";
+  // A pod with more containers (spec.containers + spec.initContainers) is refused: real pods have a
+  // handful, and the answer for thousands would be megabytes of patch.
+  size_t max_containers = 500;
 };
 
 // Same as PatchPod / ListPodImageNeeds with explicit options.

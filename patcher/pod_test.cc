@@ -419,6 +419,98 @@ TEST_CASE("conflicts with the user's names and mounts are errors, not takeovers"
   CHECK_FALSE(PatchRecorded(&deploy, Input()).ok());
 }
 
+TEST_CASE("Kilt's init container is known by more than its name: a user's kilt-init is a conflict") {
+  // The user's own init container called kilt-init: taking it for the copier would leave /kilt empty.
+  Document users = Parse(R"({"spec":{"initContainers":[{"name":"kilt-init","image":"busybox","command":["true"]}],
+    "containers":[{"name":"a","image":"x","command":["run"]}]}})");
+  PatchReport r = PatchRecorded(&users, Input());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.errors[0].container == "kilt-init");
+  CHECK_THAT(r.errors[0].message, Catch::Contains("not Kilt's payload copier") && Catch::Contains("rename it"));
+
+  // Kilt's own copier from an earlier pass is recognised (another image tag is still ours).
+  Document pod = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["run"]}]}})");
+  REQUIRE(PatchRecorded(&pod, Input()).ok());
+  pod["spec"]["initContainers"][0]["image"].SetString("registry.example/kilt:0.9");
+  Document b = Parse(R"({"name":"b","image":"x","command":["go"]})");
+  pod["spec"]["containers"].PushBack(Value(b, pod.GetAllocator()), pod.GetAllocator());
+  r = PatchRecorded(&pod, Input());
+  REQUIRE(r.ok());
+  CHECK(r.patched == std::vector<std::string>{"(unnamed pod)/b"});
+  CHECK(pod["spec"]["initContainers"].Size() == 1);
+}
+
+TEST_CASE("a wrapped container always gets /kilt: a pod that lost its copier gets it back") {
+  // Patched before, then the init container and volume were dropped (a spec copied by hand).
+  Document pod = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["/kilt/run","--"],
+    "args":["run"],"volumeMounts":[{"name":"kilt-payload","mountPath":"/kilt","readOnly":true}]}]}})");
+  PatchReport r = PatchRecorded(&pod, Input());
+  REQUIRE(r.ok());
+  CHECK(r.changed);
+  CHECK(r.patched.empty());
+  CHECK(std::string(pod["spec"]["initContainers"][0]["name"].GetString()) == "kilt-init");
+  CHECK(std::string(pod["spec"]["volumes"][0]["name"].GetString()) == "kilt-payload");
+  CHECK(Strings(Container(pod, 0)["args"]) == std::vector<std::string>{"run"});  // not wrapped twice
+
+  // Wrapped but without the mount: the mount is added, the command left alone.
+  Document half = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["/kilt/run","--"],
+    "args":["run"]}]}})");
+  r = PatchRecorded(&half, Input());
+  REQUIRE(r.ok());
+  CHECK(r.patched == std::vector<std::string>{"(unnamed pod)/a"});
+  CHECK(Strings(Container(half, 0)["command"]) == std::vector<std::string>{"/kilt/run", "--"});
+  CHECK(Strings(Container(half, 0)["args"]) == std::vector<std::string>{"run"});
+  CHECK(std::string(Container(half, 0)["volumeMounts"][0]["mountPath"].GetString()) == "/kilt");
+
+  // Excluded by annotation, still wrapped: it needs the payload all the same.
+  Document excluded = Parse(R"({"metadata":{"annotations":{"kilt.io/exclude-containers":"a"}},
+    "spec":{"containers":[{"name":"a","image":"x","command":["/kilt/run","--"],"args":["run"],
+    "volumeMounts":[{"name":"kilt-payload","mountPath":"/kilt","readOnly":true}]}]}})");
+  r = PatchRecorded(&excluded, Input());
+  REQUIRE(r.ok());
+  CHECK(excluded["spec"].HasMember("initContainers"));
+}
+
+TEST_CASE("the launcher without its \"--\", or with nothing to run, is an error, not a second wrap") {
+  Document foreign = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["/kilt/run"],
+    "args":["run"]}]}})");
+  PatchReport r = PatchRecorded(&foreign, Input());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.errors[0].message, Catch::Contains("starts with /kilt/run but is not [/kilt/run --]"));
+
+  Document empty = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["/kilt/run","--"]}]}})");
+  r = PatchRecorded(&empty, Input());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.errors[0].message, Catch::Contains("launcher with no args"));
+}
+
+TEST_CASE("absurd pods: thousands of containers are refused; many unknown names stay a short message") {
+  std::string containers;
+  for (int i = 0; i < 12000; i++) containers += std::string(i ? "," : "") + R"({"name":"c)" + std::to_string(i) + R"(","image":"x","command":["run"]})";
+  Document pod = Parse(R"({"spec":{"containers":[)" + containers + "]}}");
+  PatchReport r = PatchRecorded(&pod, Input());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.errors.size() == 1);
+  CHECK_THAT(r.errors[0].message, Catch::Contains("the pod has 12000 containers") && Catch::Contains("up to 500"));
+
+  // Below the cap, many containers patch in one pass and the recorded patch reproduces the result.
+  PodOptions many;
+  many.max_containers = 20000;
+  r = PatchRecorded(&pod, Input(), many);
+  REQUIRE(r.ok());
+  CHECK(r.patched.size() == 12000);
+
+  std::string names;
+  for (int i = 0; i < 5000; i++) names += "nope" + std::to_string(i) + ",";
+  Document typos = Parse(R"({"metadata":{"annotations":{"kilt.io/containers":")" + names + R"("}},
+    "spec":{"containers":[)" + containers.substr(0, containers.find(R"({"name":"c300")")) +
+                       R"({"name":"last","image":"x","command":["run"]}]}})");
+  r = PatchRecorded(&typos, Input());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.errors.size() == 10);
+  CHECK(r.errors[0].message.size() < 400);
+}
+
 TEST_CASE("Windows pods are skipped") {
   Document pod = Parse(R"({"spec":{"nodeSelector":{"kubernetes.io/os":"windows"},
     "containers":[{"name":"a","image":"x","command":["run"]}]}})");

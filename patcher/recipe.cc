@@ -329,6 +329,10 @@ bool ValidateRecipe(const Recipe& r, std::string* err) {
 }
 
 bool ParseRecipe(std::string_view text, std::string_view source, Recipe* out, std::string* err) {
+  if (text.size() > kMaxRecipeBytes) {
+    *err = std::string(source) + ": larger than " + std::to_string(kMaxRecipeBytes) + " bytes: is this a recipe?";
+    return false;
+  }
   // toml++ 3.3 reaches __builtin_unreachable() on some non-ASCII characters (found by the fuzzer), which
   // is undefined behaviour; a recipe holds image names, paths and variables, so ASCII is no loss.
   for (size_t i = 0; i < text.size(); ++i) {

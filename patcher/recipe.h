@@ -62,6 +62,9 @@ struct Recipe {
   std::vector<ImageHint> hints;
 };
 
+// The largest recipe ParseRecipe reads (the default one is 3 KiB).
+inline constexpr size_t kMaxRecipeBytes = 1u << 20;
+
 // The documented default recipe, as TOML text (what `kilt recipe --default` prints).
 std::string_view DefaultRecipeToml();
 

@@ -46,6 +46,19 @@ std::vector<std::string> SplitColon(const std::string& s) {
   return out;
 }
 
+// Whether a selection tag's key ("kilt-ignore", ...) appears as a string anywhere inside `v`.
+bool MentionsSelectionTag(const Value& v) {
+  if (v.IsString()) return std::string_view(v.GetString(), v.GetStringLength()).substr(0, 5) == "kilt-";
+  if (v.IsArray()) {
+    for (const Value& e : v.GetArray())
+      if (MentionsSelectionTag(e)) return true;
+  } else if (v.IsObject()) {
+    for (const auto& m : v.GetObject())
+      if (MentionsSelectionTag(m.value)) return true;
+  }
+  return false;
+}
+
 // Mutable access to the branches of a Fn::If.
 bool SplitIfMutable(Value* v, Value** then_v, Value** else_v) {
   const Value *c, *t, *e;
@@ -150,14 +163,32 @@ bool TaskDefinitionPatcher::Select(const Value& task, Selection* sel) {
   std::vector<std::string> tag_ignore_containers, tag_include_containers;
   bool ok = true;
   const Value* tags = Member(task, d_.tags);
-  if (tags != nullptr && tags->IsArray()) {
+  auto undecidable = [&](const std::string& what) {
+    Error("", what + "; kilt selects at patch time, so its selection tags (kilt-ignore, kilt-include, "
+                     "kilt-*-containers) must be written out as literal strings" +
+                     (d_.intrinsics ? " (or give the parameter's value with --parameter)" : ""));
+    ok = false;
+  };
+  if (tags != nullptr && d_.intrinsics && IsIntrinsic(*tags) && !IsNoValue(*tags)) {
+    // Tags as a whole computed (Fn::If over two lists, a Ref): kilt cannot tell which tags apply.
+    if (MentionsSelectionTag(*tags)) undecidable(std::string(d_.tags) + " is " + Describe(*tags));
+  } else if (tags != nullptr && tags->IsArray()) {
     for (const Value& t : tags->GetArray()) {
+      if (d_.intrinsics && IsIntrinsic(t)) {
+        if (!IsNoValue(t) && MentionsSelectionTag(t)) undecidable("a tag is " + Describe(t));
+        continue;
+      }
       const Value* k = Member(t, d_.tag_key);
-      if (k == nullptr || !k->IsString()) continue;  // other tags may be anything
-      std::string key = k->GetString();
+      if (k == nullptr) continue;  // not a tag: the template's validator will say so
+      std::string key;
+      if (!ResolveString(*k, &key)) {
+        // A computed key may be a selection tag at deploy time.
+        undecidable("the key of tag " + Describe(t) + " is not a literal");
+        continue;
+      }
       if (key != "kilt-ignore" && key != "kilt-ignore-containers" && key != "kilt-include" &&
           key != "kilt-include-containers")
-        continue;
+        continue;  // other tags may be anything
       const Value* v = Member(t, d_.tag_value);
       std::string value;
       if (v != nullptr && !v->IsString()) {
@@ -366,6 +397,24 @@ bool TaskDefinitionPatcher::PatchContainer(Value* c, const std::string& label, c
   Value launcher(rapidjson::kArrayType);
   for (const std::string& s : r_.entrypoint) launcher.PushBack(Str(s, a_), a_);
   const Value* ep = Member(*c, d_.entry_point);
+  if (ep != nullptr && ep->IsArray() && !ep->Empty() && !r_.entrypoint.empty() &&
+      IsString(&(*ep)[0], r_.entrypoint[0]) && *ep != launcher) {
+    Error(label, std::string(d_.entry_point) + " " + Describe(*ep) + " starts with " + r_.entrypoint[0] +
+                     " but is not the recipe's " + Describe(launcher) +
+                     ": wrapping it again would run the launcher under itself; give the container its original " +
+                     d_.entry_point + " and " + d_.command + ", or leave it out of the selection");
+    return false;
+  }
+  if (ep != nullptr && *ep == launcher) {
+    // Wrapped before: the Command holds the original argv. Without one, what the container ran is lost.
+    const Value* cmd = Member(*c, d_.command);
+    if (cmd == nullptr || (cmd->IsArray() && cmd->Empty()) || (d_.intrinsics && IsNoValue(*cmd))) {
+      Error(label, std::string(d_.entry_point) + " is already " + Describe(launcher) + " but " + d_.command +
+                       " is empty, so what the container ran is lost: give it its original " + d_.entry_point +
+                       " and " + d_.command);
+      return false;
+    }
+  }
   if (ep == nullptr || *ep != launcher) {
     Value command;
     const Value* cmd = Member(*c, d_.command);

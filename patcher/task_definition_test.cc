@@ -302,5 +302,68 @@ TEST_CASE("ECS API JSON: camelCase, describe output unwrapped, read-only fields 
   CHECK_FALSE(PatchEcsTaskDefinition(&bad, Input()).ok());
 }
 
+TEST_CASE("selection kilt cannot decide at patch time is an error, not a silent patch") {
+  PatchInput in = Input();
+  const std::string c1 = "[{'Name': 'a', 'Image': 'i', 'EntryPoint': ['/a']}]";
+  auto with_tags = [&](const std::string& tags) {
+    return J("{'Resources': {'Task': {'Type': 'AWS::ECS::TaskDefinition', 'Properties': {"
+             "'RequiresCompatibilities': ['FARGATE'], 'Tags': " + tags + ", 'ContainerDefinitions': " + c1 + "}}}}");
+  };
+  auto error_of = [&](const std::string& tags) {
+    rapidjson::Document d = with_tags(tags);
+    PatchReport r = Patch(&d, in);
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.patched.empty());
+    return r.errors[0].message;
+  };
+  // Tags as a whole behind a Fn::If, a tag element behind a Fn::If, a tag key that is a Ref.
+  CHECK_THAT(error_of("{'Fn::If': ['C', [{'Key': 'kilt-ignore', 'Value': ''}], []]}"),
+             Catch::Contains("Tags is {\"Fn::If\"") && Catch::Contains("literal strings"));
+  CHECK_THAT(error_of("[{'Fn::If': ['C', {'Key': 'kilt-ignore', 'Value': ''}, {'Ref': 'AWS::NoValue'}]}]"),
+             Catch::Contains("a tag is {\"Fn::If\""));
+  CHECK_THAT(error_of("[{'Key': {'Ref': 'TagKey'}, 'Value': 'x'}]"),
+             Catch::Contains("the key of tag") && Catch::Contains("--parameter"));
+  // Decidable after all: the parameter's value is known, or the conditional tags are not Kilt's.
+  in.parameters["TagKey"] = "kilt-ignore";
+  rapidjson::Document d = with_tags("[{'Key': {'Ref': 'TagKey'}, 'Value': 'x'}]");
+  PatchReport r = Patch(&d, in);
+  REQUIRE(r.ok());
+  CHECK(r.patched.empty());
+  d = with_tags("[{'Fn::If': ['C', {'Key': 'team', 'Value': 'a'}, {'Ref': 'AWS::NoValue'}]}]");
+  r = Patch(&d, in);
+  REQUIRE(r.ok());
+  CHECK(r.patched.size() == 1);
+}
+
+TEST_CASE("a container already wrapped with nothing to run, or by a launcher without --, is an error") {
+  auto empty = Template("[{'Name': 'a', 'Image': 'i', 'EntryPoint': ['/kilt/run', '--'], 'Command': []}]");
+  PatchReport r = Patch(&empty);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.patched.empty());
+  CHECK_THAT(r.errors[0].message, Catch::Contains("Command is empty"));
+  auto absent = Template("[{'Name': 'a', 'Image': 'i', 'EntryPoint': ['/kilt/run', '--']}]");
+  CHECK_FALSE(Patch(&absent).ok());
+
+  auto bare = Template("[{'Name': 'a', 'Image': 'i', 'EntryPoint': ['/kilt/run'], 'Command': ['/app']}]");
+  r = Patch(&bare);
+  REQUIRE(r.errors.size() == 1);
+  CHECK_THAT(r.errors[0].message, Catch::Contains("starts with /kilt/run but is not the recipe's [\"/kilt/run\",\"--\"]"));
+
+  auto fine = Template("[{'Name': 'a', 'Image': 'i', 'EntryPoint': ['/kilt/run', '--'], 'Command': ['/app']}]");
+  r = Patch(&fine);
+  REQUIRE(r.ok());
+  CHECK(ToJson(Container(fine, 0)["Command"]) == R"(["/app"])");
+}
+
+TEST_CASE("--ecs refuses what is not a task definition instead of skipping it") {
+  for (const char* text : {"{'taskDefinition': null}", "{}", "{'foo': 1}", "[1]", "{'taskDefinition': {'family': 'x'}}"}) {
+    INFO(text);
+    auto d = J(text);
+    PatchReport r = PatchEcsTaskDefinition(&d, Input());
+    REQUIRE(r.errors.size() == 1);
+    CHECK_THAT(r.errors[0].message, Catch::Contains("not an ECS task definition"));
+  }
+}
+
 }  // namespace
 }  // namespace kilt

@@ -156,7 +156,11 @@ AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& co
   // point into `text` instead of being copied one by one.
   std::string text(body);
   rapidjson::Document review;
-  if (!ParseReviewInPlace(text.data(), &review) || !review.IsObject())
+  JsonParseResult parsed = ParseReviewInPlace(text.data(), text.size(), &review);
+  if (!parsed.ok() && parsed.problem != JsonProblem::kSyntax)
+    return BadRequest("the body is " + parsed.message + " at byte " + std::to_string(parsed.offset) +
+                      " (expected an AdmissionReview)");
+  if (!parsed.ok() || !review.IsObject())
     return BadRequest("the body is not a JSON object (expected an AdmissionReview)");
   if (Str(review, "apiVersion") != "admission.k8s.io/v1" || Str(review, "kind") != "AdmissionReview")
     return BadRequest("expected apiVersion admission.k8s.io/v1, kind AdmissionReview (set "

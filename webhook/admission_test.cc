@@ -131,3 +131,23 @@ TEST_CASE("malformed reviews are 400 without a crash") {
 
 }  // namespace
 }  // namespace kilt
+
+namespace kilt {
+namespace {
+
+TEST_CASE("a review nested 200,000 levels deep is a 400 saying so, not a crash") {
+  // ~400 KB, the nesting under a key the webhook never reads.
+  std::string body = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","x":)" +
+                     std::string(200000, '[') + std::string(200000, ']') + "}";
+  AdmissionResult r = ReviewAdmission(body, Config());
+  CHECK(r.http_status == 400);
+  CHECK(r.outcome == AdmissionOutcome::kBadRequest);
+  CHECK(r.body == "the body is nested too deeply (more than 128 levels) at byte 192 (expected an AdmissionReview)\n");
+  // The deepest review that still parses is refused for what it is, not for its depth.
+  std::string ok_depth = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","x":)" +
+                         std::string(127, '[') + std::string(127, ']') + "}";
+  CHECK(ReviewAdmission(ok_depth, Config()).body.find("has no request") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace kilt

@@ -11,9 +11,12 @@
 
 namespace kilt {
 
-bool ParseReviewInPlace(char* text, rapidjson::Document* doc) {
-  doc->ParseInsitu(text);
-  return !doc->HasParseError();
+JsonParseResult ParseReviewInPlace(char* text, size_t size, rapidjson::Document* doc) {
+  JsonLimits limits;
+  limits.max_bytes = size;  // the HTTP layer enforces the body limit (--max-body-bytes)
+  limits.refuse_duplicate_keys = false;
+  rapidjson::InsituStringStream is(text);
+  return json_internal::ParseLimited<rapidjson::kParseInsituFlag>(is, size, limits, doc, text, nullptr);
 }
 
 }  // namespace kilt

@@ -79,7 +79,7 @@ mk params "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\",\"AgentImage\"
 make_common_events
 mk after "$W/clean.json" --tpv "{\"AppImage\":\"$REG/team/webapp:1.0\"}"
 
-ORDER=(params clean clash garbage nofragment big after)
+ORDER=(params clean clash garbage nofragment deep big after)
 timeout 240 node tests/lambda/fun_driver.js "$W/qemu.zip" "$OUT" \
   --env KILT_IMAGE=public.ecr.aws/example/kilt:1.0 --env KILT_INSECURE_REGISTRIES="$REG" \
   $(for e in "${ORDER[@]}"; do echo "$EV/$e.json"; done) > "$W/fun.log" 2>&1

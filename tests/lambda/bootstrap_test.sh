@@ -62,7 +62,7 @@ make_common_events
 # 6. After all that, the same function still answers.
 mk after "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}"
 
-ORDER=(ref params clash clean garbage nofragment big after)
+ORDER=(ref params clash clean garbage nofragment deep big after)
 timeout 240 node tests/lambda/fun_driver.js "$ZIP" "$OUT" \
   --env KILT_IMAGE=public.ecr.aws/example/kilt:1.0 --env KILT_INSECURE_REGISTRIES="$REG" \
   $(for e in "${ORDER[@]}"; do echo "$EV/$e.json"; done) > "$W/fun.log" 2>&1

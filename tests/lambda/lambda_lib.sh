@@ -70,7 +70,8 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval
 # make_common_events: the macro events both bootstrap tests send, into $EV (made with the caller's `mk`;
 # $W, $REG and $PUBLIC set): clash (two resources the patcher must refuse, with a secret in an
 # environment value that must never reach the logs), clean (a template with no problem of its own: the
-# output must pass AWS's validator outright), garbage and nofragment (malformed), big (1 MiB).
+# output must pass AWS's validator outright), garbage and nofragment (malformed), deep (nested past the
+# limit), big (1 MiB).
 make_common_events() {
   cat > "$W/clash.json" <<'JSON'
 {"AWSTemplateFormatVersion":"2010-09-09","Resources":{
@@ -95,6 +96,8 @@ JSON
   mk clean "$W/clean.json" --tpv "{\"AppImage\":\"$REG/team/webapp:1.0\"}"
   printf 'this is not json' > "$EV/garbage.json"
   printf '{"hello":"world"}' > "$EV/nofragment.json"
+  # ~300 KB, 150,000 levels deep, the requestId after the nesting: it crashed the bootstrap once.
+  python3 -c 'import sys; sys.stdout.write("{\"fragment\":{\"Resources\":{\"X\":" + "[" * 150000 + "]" * 150000 + "}},\"requestId\":\"req-deep\"}")' > "$EV/deep.json"
   mk big "$PUBLIC" --tpv "{\"ImageUrl\":\"$REG/team/webapp:1.0\"}" --min-bytes $((1024 * 1024))
 }
 
@@ -116,6 +119,10 @@ check_common_answers() {
   expect_eq "garbage: failure" "failure" "$(json "$OUT/garbage.json" "d['status']")"
   expect_contains "garbage: says the event is not JSON" "not valid JSON" "$(json "$OUT/garbage.json" "d['errorMessage']")"
   expect_contains "no requestId: says so" "no requestId" "$(json "$OUT/nofragment.json" "d['errorMessage']")"
+  expect_eq "deep: failure for the right request (not a crash)" "failure req-deep" \
+    "$(json "$OUT/deep.json" "d['status'], d['requestId']" | tr -d "(),'")"
+  expect_contains "deep: says it is nested too deeply" "nested too deeply (more than 128 levels)" \
+    "$(json "$OUT/deep.json" "d['errorMessage']")"
 
   size=$(stat -c %s "$EV/big.json")
   check "big: the event is at least 1 MiB ($size bytes)" test "$size" -ge $((1024 * 1024))

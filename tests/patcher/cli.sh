@@ -63,6 +63,38 @@ $KILT patch --kilt-image k:1 "$OUT/broken.json" 2> "$OUT/err"; rc=$?
 expect_eq "invalid JSON exits 2" 2 $rc
 expect_contains "... with the position" "broken.json:1:" "$(cat "$OUT/err")"
 
+# Hostile and careless input: every limit is an error naming it (exit 2, nothing written), in bounded
+# memory (ulimit -v: what an unbounded reader would need is far more).
+limited() { (ulimit -v 1000000; "$@"); }
+python3 -c 'print("{\"Resources\": " + "[" * 100000 + "]" * 100000 + "}")' > "$OUT/deep.json"
+limited $KILT patch --kilt-image k:1 -o "$OUT/deep-out.json" "$OUT/deep.json" 2> "$OUT/err"; rc=$?
+expect_eq "JSON nested 100,000 levels deep exits 2 (not a crash)" 2 $rc
+expect_contains "... saying it is nested too deeply, where" "deep.json:1:142: nested too deeply (more than 128 levels)" "$(cat "$OUT/err")"
+check "... and nothing written" test ! -e "$OUT/deep-out.json"
+python3 -c 'print("{\"Resources\": {\"A\": " + "[" * 126 + "]" * 126 + "}}")' > "$OUT/deep-ok.json"
+limited $KILT patch --kilt-image k:1 -q "$OUT/deep-ok.json" > /dev/null 2> "$OUT/err"; rc=$?
+expect_eq "JSON 128 levels deep, the limit, reads" "0 " "$rc $(cat "$OUT/err")"
+head -c $((5 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$OUT/huge.json"
+limited $KILT patch --kilt-image k:1 "$OUT/huge.json" 2> "$OUT/err"; rc=$?
+expect_eq "a 5 MiB input exits 2" 2 $rc
+expect_contains "... saying it is too large" "huge.json: larger than 4194304 bytes" "$(cat "$OUT/err")"
+printf '{"Resources": {}, "Resources": {"T": {"Type": "AWS::ECS::TaskDefinition"}}}' > "$OUT/dup.json"
+$KILT patch --kilt-image k:1 "$OUT/dup.json" 2> "$OUT/err"; rc=$?
+expect_eq "duplicate JSON keys exit 2 (readers disagree on which one wins)" 2 $rc
+expect_contains "... naming the key and where" 'dup.json:1:30: duplicate key "Resources"' "$(cat "$OUT/err")"
+printf '{"a": "\xff"}' > "$OUT/latin1.json"
+$KILT patch --kilt-image k:1 "$OUT/latin1.json" 2> "$OUT/err"; rc=$?
+expect_eq "invalid UTF-8 in JSON exits 2" "2" "$rc"
+expect_contains "... saying so" "Invalid encoding in string" "$(cat "$OUT/err")"
+printf '{"taskDefinition": null}' > "$OUT/null-td.json"
+$KILT patch --ecs --kilt-image k:1 "$OUT/null-td.json" > /dev/null 2> "$OUT/err"; rc=$?
+expect_eq "--ecs with {\"taskDefinition\": null} exits 2" 2 $rc
+expect_contains "... saying it is not a task definition" "its taskDefinition is null, not an ECS task definition" "$(cat "$OUT/err")"
+printf '{"apiVersion": "v1", "kind": "Pod"}' > "$OUT/pod.json"
+$KILT patch --kilt-image k:1 "$OUT/pod.json" > /dev/null 2> "$OUT/err"; rc=$?
+expect_eq "a file that is no template exits 2" 2 $rc
+expect_contains "... saying so" "not a CloudFormation template (no Resources section)" "$(cat "$OUT/err")"
+
 # JSON keeps its indentation; -o writes the file.
 sed 's/"Image": "unknown\/a:1"/"Image": "a", "EntryPoint": ["\/a"]/; s/"Command": \["x"\]/"EntryPoint": ["\/b"]/' $FX/two-unknown.json > "$OUT/fixed-in.json"
 $KILT patch --kilt-image k:1 --parameter X=1 -q -o "$OUT/fixed.json" "$OUT/fixed-in.json"
