@@ -8,8 +8,6 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
 
 #include "cli/commands.h"
 #include "cli/io.h"
@@ -18,6 +16,7 @@
 #include "patcher/json_parse.h"
 #include "patcher/patcher.h"
 #include "patcher/recipe.h"
+#include "patcher/splice.h"
 #ifdef KILT_HAVE_REGISTRY
 #include "registry/lookup.h"
 #endif
@@ -116,34 +115,6 @@ bool ParseArgs(int argc, char** argv, Args* a, int* exit_code) {
   return true;
 }
 
-// The indentation of the input's first indented line (so a JSON file keeps its look); default 2 spaces.
-void DetectIndent(const std::string& text, char* ch, unsigned* n) {
-  *ch = ' ';
-  *n = 2;
-  size_t nl = text.find('\n');
-  while (nl != std::string::npos && nl + 1 < text.size()) {
-    size_t i = nl + 1, k = 0;
-    char c = text[i];
-    if (c == ' ' || c == '\t') {
-      while (i + k < text.size() && text[i + k] == c) ++k;
-      if (i + k < text.size() && text[i + k] != '\n' && text[i + k] != '\r') {
-        *ch = c;
-        *n = static_cast<unsigned>(k > 8 ? 8 : k);
-        return;
-      }
-    }
-    nl = text.find('\n', i);
-  }
-}
-
-std::string ToPrettyJson(const rapidjson::Value& v, char indent_char, unsigned indent) {
-  rapidjson::StringBuffer buf;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-  w.SetIndent(indent_char, indent);
-  v.Accept(w);
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
-}
-
 bool LoadRecipe(const Args& a, Recipe* r) {
   std::string err;
   if (a.recipe.empty()) {
@@ -202,33 +173,34 @@ int RunPatch(int argc, char** argv) {
     return 2;
   }
   const std::string name = a.input == "-" ? "stdin" : a.input;
-  size_t first = text.find_first_not_of(" \t\r\n");
-  bool yaml = !a.ecs && (first == std::string::npos || text[first] != '{');
+  // A byte-order mark is kept as it is: the text after it decides the format and is what is edited.
+  const std::string bom = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? text.substr(0, 3) : std::string();
+  const std::string_view body = std::string_view(text).substr(bom.size());
+  size_t first = body.find_first_not_of(" \t\r\n");
+  bool yaml = !a.ecs && (first == std::string::npos || body[first] != '{');
 
   rapidjson::Document doc;
   YamlStyle style;
-  char indent_char = ' ';
-  unsigned indent = 2;
+  SourceNode json_map;
   if (yaml) {
-    if (!ParseCfnYaml(text, &doc, &style, &err)) {
+    if (!ParseCfnYaml(body, &doc, &style, &err)) {
       std::fprintf(stderr, "kilt patch: %s:%s\n", name.c_str(), err.c_str());
       return 2;
     }
   } else {
     JsonLimits limits;
     limits.max_bytes = kMaxTemplateBytes;
-    JsonParseResult r = ParseJson(text, limits, &doc);
+    JsonParseResult r = ParseJson(body, limits, &doc, &json_map);
     if (!r.ok()) {
-      std::fprintf(stderr, "kilt patch: %s:%s: %s\n", name.c_str(), LineColumn(text, r.offset).c_str(),
+      std::fprintf(stderr, "kilt patch: %s:%s: %s\n", name.c_str(), LineColumn(body, r.offset).c_str(),
                    r.message.c_str());
       return 2;
     }
-    DetectIndent(text, &indent_char, &indent);
   }
-  auto render = [&](const rapidjson::Value& v) {
-    return yaml ? EmitCfnYaml(v, style) : ToPrettyJson(v, indent_char, indent);
-  };
-  std::string before = a.diff ? render(doc) : std::string();
+  // The document as read, to compare the patched one with (YAML strings stay references into doc's
+  // allocator: the copy shares them).
+  rapidjson::Document before;
+  before.CopyFrom(doc, before.GetAllocator());
 
   if (a.parameter_defaults && !a.ecs && doc.IsObject()) {
     auto params = doc.FindMember("Parameters");
@@ -259,13 +231,21 @@ int RunPatch(int argc, char** argv) {
     for (const std::string& p : rep.patched) std::fprintf(stderr, "kilt patch: patched %s\n", p.c_str());
     for (const std::string& s : rep.skipped) std::fprintf(stderr, "kilt patch: skipped %s\n", s.c_str());
   }
+  // Only what differs is new text (patcher/splice.h): what Kilt left alone keeps its bytes.
+  SpliceInput splice;
+  splice.text = body;
+  splice.map = yaml ? &style.map : &json_map;
+  splice.before = &before;
+  splice.after = &doc;
+  splice.yaml = yaml ? &style : nullptr;
+  const std::string output = bom + SpliceText(splice);
+  const bool changed = output != text;
   if (a.check) {
-    if (rep.changed) std::fprintf(stderr, "kilt patch: %s would change (run kilt patch to update it)\n", name.c_str());
+    if (changed) std::fprintf(stderr, "kilt patch: %s would change (run kilt patch to update it)\n", name.c_str());
     else if (!a.quiet) std::fprintf(stderr, "kilt patch: %s is up to date\n", name.c_str());
   }
-  std::string output = render(doc);
   if (a.diff) {
-    if (!PrintUnifiedDiff(name, before, output, &err)) {
+    if (!PrintUnifiedDiff(name, text, output, &err)) {
       std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
       return 2;
     }
@@ -281,7 +261,7 @@ int RunPatch(int argc, char** argv) {
       return 2;
     }
   }
-  return a.check && rep.changed ? 1 : 0;
+  return a.check && changed ? 1 : 0;
 }
 
 }  // namespace kilt

@@ -137,7 +137,7 @@ bench-lambda: $(LAMBDA_BOOTSTRAP) $(TESTBIN)/lambda-echo-bootstrap $(LAMBDA_ARM6
 LAMBDA_FUZZ_SRCS = lambda/macro_fuzz.cc lambda/macro.cc $(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc))
 $(TESTBIN)/lambda_fuzz: lambda/macro_fuzz.cc lambda/macro.cc lambda/macro.h $(wildcard patcher/*.cc patcher/*.h)
 	@mkdir -p $(@D)
-	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined $(LAMBDA_FUZZ_SRCS) -o $@ -lyaml-cpp
+	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined $(LAMBDA_FUZZ_SRCS) -o $@ -lyaml
 
 FUZZ_SUITES += lambda
 .PHONY: fuzz-lambda

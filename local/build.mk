@@ -3,7 +3,7 @@
 LOCAL_SRCS := $(filter-out %_test.cc,$(wildcard local/*.cc))
 LOCAL_TESTS := $(wildcard local/*_test.cc)
 # The template reader (YAML) comes from the patcher library.
-LOCAL_LDLIBS := build/lib/libkilt_patcher.a -lyaml-cpp
+LOCAL_LDLIBS := build/lib/libkilt_patcher.a -lyaml
 
 build/lib/libkilt_local.a: $(LOCAL_SRCS:%.cc=$(OBJ)/host/%.o)
 	@mkdir -p $(@D)

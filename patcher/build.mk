@@ -3,8 +3,10 @@ PATCHER_SRCS := $(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc))
 PATCHER_OBJS := $(PATCHER_SRCS:%.cc=$(OBJ)/host/%.o)
 PATCHER_SAN_OBJS := $(PATCHER_SRCS:%.cc=$(OBJ)/san/%.o)
 PATCHER_TESTS := $(wildcard patcher/*_test.cc)
-# Consumers link build/lib/libkilt_patcher.a $(PATCHER_LDLIBS) (yaml-cpp is needed only by the YAML reader).
-PATCHER_LDLIBS := -lyaml-cpp
+# Consumers link build/lib/libkilt_patcher.a $(PATCHER_LDLIBS) (libyaml is needed only by the YAML reader).
+PATCHER_LDLIBS := -lyaml
+# The pod tests read the multi-document Kubernetes corpus with yaml-cpp.
+PATCHER_TEST_LDLIBS := $(PATCHER_LDLIBS) -lyaml-cpp
 
 ALL += build/lib/libkilt_patcher.a
 
@@ -14,7 +16,7 @@ build/lib/libkilt_patcher.a: $(PATCHER_OBJS)
 
 $(TESTBIN)/patcher_test: $(PATCHER_TESTS:%.cc=$(OBJ)/san/%.o) $(PATCHER_SAN_OBJS) $(CATCH_MAIN)
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $^ -o $@ $(PATCHER_LDLIBS)
+	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $^ -o $@ $(PATCHER_TEST_LDLIBS)
 
 TEST_SUITES += patcher
 .PHONY: test-patcher

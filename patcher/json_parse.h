@@ -53,6 +53,43 @@ JsonParseResult ParseJson(std::string_view text, const JsonLimits& limits, rapid
 // "LINE:COL" (1-based, COL in bytes) of a byte offset, for messages.
 std::string LineColumn(std::string_view text, size_t offset);
 
+// The member names of the objects being read (the innermost last), to find a duplicate in time linear
+// in the names: a linear scan while an object is small, a hash set once it is not. Used by the JSON and
+// the YAML reader.
+class MemberNames {
+ public:
+  void Open() { levels_.push_back({names_.size(), nullptr}); }
+  void Close() {
+    names_.resize(levels_.back().first);
+    levels_.pop_back();
+  }
+  // Adds `name` to the innermost object; false when it has it already.
+  bool Add(std::string_view name) {
+    Level& l = levels_.back();
+    if (l.set) {
+      names_.emplace_back(name);
+      return l.set->insert(names_.back()).second;
+    }
+    for (size_t i = l.first; i < names_.size(); ++i)
+      if (names_[i] == name) return false;
+    names_.emplace_back(name);
+    if (names_.size() - l.first >= kLinear) {
+      l.set = std::make_unique<std::unordered_set<std::string_view>>();
+      for (size_t i = l.first; i < names_.size(); ++i) l.set->insert(names_[i]);
+    }
+    return true;
+  }
+
+ private:
+  struct Level {
+    size_t first;  // its names are names_[first, ...)
+    std::unique_ptr<std::unordered_set<std::string_view>> set;
+  };
+  static constexpr size_t kLinear = 16;
+  std::vector<Level> levels_;
+  std::deque<std::string> names_;  // a deque: the sets hold views of its strings, which must not move
+};
+
 namespace json_internal {
 
 // Forwards rapidjson's SAX events to a Document, counting depth and member names on the way. Returning
@@ -85,7 +122,7 @@ class LimitedHandler {
       pos_ = static_cast<uint32_t>(is_.Tell());
       key_end_ = pos_;
     }
-    if (limits_.refuse_duplicate_keys && !NewKey(std::string_view(s, n))) {
+    if (limits_.refuse_duplicate_keys && !names_.Add(std::string_view(s, n))) {
       problem_ = JsonProblem::kDuplicateKey;
       detail_ = std::string(s, n);
       offset_ = is_.Tell();
@@ -99,32 +136,6 @@ class LimitedHandler {
   const std::string& detail() const { return detail_; }
 
  private:
-  // An object being read: the member names seen so far, in names_ from `first`; a hash set once there
-  // are many (a linear scan keeps small objects cheap, the set keeps big ones linear).
-  struct Level {
-    bool object;
-    size_t first;
-    std::unique_ptr<std::unordered_set<std::string_view>> set;
-  };
-  static constexpr size_t kLinearNames = 16;
-
-  bool NewKey(std::string_view key) {
-    Level& l = levels_.back();
-    const size_t count = names_.size() - l.first;
-    if (l.set) {
-      names_.emplace_back(key);
-      return l.set->insert(names_.back()).second;
-    }
-    for (size_t i = l.first; i < names_.size(); ++i)
-      if (names_[i] == key) return false;
-    names_.emplace_back(key);
-    if (count + 1 >= kLinearNames) {
-      l.set = std::make_unique<std::unordered_set<std::string_view>>();
-      for (size_t i = l.first; i < names_.size(); ++i) l.set->insert(names_[i]);
-    }
-    return true;
-  }
-
   bool Open(bool object) {
     if (levels_.size() >= limits_.max_depth) {
       problem_ = JsonProblem::kTooDeep;
@@ -138,12 +149,13 @@ class LimitedHandler {
       pos_ = n->begin + 1;
       open_.push_back(n);
     }
-    levels_.push_back({object, names_.size(), nullptr});
+    levels_.push_back(object);
+    if (object && limits_.refuse_duplicate_keys) names_.Open();
     return true;
   }
 
   bool Close() {
-    names_.resize(levels_.back().first);
+    if (levels_.back() && limits_.refuse_duplicate_keys) names_.Close();
     levels_.pop_back();
     if (map_) {
       pos_ = static_cast<uint32_t>(is_.Tell());
@@ -170,7 +182,7 @@ class LimitedHandler {
     SourceNode* parent = open_.back();
     parent->children.emplace_back();
     SourceNode* n = &parent->children.back();
-    if (levels_.back().object) {
+    if (levels_.back()) {
       n->key_begin = key_begin_;
       n->key_end = key_end_;
     }
@@ -190,8 +202,8 @@ class LimitedHandler {
   const JsonLimits& limits_;
   const char* text_;
   SourceNode* map_;
-  std::vector<Level> levels_;
-  std::deque<std::string> names_;  // a deque: the sets hold views of its strings, which must not move
+  std::vector<bool> levels_;  // the open collections: true for an object
+  MemberNames names_;
   std::vector<SourceNode*> open_;
   uint32_t pos_ = 0, key_begin_ = 0, key_end_ = 0;
   JsonProblem problem_ = JsonProblem::kNone;

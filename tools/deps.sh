@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # One list, grouped by why we need it.
 APT_PACKAGES=(
   # build: host compilers come with the machine; these are the libraries
-  build-essential pkg-config libtomlplusplus-dev rapidjson-dev catch2 libyaml-cpp-dev libssl-dev
+  build-essential pkg-config libtomlplusplus-dev rapidjson-dev catch2 libyaml-dev libyaml-cpp-dev libssl-dev
   libhttp-parser-dev zip file jq
   # payload fallback (STATIC=glibc) and tests of static C code
   musl-tools

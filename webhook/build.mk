@@ -34,7 +34,7 @@ $(TESTBIN)/webhook_unit: $(WEBHOOK_TESTS:%.cc=$(OBJ)/san/%.o) $(OBJ)/san/patcher
     $(WEBHOOK_LIB_SRCS:%.cc=$(OBJ)/san/%.o) $(WEBHOOK_PATCHER_SAN) $(REGISTRY_SRCS:%.cc=$(OBJ)/san/%.o) \
     $(CATCH_MAIN) build/lib/libkilt_net.a
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ build/lib/libkilt_net.a -lyaml-cpp \
+	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ build/lib/libkilt_net.a $(PATCHER_TEST_LDLIBS) \
 	  $(NET_LDLIBS)
 
 include webhook/image.mk

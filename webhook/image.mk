@@ -9,7 +9,7 @@ WEBHOOK_IMAGE_TAG = $(IMAGE_TAG)
 # (lambda/build.mk, read before this file: its variables are expanded in the prerequisites below). Its
 # private archive of patcher/registry/net objects leaves out the pod patcher, which the webhook is built
 # around: patcher/pod.o is linked in explicitly. The YAML reader (patcher/cfn_yaml.cc) is not needed:
-# nothing the webhook links refers to it (the host binary does not load libyaml-cpp either).
+# nothing the webhook links refers to it (the host binary does not load libyaml either).
 #
 # libstdc++ and libgcc are linked statically, glibc dynamically (for NSS and the DNS resolver, as on
 # amd64). Why not ship libstdc++.so.6 as the amd64 image does: the only arm64 copy on the build machine

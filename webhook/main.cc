@@ -61,8 +61,13 @@ with a JSON patch that makes the pod's containers run through /kilt/run. Also GE
   --volume-size-limit Q    sizeLimit of the /kilt emptyDir (default 256Mi)
   --workers N              worker threads (default 8)
   --max-body-bytes N       largest request body accepted (default 3145728)
-  --request-timeout-ms N   a request (and TLS handshake) must arrive within this (default 10000)
+  --handshake-timeout-ms N a TLS handshake must be done this long after accept (default 5000)
+  --request-timeout-ms N   a request must arrive whole within this, from its first byte (from the
+                           handshake for a connection's first request), and an answer be taken
+                           within this (default 10000)
   --idle-timeout-ms N      idle keep-alive connections are closed after this (default 90000)
+  --max-connections N      connections open at once; at the cap new ones wait in the listen
+                           backlog until one closes (default 1024)
   --shutdown-delay-ms N    after SIGTERM keep serving, not ready, this long (default 0)
   --shutdown-grace-ms N    then wait this long for requests in flight (default 25000)
 )";
@@ -148,6 +153,8 @@ int ParseFlags(int argc, char** argv, Flags* f) {
     else if (a == "--lookup-timeout-ms") ok = ParseInt(a, v, 1, &f->lookup_timeout_ms, &err);
     else if (a == "--workers") { ok = ParseInt(a, v, 1, &n, &err); f->server.workers = static_cast<int>(n); }
     else if (a == "--max-body-bytes") { ok = ParseInt(a, v, 1024, &n, &err); f->server.max_body_bytes = static_cast<size_t>(n); }
+    else if (a == "--handshake-timeout-ms") { ok = ParseInt(a, v, 1, &n, &err); f->server.handshake_timeout_ms = static_cast<int>(n); }
+    else if (a == "--max-connections") { ok = ParseInt(a, v, 1, &n, &err); f->server.max_connections = static_cast<int>(n); }
     else if (a == "--request-timeout-ms") { ok = ParseInt(a, v, 1, &n, &err); f->server.request_timeout_ms = static_cast<int>(n); }
     else if (a == "--idle-timeout-ms") { ok = ParseInt(a, v, 1, &n, &err); f->server.idle_timeout_ms = static_cast<int>(n); }
     else if (a == "--shutdown-delay-ms") { ok = ParseInt(a, v, 0, &n, &err); f->server.shutdown_delay_ms = static_cast<int>(n); }

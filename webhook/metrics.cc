@@ -57,6 +57,10 @@ std::string Metrics::Render() const {
       (unsigned long long)(denied_.load() + allowed_on_error_.load()));
   add("kilt_webhook_errors_total{kind=\"timeout\"} %llu\n", (unsigned long long)timeouts_.load());
   add("kilt_webhook_errors_total{kind=\"tls_reload\"} %llu\n", (unsigned long long)tls_reload_errors_.load());
+  out += "# HELP kilt_webhook_accept_pauses_total Times the listener stopped accepting: at the connection cap, or out of file descriptors.\n";
+  out += "# TYPE kilt_webhook_accept_pauses_total counter\n";
+  add("kilt_webhook_accept_pauses_total{reason=\"max_connections\"} %llu\n", (unsigned long long)pauses_cap_.load());
+  add("kilt_webhook_accept_pauses_total{reason=\"file_descriptors\"} %llu\n", (unsigned long long)pauses_fd_.load());
   out += "# HELP kilt_webhook_tls_reloads_total Serving certificate reloads.\n";
   out += "# TYPE kilt_webhook_tls_reloads_total counter\n";
   add("kilt_webhook_tls_reloads_total %llu\n", (unsigned long long)tls_reloads_.load());

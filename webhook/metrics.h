@@ -22,12 +22,15 @@ class Metrics {
   void CountAdmission(AdmissionOutcome outcome, double seconds);
   void CountTlsReload(bool ok);
   void CountTimeout() { timeouts_++; }
+  // The listener paused: at the connection cap (true), or out of file descriptors (false).
+  void CountAcceptPause(bool at_cap) { (at_cap ? pauses_cap_ : pauses_fd_)++; }
   std::string Render() const;
 
  private:
   std::atomic<uint64_t> http_2xx_{0}, http_4xx_{0}, http_5xx_{0};
   std::atomic<uint64_t> patched_{0}, skipped_{0}, denied_{0}, allowed_on_error_{0}, bad_request_{0};
   std::atomic<uint64_t> tls_reloads_{0}, tls_reload_errors_{0}, timeouts_{0};
+  std::atomic<uint64_t> pauses_cap_{0}, pauses_fd_{0};
   std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets_{};
   std::atomic<uint64_t> count_{0};
   std::atomic<uint64_t> sum_micros_{0};

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,7 +24,7 @@ namespace {
 // thread and stopped as Kubernetes stops it: SIGTERM, which Run() takes through its signalfd.
 class TestServer {
  public:
-  TestServer() {
+  explicit TestServer(std::function<void(ServerConfig*)> tweak = nullptr) {
     char tmpl[] = "/tmp/kilt-server-test.XXXXXX";
     REQUIRE(mkdtemp(tmpl));
     dir_ = tmpl;
@@ -36,6 +37,7 @@ class TestServer {
     ServerConfig config;
     config.listen = "127.0.0.1:0";
     config.workers = 2;
+    if (tweak) tweak(&config);
     server_ = std::make_unique<Server>(config, tls_.get(), &metrics_, [](const HttpRequest& r) {
       return HttpResponse{200, "text/plain", r.method + " " + r.path + " " + r.body};
     });
@@ -136,6 +138,37 @@ class Client {
   std::string in_;
 };
 
+// A TCP connection that sends `bytes` (maybe none) and then nothing: a client that never finishes its
+// TLS handshake. Its reads time out after `timeout_s`.
+class SilentClient {
+ public:
+  explicit SilentClient(int port, const std::string& bytes = "", int timeout_s = 10) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    timeval tv = {timeout_s, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    if (!bytes.empty()) REQUIRE(write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  }
+  ~SilentClient() { close(fd_); }
+  // Whether the server closed the connection (EOF or reset) before the read timeout.
+  bool ClosedByServer() {
+    char buf[256];
+    for (;;) {
+      ssize_t n = read(fd_, buf, sizeof buf);
+      if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+      if (n < 0) return false;  // timed out
+    }
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 std::string Post(const std::string& body) {
   return "POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
@@ -182,6 +215,64 @@ TEST_CASE("more keep-alive connections than workers") {
     CHECK(clients[i]->Receive(2) ==
           Bodies{"POST /mutate " + std::to_string(i), "POST /mutate again"});
   CHECK(server.Stop() == 0);
+}
+
+// What 8 silent clients did to the old server (a worker each, for 10 s): here they wait in epoll.
+TEST_CASE("silent and slow clients hold no worker: others are served meanwhile") {
+  TestServer server;  // 2 workers
+  std::vector<std::unique_ptr<SilentClient>> silent;
+  for (int i = 0; i < 8; i++) silent.push_back(std::make_unique<SilentClient>(server.port()));
+  // Half a TLS record header: a handshake that started and stalls.
+  for (int i = 0; i < 4; i++) silent.push_back(std::make_unique<SilentClient>(server.port(), std::string("\x16\x03\x01", 3)));
+  Client slow(server.port());
+  slow.Send("POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");  // and never the rest
+  Client client(server.port());
+  client.Send(Post("served"));
+  CHECK(client.Receive(1) == Bodies{"POST /mutate served"});
+  silent.clear();
+}
+
+TEST_CASE("each phase has its deadline: a silent handshake and an unfinished request are closed") {
+  TestServer server([](ServerConfig* c) {
+    c->handshake_timeout_ms = 300;
+    c->request_timeout_ms = 600;
+  });
+  SilentClient silent(server.port());
+  CHECK(silent.ClosedByServer());
+  Client slow(server.port());
+  slow.Send("POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");
+  Bodies got = slow.Receive(1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0] == "request not received in time\n");
+  CHECK(server.Stop() == 0);
+}
+
+TEST_CASE("at the connection cap the listener pauses, and accepts again when a connection closes") {
+  TestServer server([](ServerConfig* c) {
+    c->max_connections = 3;
+    c->handshake_timeout_ms = 400;
+  });
+  std::vector<std::unique_ptr<SilentClient>> silent;
+  for (int i = 0; i < 3; i++) silent.push_back(std::make_unique<SilentClient>(server.port()));
+  // Waits in the listen backlog until the silent ones are closed for their handshake deadline.
+  Client client(server.port());
+  client.Send(Post("after the cap"));
+  CHECK(client.Receive(1) == Bodies{"POST /mutate after the cap"});
+  CHECK(server.Stop() == 0);
+}
+
+TEST_CASE("shutdown serves a request begun before it and closes the idle connections") {
+  TestServer server([](ServerConfig* c) { c->request_timeout_ms = 20000; });
+  Client idle(server.port());
+  idle.Send(Post("first"));
+  CHECK(idle.Receive(1) == Bodies{"POST /mutate first"});
+  Client busy(server.port());
+  busy.Send("POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nha");
+  std::thread stop([&] { CHECK(server.Stop() == 0); });
+  CHECK(idle.Receive(1).empty());  // closed, no answer
+  busy.Send("lf");
+  CHECK(busy.Receive(1) == Bodies{"POST /mutate half"});
+  stop.join();
 }
 
 }  // namespace

@@ -95,6 +95,94 @@ $KILT patch --kilt-image k:1 "$OUT/pod.json" > /dev/null 2> "$OUT/err"; rc=$?
 expect_eq "a file that is no template exits 2" 2 $rc
 expect_contains "... saying so" "not a CloudFormation template (no Resources section)" "$(cat "$OUT/err")"
 
+# YAML: the same limits, and no alias, merge key or control character.
+python3 -c 'print("Resources: " + "[" * 100000 + "]" * 100000)' > "$OUT/deep.yaml"
+limited $KILT patch --kilt-image k:1 "$OUT/deep.yaml" 2> "$OUT/err"; rc=$?
+expect_eq "YAML nested 100,000 levels deep exits 2" 2 $rc
+expect_contains "... saying it is nested too deeply" "deep.yaml:1:139: nested too deeply (more than 128 levels)" "$(cat "$OUT/err")"
+python3 -c '
+s = "a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n"
+for i in range(1, 10):
+    s += "%s: &%s [%s]\n" % (chr(97 + i), chr(97 + i), ",".join(["*" + chr(96 + i)] * 9))
+print(s + "Resources: {}")' > "$OUT/laughs.yaml"
+limited $KILT patch --kilt-image k:1 "$OUT/laughs.yaml" 2> "$OUT/err"; rc=$?
+expect_eq "a 700-byte YAML billion laughs exits 2 (not gigabytes, not a crash)" 2 $rc
+expect_contains "... saying aliases are not supported" "laughs.yaml:2:8: an alias (*a): CloudFormation does not support YAML aliases" "$(cat "$OUT/err")"
+printf 'Base: &b {Type: "AWS::SNS::Topic"}\nResources:\n  T:\n    <<: *b\n' > "$OUT/merge.yaml"
+$KILT patch --kilt-image k:1 "$OUT/merge.yaml" 2> "$OUT/err"; rc=$?
+expect_eq "a merge key exits 2" 2 $rc
+expect_contains "... saying merge keys are not supported" "merge.yaml:4:5: a merge key (<<)" "$(cat "$OUT/err")"
+printf 'Resources:\n  T: {Type: "a\x01b"}\n' > "$OUT/control.yaml"
+$KILT patch --kilt-image k:1 "$OUT/control.yaml" 2> "$OUT/err"; rc=$?
+expect_eq "a raw control character in YAML exits 2" 2 $rc
+expect_contains "... saying where" "control.yaml:2:15: control characters are not allowed" "$(cat "$OUT/err")"
+printf 'Resources:\n  T: {Type: "\xff"}\n' > "$OUT/latin1.yaml"
+$KILT patch --kilt-image k:1 "$OUT/latin1.yaml" 2> "$OUT/err"; rc=$?
+expect_eq "invalid UTF-8 in YAML exits 2, as in JSON" 2 $rc
+expect_contains "... saying so" "latin1.yaml:2:14: invalid leading UTF-8 octet" "$(cat "$OUT/err")"
+
+# Nothing changes silently: what kilt does not change keeps its bytes, new text keeps the meaning.
+cat > "$OUT/style.yaml" <<'YAML'
+AWSTemplateFormatVersion: "2010-09-09"   # quoted, with a comment
+Resources:
+  Topic: { Type: "AWS::SNS::Topic" }   # flow style, untouched
+  Task:
+    Type: AWS::ECS::TaskDefinition
+    Properties:
+      RequiresCompatibilities: [ FARGATE ]
+      ContainerDefinitions:
+        # the one container
+        - Name: app
+          Image: "example.com/app:1"
+          EntryPoint: [/bin/sh]
+          Command: [echo, yes, on, 017, 12:30:45, "\x01\u0085"]
+          LogConfiguration:
+            LogDriver: awslogs
+            Options: { awslogs-group: logs, awslogs-region: { Ref: "AWS::Region" }, awslogs-stream-prefix: app }
+  Queue:
+    Type: AWS::SQS::Queue   # untouched too
+YAML
+$KILT patch --kilt-image k:1 -q "$OUT/style.yaml" > "$OUT/style-out.yaml" 2> "$OUT/err"
+expect_eq "a YAML template in mixed styles patches" "" "$(cat "$OUT/err")"
+expect_eq "the diff removes only the lines kilt rewrote" \
+  "< Command: [echo, yes, on, 017, 12:30:45, \"\\x01\\u0085\"]|< EntryPoint: [/bin/sh]|" \
+  "$(diff "$OUT/style.yaml" "$OUT/style-out.yaml" | grep '^<' | sed 's/^<  */< /' | sort | tr '\n' '|')"
+check "untouched resources, comments and quoting keep their bytes" bash -c \
+  "grep -qxF 'AWSTemplateFormatVersion: \"2010-09-09\"   # quoted, with a comment' '$OUT/style-out.yaml' &&
+   grep -qxF '  Topic: { Type: \"AWS::SNS::Topic\" }   # flow style, untouched' '$OUT/style-out.yaml' &&
+   grep -qxF '        # the one container' '$OUT/style-out.yaml' && tail -2 '$OUT/style-out.yaml' | grep -q 'untouched too'"
+check "no raw control character is written" bash -c "! grep -q \$'\\x01' '$OUT/style-out.yaml'"
+# A YAML 1.1 reader (PyYAML, as cfn-lint and the AWS CLI use) reads the moved values as before.
+yaml11() { python3 -c '
+import sys, yaml
+class L(yaml.SafeLoader): pass
+L.add_multi_constructor("!", lambda l, s, n: {s: l.construct_scalar(n) if isinstance(n, yaml.ScalarNode) else l.construct_sequence(n) if isinstance(n, yaml.SequenceNode) else l.construct_mapping(n)})
+d = yaml.load(open(sys.argv[1]), Loader=L)
+c = d["Resources"]["Task"]["Properties"]["ContainerDefinitions"][0]
+print(repr(c.get("EntryPoint")), repr(c["Command"]))' "$1"; }
+expect_eq "YAML 1.1 reads the original argv in the patched Command (yes, on, 017, 12:30:45 as they were)" \
+  "['/bin/sh'] ['echo', True, True, 15, 45045, '\\x01\\x85']" "$(yaml11 "$OUT/style.yaml")"
+expect_eq "... unchanged: [/kilt/run, --] then the same values" \
+  "['/kilt/run', '--'] ['/bin/sh', 'echo', True, True, 15, 45045, '\\x01\\x85']" "$(yaml11 "$OUT/style-out.yaml")"
+$KILT patch --kilt-image k:1 -q "$OUT/style-out.yaml" > "$OUT/style-again.yaml"
+check "a second patch writes the same bytes (long-form intrinsics with quoted arguments included)" \
+  cmp -s "$OUT/style-out.yaml" "$OUT/style-again.yaml"
+$KILT patch --kilt-image k:1 -q --check "$OUT/style-out.yaml"; rc=$?
+expect_eq "... and --check agrees" 0 $rc
+sed 's/# the one container/# a comment edited by hand/' "$OUT/style-out.yaml" > "$OUT/style-edited.yaml"
+$KILT patch --kilt-image k:1 -q --check "$OUT/style-edited.yaml"; rc=$?
+expect_eq "--check: a patched file whose comments changed is still up to date" 0 $rc
+# CRLF files stay CRLF; a byte-order mark stays, and a JSON file behind one stays JSON.
+sed 's/$/\r/' "$OUT/style.yaml" > "$OUT/crlf.yaml"
+$KILT patch --kilt-image k:1 -q "$OUT/crlf.yaml" > "$OUT/crlf-out.yaml"
+check "CRLF: every line of the output ends in CRLF" bash -c "! grep -qv \$'\\r\$' '$OUT/crlf-out.yaml'"
+check "CRLF: the same patch as with LF" cmp -s <(tr -d '\r' < "$OUT/crlf-out.yaml") "$OUT/style-out.yaml"
+printf '\xEF\xBB\xBF{\n  "Resources": {\n    "T": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"RequiresCompatibilities": ["FARGATE"],\n      "ContainerDefinitions": [{"Name": "a", "Image": "i", "EntryPoint": ["/a"]}]}}\n  }\n}\n' > "$OUT/bom.json"
+$KILT patch --kilt-image k:1 -q "$OUT/bom.json" > "$OUT/bom-out.json" 2> "$OUT/err"
+expect_eq "a JSON file starting with a byte-order mark patches" "" "$(cat "$OUT/err")"
+expect_eq "... and stays JSON, its byte-order mark first" "efbbbf7b" "$(head -c 4 "$OUT/bom-out.json" | od -An -tx1 | tr -d ' \n')"
+check "... which a JSON reader takes" python3 -c 'import json,sys; json.loads(open(sys.argv[1], encoding="utf-8-sig").read())' "$OUT/bom-out.json"
+
 # JSON keeps its indentation; -o writes the file.
 sed 's/"Image": "unknown\/a:1"/"Image": "a", "EntryPoint": ["\/a"]/; s/"Command": \["x"\]/"EntryPoint": ["\/b"]/' $FX/two-unknown.json > "$OUT/fixed-in.json"
 $KILT patch --kilt-image k:1 --parameter X=1 -q -o "$OUT/fixed.json" "$OUT/fixed-in.json"
@@ -133,7 +221,8 @@ check "... and nothing written" test ! -e "$OUT/two-docs-out.yaml"
 { printf -- '%%YAML 1.2\n--- # explicit start\n'; cat $FX/app.yaml; printf '...\n# trailing comment\n'; } > "$OUT/one-doc.yaml"
 $KILT patch --recipe $FX/recipe.toml -q "$OUT/one-doc.yaml" > "$OUT/one-doc-out.yaml" 2> "$OUT/err"; rc=$?
 expect_eq "one document with a directive and explicit start/end markers is patched" 0 $rc
-check "... exactly as without the markers" cmp -s "$OUT/app.yaml" "$OUT/one-doc-out.yaml"
+check "... the markers and comments kept, the rest exactly as without them" cmp -s \
+  <({ printf -- '%%YAML 1.2\n--- # explicit start\n'; cat "$OUT/app.yaml"; printf '...\n# trailing comment\n'; }) "$OUT/one-doc-out.yaml"
 
 # Every CloudFormation output above passes AWS's offline validator (no ERROR/FATAL the input lacks).
 r=$(timeout -k 10 240 node tests/patcher/validate-cfn.js "$OUT/app.yaml=$FX/app.yaml" "$OUT/fixed.json=$OUT/fixed-in.json" \

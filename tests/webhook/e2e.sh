@@ -167,6 +167,25 @@ expect_eq "fail-closed: conflicting /kilt mount denied" false "$(review "$P_CLOS
 expect_contains "fail-open: conflicting /kilt mount admitted with a warning" "/kilt" \
   "$(review "$P_OPEN" "$TMP/conflict.json" | jq -r '.response.warnings[]?')"
 
+# A user's init container named kilt-init: a conflict per the failure policy, never a pod without /kilt.
+jq '.spec.initContainers = [{name: "kilt-init", image: "busybox", command: ["true"]}] | .spec.containers[0].command = ["run"]' \
+  "$TMP/unknown.pod.json" > "$TMP/userinit.pod.json"
+review_for apps "$TMP/userinit.pod.json" > "$TMP/userinit.json"
+resp=$(review "$P_CLOSED" "$TMP/userinit.json")
+expect_eq "fail-closed: a user's kilt-init denies the pod" false "$(jq -r .response.allowed <<<"$resp")"
+expect_contains "... saying it is not Kilt's copier" "not Kilt's payload copier" "$(jq -r .response.status.message <<<"$resp")"
+resp=$(review "$P_OPEN" "$TMP/userinit.json")
+expect_eq "fail-open: a user's kilt-init admits the pod unpatched" "true:" "$(jq -r '"\(.response.allowed):\(.response.patch // "")"' <<<"$resp")"
+expect_contains "... with a warning" "not Kilt's payload copier" "$(jq -r '.response.warnings[]?' <<<"$resp")"
+# A pod with 12,000 containers (~700 KB): refused per the failure policy, at once.
+python3 -c 'import json; print(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "absurd"},
+  "spec": {"containers": [{"name": "c%d" % i, "image": "x", "command": ["run"]} for i in range(12000)]}}))' > "$TMP/absurd.pod.json"
+review_for apps "$TMP/absurd.pod.json" > "$TMP/absurd.json"
+expect_contains "fail-closed: 12,000 containers are refused with the reason" "the pod has 12000 containers" \
+  "$(review "$P_CLOSED" "$TMP/absurd.json" | jq -r .response.status.message)"
+expect_contains "fail-open: 12,000 containers are admitted unpatched with a warning" "the pod has 12000 containers" \
+  "$(review "$P_OPEN" "$TMP/absurd.json" | jq -r '.response.warnings[]?')"
+
 # --- Health, readiness, metrics ----------------------------------------------------------------------
 echo "  [$SECONDS s] Health, readiness, metrics"
 expect_eq "/healthz" ok "$(get_raw "$P_CORPUS" /healthz)"
@@ -205,6 +224,84 @@ expect_eq "slow drip → 408 after the request timeout" "status 408" "$($RAW dri
 check "still alive after the abuse" kill -0 "$PID_ABUSE"
 resp=$(review "$P_ABUSE" "$TMP/ec2.json")
 expect_eq "still serving after the abuse" true "$(jq -r .response.allowed <<<"$resp")"
+
+# --- Slow and silent clients, the connection cap, the descriptor limit: never a stall ---------------
+echo "  [$SECONDS s] Slow and silent clients"
+ABUSERS="python3 $PWD/tests/webhook/abusers.py"
+# abusers NAME MODE PORT N: starts tests/webhook/abusers.py as a coprocess-like pair of fifos; waits
+# until its connections are made. Talk to it with `ask NAME COMMAND`.
+abusers() {
+  mkfifo "$TMP/$1.in" "$TMP/$1.out"
+  $ABUSERS "$2" "$3" "$CA" "$4" < "$TMP/$1.in" > "$TMP/$1.out" &
+  PIDS+=($!)
+  exec {fd}>"$TMP/$1.in"; eval "ABUSE_IN_$1=$fd"
+  exec {fd}<"$TMP/$1.out"; eval "ABUSE_OUT_$1=$fd"
+  local line; read -r -t 120 line <&"$(eval echo \$ABUSE_OUT_$1)"; [ "$line" = ready ] || echo "abusers $1: $line"
+}
+ask() { local in out line; in=$(eval echo \$ABUSE_IN_$1); out=$(eval echo \$ABUSE_OUT_$1)
+  echo "$2" >&"$in"; read -r -t 300 line <&"$out"; echo "$line"; }
+# Deadlines long enough that every abuser is still connected while the real clients are served: the
+# workers (8) are outnumbered 3 to 1, and none of them may be held.
+start_webhook slow --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --kilt-image kilt:1 \
+  --handshake-timeout-ms 120000 --request-timeout-ms 120000
+P_SLOW=$PORT
+abusers silent silent "$P_SLOW" 8
+abusers hello hello-drip "$P_SLOW" 8
+abusers drip request-drip "$P_SLOW" 8
+expect_eq "/healthz answers while 8 silent, 8 slow-handshake and 8 slow-request clients are connected" ok \
+  "$(get_raw "$P_SLOW" /healthz)"
+expect_eq "... and a review is answered" true "$(review "$P_SLOW" "$TMP/ec2.json" | jq -r .response.allowed)"
+expect_eq "... with all 24 still connected" "open 8 open 8 open 8" \
+  "$(echo $(ask silent open) $(ask hello open) $(ask drip open))"
+for a in silent hello drip; do ask $a quit >/dev/null; done
+
+# Each phase has its deadline: the server closes the clients that stall.
+start_webhook deadlines --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --kilt-image kilt:1 \
+  --handshake-timeout-ms 1000 --request-timeout-ms 2000
+P_DL=$PORT
+abusers dlsilent silent "$P_DL" 8
+abusers dlhello hello-drip "$P_DL" 4
+abusers dldrip request-drip "$P_DL" 4
+expect_eq "silent clients are closed after the handshake deadline" "open 0" "$(ask dlsilent 'wait-closed 60')"
+expect_eq "slow handshakes are closed after the handshake deadline" "open 0" "$(ask dlhello 'wait-closed 60')"
+expect_eq "slow requests are closed after the request deadline" "open 0" "$(ask dldrip 'wait-closed 60')"
+for a in dlsilent dlhello dldrip; do ask $a quit >/dev/null; done
+expect_contains "... and logged, in one line per sweep" '"msg":"connections timed out"' "$(cat "$TMP/deadlines.log")"
+expect_eq "... and counted" 'kilt_webhook_errors_total{kind="timeout"} 16' \
+  "$(get_raw "$P_DL" /metrics | grep 'kind="timeout"')"
+
+# The connection cap: the listener pauses (logged), and serves again once connections close.
+start_webhook cap --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --kilt-image kilt:1 \
+  --max-connections 8 --handshake-timeout-ms 3000
+P_CAP=$PORT
+abusers capsilent silent "$P_CAP" 12
+expect_eq "at the cap: the silent clients are closed in time" "open 0" "$(ask capsilent 'wait-closed 60')"
+ask capsilent quit >/dev/null
+expect_contains "at the cap: a log line says so" '"msg":"connection limit reached: not accepting until a connection closes"' \
+  "$(cat "$TMP/cap.log")"
+expect_eq "after the cap: /healthz answers" ok "$(get_raw "$P_CAP" /healthz)"
+expect_contains "after the cap: the pause is counted" 'kilt_webhook_accept_pauses_total{reason="max_connections"}' \
+  "$(get_raw "$P_CAP" /metrics | grep -v ' 0$')"
+
+# Out of file descriptors: accept() fails with EMFILE. The listener pauses (logged) instead of waking
+# the workers in a loop: the process stays nearly idle while the clients hold every descriptor.
+rm -f "$TMP/fd.port"
+prlimit --nofile=48:48 "$WEBHOOK" --listen 127.0.0.1:0 --port-file "$TMP/fd.port" --cert "$TMP/serving/tls.crt" \
+  --key "$TMP/serving/tls.key" --kilt-image kilt:1 --handshake-timeout-ms 120000 2> "$TMP/fd.log" &
+PID_FD=$!; PIDS+=("$PID_FD")
+for _ in $(seq 1200); do [ -s "$TMP/fd.port" ] && break; sleep 0.05; done
+P_FD=$(cat "$TMP/fd.port")
+abusers fdsilent silent "$P_FD" 60
+cpu() { awk '{print $14 + $15}' "/proc/$PID_FD/stat"; }
+until grep -q 'out of file descriptors' "$TMP/fd.log" || ! kill -0 "$PID_FD"; do sleep 0.1; done
+c0=$(cpu); sleep 3; c1=$(cpu)  # a measurement window, not a synchronisation
+expect_contains "descriptor limit: a log line says so" '"msg":"accept failed: out of file descriptors; not accepting until one is free"' \
+  "$(cat "$TMP/fd.log")"
+# A loop on accept() burns ~300 ticks (of 10 ms) on each core in 3 s; paused, a few ticks at most.
+check "descriptor limit: no busy loop ($((c1 - c0)) ticks of CPU in 3 s)" test $((c1 - c0)) -lt 60
+ask fdsilent quit >/dev/null
+expect_eq "descriptor limit: serves again once the clients leave" ok "$(get_raw "$P_FD" /healthz)"
+check "descriptor limit: still alive" kill -0 "$PID_FD"
 
 # --- Certificate rotation under load: no failed request ----------------------------------------------
 echo "  [$SECONDS s] Certificate rotation under load"
