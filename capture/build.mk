@@ -28,7 +28,8 @@ capture-golden: ## Rewrite capture/event_params.golden from the libs archive (af
 	python3 capture/gen_event_table.py --archive $(CAPTURE_LIBS_ARCHIVE) --golden capture/event_params.golden --write-golden
 
 # The library: everything the payload and the host tools share. No exceptions, no iostreams.
-CAPTURE_LIB_SRCS := capture/scap_flags.cc capture/scap_event_builder.cc capture/scap_encoder.cc
+CAPTURE_LIB_SRCS := capture/scap_flags.cc capture/scap_event_builder.cc capture/scap_encoder.cc \
+                    capture/scap_decoder.cc capture/scap_json.cc capture/scap_file.cc
 CAPTURE_HDRS     := $(wildcard capture/*.h) $(CAPTURE_GEN_HDR)
 
 # ---- payload objects (kilt-run links them) ------------------------------------------------------------
@@ -80,5 +81,26 @@ $(TESTBIN)/capture/capture_test: $(CAPTURE_TEST_OBJS) $(CAPTURE_SAN_LIB) $(CATCH
 .PHONY: test-capture
 TEST_SUITES += capture
 
-test-capture: $(TESTBIN)/capture/capture_test $(CAPTURE_PAYLOAD_LIB_X86)
+test-capture: $(TESTBIN)/capture/capture_test $(CAPTURE_PAYLOAD_LIB_X86) $(TESTBIN)/capture/scap_scenario
 	$(TESTBIN)/capture/capture_test
+	tests/capture/sysdig_test.sh $(TESTBIN)/capture/scap_scenario
+
+# Test tools: the synthetic scenario (tests/capture/scenario.h) as a capture file, JSON or a live feed.
+CAPTURE_SCENARIO_SRCS := tests/capture/scenario.cc tests/capture/scap_scenario.cc
+$(TESTBIN)/capture/scap_scenario: $(CAPTURE_SCENARIO_SRCS) tests/capture/scenario.h $(CAPTURE_LIB)
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(HOST_CXXFLAGS) $(CAPTURE_INCLUDES) $(CAPTURE_SCENARIO_SRCS) $(CAPTURE_LIB) -o $@
+
+# libFuzzer (clang) over the decoder, the JSON writer and the capture file writer; FUZZ_SECONDS per run.
+CAPTURE_FUZZ_SRCS := capture/scap_decoder_fuzz.cc capture/scap_decoder.cc capture/scap_json.cc \
+                     capture/scap_file.cc
+$(TESTBIN)/capture/scap_decoder_fuzz: $(CAPTURE_FUZZ_SRCS) $(CAPTURE_HDRS)
+	@mkdir -p $(@D)
+	clang++ -std=c++17 -O1 -g -I. $(CAPTURE_INCLUDES) -fsanitize=fuzzer,address,undefined \
+	  $(CAPTURE_FUZZ_SRCS) -o $@
+FUZZ_SUITES += capture
+.PHONY: fuzz-capture
+fuzz-capture: $(TESTBIN)/capture/scap_decoder_fuzz $(TESTBIN)/capture/scap_scenario
+	@mkdir -p $(B)/fuzz/capture
+	$(TESTBIN)/capture/scap_scenario raw $(B)/fuzz/capture/seed-scenario
+	$(TESTBIN)/capture/scap_decoder_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=70000 $(B)/fuzz/capture

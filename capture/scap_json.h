@@ -1,0 +1,29 @@
+// One JSON object per scap event, for `kilt capture -o json` and for reading captures by eye:
+//
+//   {"ts":1700000000123456789,"tid":101,"type":"openat","dir":"<","params":{"fd":3,"dirfd":-100,
+//    "name":"/etc/shadow","flags":"O_RDONLY|O_CLOEXEC","mode":0,"dev":2049,"ino":1234}}
+//
+// Deterministic: keys in table order, no whitespace. Values: integers as numbers (errno results as the
+// negative number), strings without their NUL, argv/envp/cgroups as arrays of strings, flags as names
+// joined by '|' (as Falco prints them), modes as octal strings, socket tuples as "ip:port->ip:port"
+// ("[v6]:port" for IPv6, "0xid->0xid path" for AF_UNIX), addresses as "ip:port" or the path, absent
+// parameters as null. Bytes that are not UTF-8 are written as \u00XX. Types outside the capture's table
+// get "type":"unknown:N" and their parameters as hex strings under p0, p1...
+#ifndef KILT_CAPTURE_SCAP_JSON_H_
+#define KILT_CAPTURE_SCAP_JSON_H_
+
+#include <string>
+
+#include "capture/scap_decoder.h"
+
+namespace kilt::scap {
+
+// Appends the JSON object of `ev` (no newline) to *out.
+void AppendEventJson(const DecodedEvent& ev, std::string* out);
+
+// Appends `s` as a JSON string literal (quotes included).
+void AppendJsonString(std::string_view s, std::string* out);
+
+}  // namespace kilt::scap
+
+#endif  // KILT_CAPTURE_SCAP_JSON_H_
