@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "base/file.h"
 #include "capture/scap_buffer.h"
 #include "capture/scap_decoder.h"
 #include "capture/scap_table.h"
@@ -141,15 +142,9 @@ bool CaptureFileWriter::Append(const void* data, size_t n, std::string* err) {
 }
 
 bool CaptureFileWriter::Flush(std::string* err) {
-  size_t done = 0;
-  while (done < used_) {
-    ssize_t w = write(fd_, buf_.get() + done, used_ - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      *err = Errno("writing the capture file");
-      return false;
-    }
-    done += static_cast<size_t>(w);
+  if (!base::WriteAll(fd_, std::string_view(reinterpret_cast<char*>(buf_.get()), used_))) {
+    *err = Errno("writing the capture file");
+    return false;
   }
   used_ = 0;
   return true;

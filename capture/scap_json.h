@@ -21,7 +21,8 @@ namespace kilt::scap {
 // Appends the JSON object of `ev` (no newline) to *out.
 void AppendEventJson(const DecodedEvent& ev, std::string* out);
 
-// Appends `s` as a JSON string literal (quotes included).
+// Appends `s` as a JSON string literal (quotes included). Unlike base::AppendJsonString, which copies
+// bytes >= 0x80 and so needs UTF-8 input, this one validates: paths and argv are arbitrary bytes.
 void AppendJsonString(std::string_view s, std::string* out);
 
 }  // namespace kilt::scap
