@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace kilt::scap {
@@ -51,6 +52,24 @@ class EventReader {
  private:
   std::string_view rest_;
 };
+
+// Calls fn(const DecodedEvent&) for each event of a run; fn returns false (with *err set) to stop.
+// False also at a malformed event ("malformed event not written: reason"); the events before it were
+// passed to fn.
+template <typename Fn>
+bool ForEachEvent(std::string_view events, std::string* err, Fn fn) {
+  EventReader reader(events);
+  DecodedEvent ev;
+  const char* bad = nullptr;
+  while (reader.Next(&ev, &bad)) {
+    if (!fn(ev)) return false;
+  }
+  if (bad != nullptr) {
+    *err = std::string("malformed event not written: ") + bad;
+    return false;
+  }
+  return true;
+}
 
 }  // namespace kilt::scap
 

@@ -1,5 +1,7 @@
 #include "capture/scap_decoder.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -154,4 +156,28 @@ TEST_CASE("json: unknown event types keep their bytes") {
   CHECK(Json(ev) ==
         "{\"ts\":1,\"tid\":2,\"type\":\"unknown:6\",\"dir\":\">\",\"params\":{"
         "\"p0\":\"0300000000000000\"}}");
+}
+
+TEST_CASE("json lines writer: one line per event on the fd") {
+  int p[2];
+  REQUIRE(pipe(p) == 0);
+  OwnedEventBuffer buf(4096);
+  REQUIRE(Encode(EventHeader{1, 2}, CloseExit{0, 3}, &buf) == EncodeStatus::kOk);
+  REQUIRE(Encode(EventHeader{3, 4}, SetsidExit{7}, &buf) == EncodeStatus::kOk);
+  {
+    JsonLinesWriter w(p[1], true);
+    std::string err;
+    REQUIRE(w.Write(buf.bytes(), &err));
+    CHECK_FALSE(w.Write("garbage-garbage-garbage-garbage", &err));
+    REQUIRE(w.Close(&err));
+    CHECK(w.events_written() == 2);
+  }
+  std::string got;
+  char c[4096];
+  ssize_t n;
+  while ((n = read(p[0], c, sizeof c)) > 0) got.append(c, n);
+  close(p[0]);
+  CHECK(got ==
+        "{\"ts\":1,\"tid\":2,\"type\":\"close\",\"dir\":\"<\",\"params\":{\"res\":0,\"fd\":3}}\n"
+        "{\"ts\":3,\"tid\":4,\"type\":\"setsid\",\"dir\":\"<\",\"params\":{\"res\":7}}\n");
 }

@@ -74,21 +74,13 @@ bool CaptureFileWriter::Write(std::string_view events, std::string* err) {
     *err = "capture file not open";
     return false;
   }
-  EventReader reader(events);
-  DecodedEvent ev;
-  const char* bad = nullptr;
-  while (reader.Next(&ev, &bad)) {
+  return ForEachEvent(events, err, [&](const DecodedEvent& ev) {
     const EnterFromExit* enter = options_.enter_events ? EnterFor(ev.type) : nullptr;
-    if (enter != nullptr && enter->nparams <= ev.nparams) {
-      if (!WriteEnterEvent(ev, *enter, err)) return false;
+    if (enter != nullptr && enter->nparams <= ev.nparams && !WriteEnterEvent(ev, *enter, err)) {
+      return false;
     }
-    if (!WriteEvent(ev.bytes, err)) return false;
-  }
-  if (bad != nullptr) {
-    *err = std::string("malformed event not written: ") + bad;
-    return false;
-  }
-  return true;
+    return WriteEvent(ev.bytes, err);
+  });
 }
 
 // Header, u16 lengths, then the exit's parameters of the same names.

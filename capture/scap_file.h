@@ -20,19 +20,21 @@
 #include <string>
 #include <string_view>
 
+#include "capture/scap_sink.h"
+
 namespace kilt::scap {
 
 struct DecodedEvent;
 struct EnterFromExit;
 
-class CaptureFileWriter {
+class CaptureFileWriter : public EventSink {
  public:
   struct Options {
     bool enter_events = true;  // the compatibility mode above
   };
 
   CaptureFileWriter();
-  ~CaptureFileWriter();  // closes the file; call Close() to see write errors
+  ~CaptureFileWriter() override;  // closes the file; call Close() to see write errors
   CaptureFileWriter(const CaptureFileWriter&) = delete;
   CaptureFileWriter& operator=(const CaptureFileWriter&) = delete;
 
@@ -43,10 +45,10 @@ class CaptureFileWriter {
 
   // Appends a run of back-to-back encoded events (EventBuffer::bytes(), a feed frame). A malformed
   // event stops the run with an error; the events before it are written.
-  [[nodiscard]] bool Write(std::string_view events, std::string* err);
+  [[nodiscard]] bool Write(std::string_view events, std::string* err) override;
 
   // Flushes and closes. Reports the first write error, if any.
-  [[nodiscard]] bool Close(std::string* err);
+  [[nodiscard]] bool Close(std::string* err) override;
 
   uint64_t events_written() const { return events_; }
 

