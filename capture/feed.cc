@@ -112,8 +112,8 @@ bool FeedServer::Listen(const Options& options, std::string* err) {
     close(fd);
     return false;
   }
-  // Only the owner may connect to a path socket; abstract sockets have no permissions: the peer check
-  // is what keeps others out there.
+  // Only the owner may connect to a path socket; abstract sockets have no permissions: the peer
+  // check is what keeps others out there.
   if (!abstract && chmod(options.address.c_str(), 0600) != 0) {
     *err = Errno("chmod " + options.address);
     close(fd);
@@ -149,10 +149,10 @@ size_t FeedServer::FillPollFds(struct pollfd* out) const {
   size_t n = 0;
   if (listen_fd_ >= 0) out[n++] = {listen_fd_, POLLIN, 0};
   if (consumer_fd_ >= 0) {
-    bool want_write = control_sent_ < control_len_ ||
-                      (state_ == kActive && (frame_ring_ != nullptr || ring_->size() > 0 ||
-                                             priority_->size() > 0 ||
-                                             dropped_events_ != reported_drops_));
+    bool want_write =
+        control_sent_ < control_len_ ||
+        (state_ == kActive && (frame_ring_ != nullptr || ring_->size() > 0 ||
+                               priority_->size() > 0 || dropped_events_ != reported_drops_));
     out[n++] = {consumer_fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
   }
   return n;
@@ -256,7 +256,8 @@ void FeedServer::HandleClientHello(const uint8_t* payload, uint32_t len) {
   } else if (h.version != kProtocolVersion) {
     error = "protocol version mismatch: kilt-run speaks version 1";
   } else if (h.table_hash != scap::kTableHash) {
-    error = "event table mismatch: the plugin and kilt-run were built from different libs event tables";
+    error =
+        "event table mismatch: the plugin and kilt-run were built from different libs event tables";
   }
   if (error != nullptr) {
     QueueControl(kFrameError, error, static_cast<uint32_t>(std::strlen(error)));
@@ -277,7 +278,8 @@ void FeedServer::HandleClientHello(const uint8_t* payload, uint32_t len) {
 
 void FeedServer::QueueControl(uint16_t type, const void* payload, uint32_t len) {
   if (control_sent_ == control_len_) control_len_ = control_sent_ = 0;
-  if (control_len_ + kFrameHeaderSize + len > sizeof control_) return;  // cannot happen: tiny frames
+  if (control_len_ + kFrameHeaderSize + len > sizeof control_)
+    return;  // cannot happen: tiny frames
   PutFrameHeader(control_ + control_len_, len, type);
   std::memcpy(control_ + control_len_ + kFrameHeaderSize, payload, len);
   control_len_ += kFrameHeaderSize + len;

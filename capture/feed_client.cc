@@ -161,8 +161,8 @@ FeedClient::Result FeedClient::Next(int timeout_ms, std::string_view* events, st
     ssize_t r = recv(fd_, buf_.get() + end_, cap_ - end_, MSG_DONTWAIT);
     if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     if (r < 0) {
-      return Fail(Result::kError, std::string("reading the capture socket: ") + std::strerror(errno),
-                  err);
+      return Fail(Result::kError,
+                  std::string("reading the capture socket: ") + std::strerror(errno), err);
     }
     if (r == 0) return Fail(Result::kClosed, "kilt-run closed the capture socket", err);
     end_ += static_cast<size_t>(r);

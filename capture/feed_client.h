@@ -1,5 +1,5 @@
-// The live feed's client side (the Falco plugin, tests): connects to kilt-run's capture socket, does the
-// handshake and returns the events of one EVENTS frame at a time.
+// The live feed's client side (the Falco plugin, tests): connects to kilt-run's capture socket,
+// does the handshake and returns the events of one EVENTS frame at a time.
 #ifndef KILT_CAPTURE_FEED_CLIENT_H_
 #define KILT_CAPTURE_FEED_CLIENT_H_
 
@@ -31,11 +31,12 @@ class FeedClient {
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }
 
-  // Waits up to `timeout_ms` for the next EVENTS frame. Handshake and DROPS frames are handled on the
-  // way (drops: see dropped_events()).
+  // Waits up to `timeout_ms` for the next EVENTS frame. Handshake and DROPS frames are handled on
+  // the way (drops: see dropped_events()).
   Result Next(int timeout_ms, std::string_view* events, std::string* err);
 
-  // kilt-run's cumulative drop counters, as last reported; TakeDropsChanged() is true once per change.
+  // kilt-run's cumulative drop counters, as last reported; TakeDropsChanged() is true once per
+  // change.
   uint64_t dropped_events() const { return dropped_events_; }
   uint64_t dropped_bytes() const { return dropped_bytes_; }
   bool TakeDropsChanged() {

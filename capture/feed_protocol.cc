@@ -22,8 +22,8 @@ size_t MakeUnixAddress(std::string_view address, struct sockaddr_un* out, std::s
     return 0;
   }
   std::memcpy(out->sun_path + (abstract ? 1 : 0), name.data(), name.size());
-  // The extra byte is the leading NUL of an abstract name (whose length is exact: no terminator), or
-  // the terminating NUL of a path.
+  // The extra byte is the leading NUL of an abstract name (whose length is exact: no terminator),
+  // or the terminating NUL of a path.
   return offsetof(struct sockaddr_un, sun_path) + name.size() + 1;
 }
 

@@ -1,9 +1,11 @@
 // The live feed's wire format, shared by kilt-run's FeedServer and the Falco plugin's FeedClient.
 // docs/capture.md "The live feed" describes it for humans.
 //
-// One AF_UNIX stream connection (a path, or an abstract name written "@name"). Everything is a frame:
+// One AF_UNIX stream connection (a path, or an abstract name written "@name"). Everything is a
+// frame:
 //   u32 payload length | u16 type | u16 reserved (0) | payload            (little endian)
-// 1. The server sends HELLO as soon as it accepts; the client answers HELLO. Both carry the magic, the
+// 1. The server sends HELLO as soon as it accepts; the client answers HELLO. Both carry the magic,
+// the
 //    protocol version, the libs version and the hash of the event table they were built with; a
 //    mismatch closes the connection (server: ERROR frame with the reason first).
 // 2. Then the server sends EVENTS frames (back-to-back scap events, whole events only, at most
@@ -23,7 +25,8 @@
 namespace kilt::feed {
 
 inline constexpr uint32_t kProtocolVersion = 1;
-// Where kilt-run listens unless run.cfg says otherwise, and where the plugin connects without open_params.
+// Where kilt-run listens unless run.cfg says otherwise, and where the plugin connects without
+// open_params.
 inline constexpr char kDefaultAddress[] = "@kilt-capture";
 inline constexpr char kMagic[8] = {'K', 'I', 'L', 'T', 'C', 'A', 'P', '\0'};
 inline constexpr size_t kFrameHeaderSize = 8;
@@ -59,7 +62,8 @@ inline void PutFrameHeader(uint8_t* out, uint32_t payload_len, uint16_t type) {
   std::memcpy(out + 6, &reserved, 2);
 }
 
-// Parses "@name" (abstract) or "/path" into a sockaddr_un; returns its length, 0 (and *err) if invalid.
+// Parses "@name" (abstract) or "/path" into a sockaddr_un; returns its length, 0 (and *err) if
+// invalid.
 size_t MakeUnixAddress(std::string_view address, struct sockaddr_un* out, std::string* err);
 
 }  // namespace kilt::feed

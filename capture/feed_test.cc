@@ -1,5 +1,5 @@
-// The live feed over real AF_UNIX sockets: server and client in one thread, the server pumped by hand
-// the way the launcher's poll loop drives it.
+// The live feed over real AF_UNIX sockets: server and client in one thread, the server pumped by
+// hand the way the launcher's poll loop drives it.
 #include "capture/feed.h"
 
 #include <sys/socket.h>
@@ -59,7 +59,8 @@ void Pump(FeedServer* s, int timeout_ms) {
 }
 
 // Pumps the server and reads the client until `want` events arrived (or 5 s passed).
-std::vector<int64_t> Receive(FeedServer* s, FeedClient* c, size_t want, std::string* err = nullptr) {
+std::vector<int64_t> Receive(FeedServer* s, FeedClient* c, size_t want,
+                             std::string* err = nullptr) {
   std::vector<int64_t> got;
   std::string e;
   for (int i = 0; i < 500 && got.size() < want; ++i) {

@@ -1,5 +1,5 @@
-// The Falco plugin as Falco loads it: dlopen() of libkiltcap.so (KILTCAP_SO), its entry points called
-// against a real FeedServer in this process.
+// The Falco plugin as Falco loads it: dlopen() of libkiltcap.so (KILTCAP_SO), its entry points
+// called against a real FeedServer in this process.
 #include <dlfcn.h>
 #include <plugin/plugin_api.h>
 #include <stdlib.h>
@@ -95,8 +95,8 @@ std::vector<int64_t> Batches(const Api& api, ss_plugin_t* p, ss_instance_t* in, 
       // Each pointer is one whole scap event, as libscap's source-plugin engine reads it.
       scap::DecodedEvent ev;
       const char* err = nullptr;
-      REQUIRE(scap::DecodeEvent(std::string_view(reinterpret_cast<const char*>(evts[k]), evts[k]->len),
-                                &ev, &err));
+      REQUIRE(scap::DecodeEvent(
+          std::string_view(reinterpret_cast<const char*>(evts[k]), evts[k]->len), &ev, &err));
       CHECK(ev.tid == 77);
       CHECK(ev.type == 5);  // PPME_SYSCALL_CLOSE_X
       int64_t fd;

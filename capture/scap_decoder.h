@@ -1,7 +1,7 @@
-// Reads scap events back: the header, and each parameter's raw bytes with its name and PT_ type from the
-// generated table. For tests, the JSON writer, the capture file writer's compatibility mode and the Falco
-// plugin's checks. Validates every length against the bytes given, so hostile input is safe to pass
-// (capture/scap_decoder_fuzz.cc). No allocation.
+// Reads scap events back: the header, and each parameter's raw bytes with its name and PT_ type
+// from the generated table. For tests, the JSON writer, the capture file writer's compatibility
+// mode and the Falco plugin's checks. Validates every length against the bytes given, so hostile
+// input is safe to pass (capture/scap_decoder_fuzz.cc). No allocation.
 #ifndef KILT_CAPTURE_SCAP_DECODER_H_
 #define KILT_CAPTURE_SCAP_DECODER_H_
 
@@ -19,7 +19,7 @@ struct DecodedEvent {
 
   uint64_t ts = 0;
   int64_t tid = 0;
-  uint32_t len = 0;       // whole event, header included
+  uint32_t len = 0;  // whole event, header included
   uint16_t type = 0;
   uint32_t nparams = 0;
   const EventInfo* info = nullptr;  // nullptr: a type outside the capture's table
@@ -38,8 +38,8 @@ struct DecodedEvent {
   const char* ParamName(size_t i) const;
 };
 
-// Decodes the event at the start of `bytes` (which may hold more events after it). Returns false and
-// sets *err (a static string) when the bytes are not one well-formed event.
+// Decodes the event at the start of `bytes` (which may hold more events after it). Returns false
+// and sets *err (a static string) when the bytes are not one well-formed event.
 bool DecodeEvent(std::string_view bytes, DecodedEvent* ev, const char** err);
 
 // Walks a run of back-to-back events, e.g. an EventBuffer or one frame of the live feed.
@@ -54,8 +54,8 @@ class EventReader {
 };
 
 // Calls fn(const DecodedEvent&) for each event of a run; fn returns false (with *err set) to stop.
-// False also at a malformed event ("malformed event not written: reason"); the events before it were
-// passed to fn.
+// False also at a malformed event ("malformed event not written: reason"); the events before it
+// were passed to fn.
 template <typename Fn>
 bool ForEachEvent(std::string_view events, std::string* err, Fn fn) {
   EventReader reader(events);

@@ -1,8 +1,9 @@
-// libFuzzer target: arbitrary bytes through the decoder, the JSON writer and the capture file writer's
-// compatibility mode (which rebuilds enter events from decoded exits). `make fuzz-capture`.
+// libFuzzer target: arbitrary bytes through the decoder, the JSON writer and the capture file
+// writer's compatibility mode (which rebuilds enter events from decoded exits). `make
+// fuzz-capture`.
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <string>

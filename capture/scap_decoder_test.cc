@@ -93,10 +93,11 @@ TEST_CASE("json: open with flag names, null, numbers") {
   e.flags = 02000000;  // O_CLOEXEC
   e.dev = 2049;
   e.ino = 1234;
-  CHECK(EncJson(e) ==
-        "{\"ts\":5,\"tid\":101,\"type\":\"openat\",\"dir\":\"<\",\"params\":{\"fd\":3,\"dirfd\":-100,"
-        "\"name\":\"/etc/shadow\",\"flags\":\"O_RDONLY|O_CLOEXEC\",\"mode\":0,\"dev\":2049,"
-        "\"ino\":1234}}");
+  CHECK(
+      EncJson(e) ==
+      "{\"ts\":5,\"tid\":101,\"type\":\"openat\",\"dir\":\"<\",\"params\":{\"fd\":3,\"dirfd\":-100,"
+      "\"name\":\"/etc/shadow\",\"flags\":\"O_RDONLY|O_CLOEXEC\",\"mode\":0,\"dev\":2049,"
+      "\"ino\":1234}}");
   OpenExit o;
   o.fd = -2;
   o.flags = 02 | 0100;  // O_RDWR|O_CREAT
@@ -112,9 +113,10 @@ TEST_CASE("json: tuples, addresses, lists, enums, modes, dyn") {
   c.fd = 7;
   c.ends = {l, r};
   c.addr = r;
-  CHECK(EncJson(c) ==
-        "{\"ts\":5,\"tid\":101,\"type\":\"connect\",\"dir\":\"<\",\"params\":{\"res\":0,"
-        "\"tuple\":\"10.0.0.2:45000->93.184.216.34:443\",\"fd\":7,\"addr\":\"93.184.216.34:443\"}}");
+  CHECK(
+      EncJson(c) ==
+      "{\"ts\":5,\"tid\":101,\"type\":\"connect\",\"dir\":\"<\",\"params\":{\"res\":0,"
+      "\"tuple\":\"10.0.0.2:45000->93.184.216.34:443\",\"fd\":7,\"addr\":\"93.184.216.34:443\"}}");
   const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   std::string l6 = SockaddrIn6(lo6, 1), r6 = SockaddrIn6(lo6, 2);
   c.ends = {l6, r6};

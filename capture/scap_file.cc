@@ -35,7 +35,7 @@ CaptureFileWriter::CaptureFileWriter() : buf_(new uint8_t[kBufferSize]) {}
 
 CaptureFileWriter::~CaptureFileWriter() {
   std::string ignored;
-  if (fd_ >= 0) (void)Close(&ignored);
+  if (fd_ >= 0) (void)CaptureFileWriter::Close(&ignored);
 }
 
 bool CaptureFileWriter::Open(const std::string& path, const Options& options, std::string* err) {
@@ -61,7 +61,7 @@ bool CaptureFileWriter::OpenFd(int fd, const Options& options, std::string* err)
 }
 
 bool CaptureFileWriter::Start(std::string* err) {
-  const uint32_t total = 8 + 16 + 4;  // block header, section header, trailer
+  const uint32_t total = 8 + 16 + 4;      // block header, section header, trailer
   const uint64_t section_length = ~0ull;  // unknown, as libs writes it
   return Append(&kSectionHeaderBlock, 4, err) && Append(&total, 4, err) &&
          Append(&kByteOrderMagic, 4, err) && Append(&kMajorVersion, 2, err) &&

@@ -1,16 +1,17 @@
 // Writes scap capture files (.scap) that Falco 0.44.1 replays (`engine.kind: replay`) and Debian's
-// sysdig 0.29 reads (`sysdig -r FILE filter`). The layout is libs' savefile format (pcapng-like blocks,
-// host byte order): a section header block {0x0A0D0D0A, magic 0x1A2B3C4D, version 1.2}, then one
-// EV_BLOCK_TYPE_V2 (0x216) block per event: {type, total length, u16 cpu id, event, padding to 4 bytes,
-// total length}. No process/fd/user list blocks: every process of the capture is introduced by its
-// clone and execve events.
+// sysdig 0.29 reads (`sysdig -r FILE filter`). The layout is libs' savefile format (pcapng-like
+// blocks, host byte order): a section header block {0x0A0D0D0A, magic 0x1A2B3C4D, version 1.2},
+// then one EV_BLOCK_TYPE_V2 (0x216) block per event: {type, total length, u16 cpu id, event,
+// padding to 4 bytes, total length}. No process/fd/user list blocks: every process of the capture
+// is introduced by its clone and execve events.
 //
-// Compatibility mode (on by default): older readers (sysdig 0.29, libs of 2022) take some fields from
-// enter events only (the socket's domain, connect's fd, close's fd, execve's filename for proc.exepath,
-// the ids of setuid...), so before each such exit event the writer adds its enter event, rebuilt from
-// the exit's parameters of the same name (the pairs of capture/event_params.golden). Falco 0.44.1's
-// reader accepts these enter events (its converter stores or passes them). Events the older readers do
-// not know (codes >= 336: dup*, accept4, memfd_create...) are skipped by them, not misread.
+// Compatibility mode (on by default): older readers (sysdig 0.29, libs of 2022) take some fields
+// from enter events only (the socket's domain, connect's fd, close's fd, execve's filename for
+// proc.exepath, the ids of setuid...), so before each such exit event the writer adds its enter
+// event, rebuilt from the exit's parameters of the same name (the pairs of
+// capture/event_params.golden). Falco 0.44.1's reader accepts these enter events (its converter
+// stores or passes them). Events the older readers do not know (codes >= 336: dup*, accept4,
+// memfd_create...) are skipped by them, not misread.
 #ifndef KILT_CAPTURE_SCAP_FILE_H_
 #define KILT_CAPTURE_SCAP_FILE_H_
 

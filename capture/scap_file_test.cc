@@ -51,7 +51,7 @@ const std::string kSectionHeader = Le(0x0A0D0D0A, 4) + Le(28, 4) + Le(0x1A2B3C4D
 TEST_CASE("capture file: section header, one padded block per event") {
   TempDir dir;
   OwnedEventBuffer buf(4096);
-  REQUIRE(Encode(EventHeader{1, 2}, SetsidExit{5}, &buf) == EncodeStatus::kOk);   // 36 bytes
+  REQUIRE(Encode(EventHeader{1, 2}, SetsidExit{5}, &buf) == EncodeStatus::kOk);  // 36 bytes
   REQUIRE(Encode(EventHeader{1, 2}, ChdirExit{0, "/tmp"}, &buf) == EncodeStatus::kOk);
   std::string first(buf.bytes().substr(0, 36)), second(buf.bytes().substr(36));
   CaptureFileWriter w;

@@ -192,32 +192,47 @@ void AppendValue(std::string_view v, const ParamInfo& pi, std::string* out) {
   }
   bool ok = true;
   switch (pi.type) {
-    case PT_INT64: case PT_ERRNO: case PT_FD: case PT_PID:
+    case PT_INT64:
+    case PT_ERRNO:
+    case PT_FD:
+    case PT_PID:
       ok = AppendFixed<int64_t>(v, out);
       break;
-    case PT_UINT64: case PT_ABSTIME: case PT_RELTIME:
+    case PT_UINT64:
+    case PT_ABSTIME:
+    case PT_RELTIME:
       ok = AppendFixed<uint64_t>(v, out);
       break;
     case PT_INT32:
       ok = AppendFixed<int32_t>(v, out);
       break;
-    case PT_UINT32: case PT_UID: case PT_GID:
+    case PT_UINT32:
+    case PT_UID:
+    case PT_GID:
       ok = AppendFixed<uint32_t>(v, out);
       break;
     case PT_INT16:
       ok = AppendFixed<int16_t>(v, out);
       break;
-    case PT_UINT16: case PT_PORT:
+    case PT_UINT16:
+    case PT_PORT:
       ok = AppendFixed<uint16_t>(v, out);
       break;
     case PT_INT8:
       ok = AppendFixed<int8_t>(v, out);
       break;
-    case PT_UINT8: case PT_SIGTYPE: case PT_L4PROTO: case PT_SOCKFAMILY:
+    case PT_UINT8:
+    case PT_SIGTYPE:
+    case PT_L4PROTO:
+    case PT_SOCKFAMILY:
       ok = AppendFixed<uint8_t>(v, out);
       break;
-    case PT_FLAGS8: case PT_FLAGS16: case PT_FLAGS32:
-    case PT_ENUMFLAGS8: case PT_ENUMFLAGS16: case PT_ENUMFLAGS32: {
+    case PT_FLAGS8:
+    case PT_FLAGS16:
+    case PT_FLAGS32:
+    case PT_ENUMFLAGS8:
+    case PT_ENUMFLAGS16:
+    case PT_ENUMFLAGS32: {
       uint32_t value;
       if (v.size() == 1) {
         value = static_cast<uint8_t>(v[0]);
@@ -229,8 +244,8 @@ void AppendValue(std::string_view v, const ParamInfo& pi, std::string* out) {
         ok = false;
         break;
       }
-      bool is_enum = pi.type == PT_ENUMFLAGS8 || pi.type == PT_ENUMFLAGS16 ||
-                     pi.type == PT_ENUMFLAGS32;
+      bool is_enum =
+          pi.type == PT_ENUMFLAGS8 || pi.type == PT_ENUMFLAGS16 || pi.type == PT_ENUMFLAGS32;
       if (pi.flags == nullptr) {
         AppendNumber(value, out);
       } else if (is_enum) {
@@ -245,14 +260,14 @@ void AppendValue(std::string_view v, const ParamInfo& pi, std::string* out) {
         ok = false;
         break;
       }
-      char buf[16];
-      auto r = std::to_chars(buf, buf + sizeof buf, Load<uint32_t>(v.data()), 8);
-      std::string octal = "0";
-      octal.append(buf, r.ptr - buf);
-      AppendJsonString(octal, out);
+      char octal[16] = {'0'};
+      auto r = std::to_chars(octal + 1, octal + sizeof octal, Load<uint32_t>(v.data()), 8);
+      AppendJsonString(std::string_view(octal, r.ptr - octal), out);
       break;
     }
-    case PT_CHARBUF: case PT_FSPATH: case PT_FSRELPATH: {
+    case PT_CHARBUF:
+    case PT_FSPATH:
+    case PT_FSRELPATH: {
       if (const void* nul = std::memchr(v.data(), '\0', v.size())) {
         v = v.substr(0, static_cast<const char*>(nul) - v.data());
       }
@@ -266,7 +281,8 @@ void AppendValue(std::string_view v, const ParamInfo& pi, std::string* out) {
         AppendJsonString(v, out);
       }
       break;
-    case PT_SOCKTUPLE: case PT_SOCKADDR: {
+    case PT_SOCKTUPLE:
+    case PT_SOCKADDR: {
       std::string text;
       ok = FormatSocket(v, pi.type == PT_SOCKTUPLE, &text);
       if (ok) AppendJsonString(text, out);
@@ -298,6 +314,7 @@ void AppendJsonString(std::string_view s, std::string* out) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     size_t n = Utf8Len(s, i);
     if (n > 1) {
+      // cppcheck-suppress invalidLifetime ; false positive: the caller's string outlives the call
       out->append(s.data() + i, n);
       i += n;
       continue;
@@ -355,7 +372,7 @@ void AppendEventJson(const DecodedEvent& ev, std::string* out) {
 
 JsonLinesWriter::~JsonLinesWriter() {
   std::string ignored;
-  (void)Close(&ignored);
+  (void)JsonLinesWriter::Close(&ignored);
 }
 
 bool JsonLinesWriter::Write(std::string_view events, std::string* err) {

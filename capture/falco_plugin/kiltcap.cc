@@ -2,10 +2,10 @@
 // events to Falco as its `syscall` source.
 //
 // It implements the event-sourcing capability without plugin_get_id / plugin_get_event_source: a
-// sourcing plugin with no ID may produce any event of the libscap table, and Falco (>= 0.35) opens it
-// instead of the nodriver engine when `engine.kind: nodriver` (helpers_inspector.cpp), with the full Linux
-// platform (its /proc scan). The events arrive already encoded by kilt-run; this is a pass-through:
-// next_batch() waits at most 50 ms for one frame and returns pointers into it.
+// sourcing plugin with no ID may produce any event of the libscap table, and Falco (>= 0.35) opens
+// it instead of the nodriver engine when `engine.kind: nodriver` (helpers_inspector.cpp), with the
+// full Linux platform (its /proc scan). The events arrive already encoded by kilt-run; this is a
+// pass-through: next_batch() waits at most 50 ms for one frame and returns pointers into it.
 //
 // Configuration (falco.yaml):
 //   load_plugins: [kiltcap, container]
@@ -13,12 +13,14 @@
 //     - name: kiltcap
 //       library_path: /kilt/falco/plugins/libkiltcap.so
 //       init_config: ""                      # unused
-//       open_params: "@kilt-capture"         # kilt-run's capture socket (run.cfg), "@name" or a path
+//       open_params: "@kilt-capture"         # kilt-run's capture socket (run.cfg), "@name" or a
+//       path
 //
-// Drops: kilt-run counts the events it could not queue and reports the total in the stream; the plugin
-// logs each change (a warning through Falco's libs logger: "[libs]: kiltcap: ...") and exports it as the
-// metric `kiltcap.n_drops` (Falco's metrics output, `metrics.plugins_metrics_enabled`). Falco's own
-// syscall_event_drops alerts never see them: a source plugin's scap engine reports no drops.
+// Drops: kilt-run counts the events it could not queue and reports the total in the stream; the
+// plugin logs each change (a warning through Falco's libs logger: "[libs]: kiltcap: ...") and
+// exports it as the metric `kiltcap.n_drops` (Falco's metrics output,
+// `metrics.plugins_metrics_enabled`). Falco's own syscall_event_drops alerts never see them: a
+// source plugin's scap engine reports no drops.
 #include <plugin/plugin_api.h>
 #include <poll.h>
 #include <time.h>
@@ -37,8 +39,8 @@
 
 namespace {
 
-constexpr int kBatchWaitMs = 50;        // Falco's loop spins on timeouts: block briefly instead
-constexpr int kOpenWaitMs = 10000;      // kilt-run listens before it starts Falco; allow slow starts
+constexpr int kBatchWaitMs = 50;    // Falco's loop spins on timeouts: block briefly instead
+constexpr int kOpenWaitMs = 10000;  // kilt-run listens before it starts Falco; allow slow starts
 constexpr int64_t kReconnectEveryMs = 1000;
 
 int64_t NowMs() {
@@ -152,7 +154,9 @@ KILTCAP_API ss_instance_t* plugin_open(ss_plugin_t* s, const char* params, ss_pl
   return reinterpret_cast<ss_instance_t*>(in);
 }
 
-KILTCAP_API void plugin_close(ss_plugin_t*, ss_instance_t* h) { delete reinterpret_cast<Instance*>(h); }
+KILTCAP_API void plugin_close(ss_plugin_t*, ss_instance_t* h) {
+  delete reinterpret_cast<Instance*>(h);
+}
 
 KILTCAP_API ss_plugin_rc plugin_next_batch(ss_plugin_t* s, ss_instance_t* h, uint32_t* nevts,
                                            ss_plugin_event*** evts) {
@@ -166,8 +170,9 @@ KILTCAP_API ss_plugin_rc plugin_next_batch(ss_plugin_t* s, ss_instance_t* h, uin
   NoteDrops(p, in);
   if (r == kilt::feed::FeedClient::Result::kTimeout) return Timeout(nevts);
   if (r != kilt::feed::FeedClient::Result::kEvents) {
-    // kilt-run closed the connection (it restarts nothing, but may refuse or hang up on a bad peer):
-    // keep Falco up and try again; kilt-run re-sends its process table to the new connection.
+    // kilt-run closed the connection (it restarts nothing, but may refuse or hang up on a bad
+    // peer): keep Falco up and try again; kilt-run re-sends its process table to the new
+    // connection.
     p->Log(SS_PLUGIN_LOG_SEV_WARNING, err + "; reconnecting");
     in->next_connect_ms = NowMs() + kReconnectEveryMs;
     return Timeout(nevts);

@@ -3,9 +3,11 @@
 //                                               --exit-only)
 //   scap_scenario json                          JSON lines on stdout
 //   scap_scenario raw OUT                       the events back to back (a fuzzing seed)
-//   scap_scenario feed ADDRESS [STAY_MS]        serves them live (FeedServer) to the first consumer,
-//                                               with current timestamps and pids from 3000000 on, then
-//                                               stays STAY_MS (default 10000) so it can read them
+//   scap_scenario feed ADDRESS [STAY_MS]        serves them live (FeedServer) to the first
+//   consumer,
+//                                               with current timestamps and pids from 3000000 on,
+//                                               then stays STAY_MS (default 10000) so it can read
+//                                               them
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,8 @@ int WriteJson() {
 int WriteRaw(const char* path) {
   FILE* f = fopen(path, "wb");
   if (f == nullptr) return 1;
-  for (const std::string& ev : kilt::scap::scenario::Events(kBaseTs)) fwrite(ev.data(), 1, ev.size(), f);
+  for (const std::string& ev : kilt::scap::scenario::Events(kBaseTs))
+    fwrite(ev.data(), 1, ev.size(), f);
   return fclose(f) == 0 ? 0 : 1;
 }
 
@@ -69,7 +72,8 @@ int ServeFeed(const char* address, int stay_ms) {
   size_t total = 0;
   bool pushed = false;
   uint64_t stay_until = 0;
-  const uint64_t give_up = Now(CLOCK_MONOTONIC) + 120 * 1000000000ull;  // no consumer: a broken test
+  const uint64_t give_up =
+      Now(CLOCK_MONOTONIC) + 120 * 1000000000ull;  // no consumer: a broken test
   while (stay_until == 0 || Now(CLOCK_MONOTONIC) < stay_until) {
     if (!pushed && Now(CLOCK_MONOTONIC) > give_up) {
       fprintf(stderr, "scap_scenario: no consumer connected to %s within 120 s\n", address);
@@ -103,6 +107,8 @@ int main(int argc, char** argv) {
   if ((argc == 3 || argc == 4) && strcmp(argv[1], "feed") == 0) {
     return ServeFeed(argv[2], argc == 4 ? atoi(argv[3]) : 10000);
   }
-  fprintf(stderr, "usage: scap_scenario file OUT.scap [--exit-only] | json | raw OUT | feed ADDRESS [STAY_MS]\n");
+  fprintf(stderr,
+          "usage: scap_scenario file OUT.scap [--exit-only] | json | raw OUT | feed ADDRESS "
+          "[STAY_MS]\n");
   return 2;
 }

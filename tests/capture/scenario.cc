@@ -148,7 +148,8 @@ std::vector<std::string> Events(uint64_t base_ts, int64_t pid_base) {
   r.Emit(nc.pid, DupExit{DupKind::kDup2, 0, 3, 0, 0});
 
   // grep for private keys.
-  Proc grep{b + 104, b + 100, "grep", Args({"-r", "BEGIN RSA PRIVATE", "/root"}), "grep", "/usr/bin/grep"};
+  Proc grep{b + 104, b + 100,        "grep", Args({"-r", "BEGIN RSA PRIVATE", "/root"}),
+            "grep",  "/usr/bin/grep"};
   r.Spawn(app, grep);
   r.Exit(grep, 1);
 
