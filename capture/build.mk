@@ -99,6 +99,10 @@ test-capture: $(TESTBIN)/capture/capture_test $(CAPTURE_TEST_PAYLOAD) $(TESTBIN)
               $(CAPTURE_PLUGIN)
 	KILTCAP_SO=$(CAPTURE_PLUGIN) $(TESTBIN)/capture/capture_test
 	tests/capture/sysdig_test.sh $(TESTBIN)/capture/scap_scenario
+	@if [ -f falco/build.mk ]; then \
+	  $(MAKE) --no-print-directory falco && \
+	  tests/capture/falco_test.sh $(B)/falco/kilt-falco $(TESTBIN)/capture/scap_scenario $(CAPTURE_PLUGIN); \
+	else echo "capture: falco/ (make falco) is not here yet: the real-Falco end-to-end test is skipped"; fi
 
 # Test tools: the synthetic scenario (tests/capture/scenario.h) as a capture file, JSON or a live feed.
 CAPTURE_SCENARIO_SRCS := tests/capture/scenario.cc tests/capture/scap_scenario.cc

@@ -17,7 +17,7 @@ T_NAME=capture-falco
 W=$(mktemp -d /tmp/kilt-capture-falco.XXXXXX)
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -56,7 +56,10 @@ buffered_outputs: false
 priority: debug
 rule_matching: all
 stdout_output: {enabled: true}
+append_output: [{suggested_output: true}]
 syscall_event_timeouts: {max_consecutives: 4294967295}
+log_stderr: true
+libs_logger: {enabled: true, severity: info}
 Y
 }
 

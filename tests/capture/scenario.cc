@@ -154,9 +154,9 @@ std::vector<std::string> Events(uint64_t base_ts, int64_t pid_base) {
   r.Exit(grep, 1);
 
   // Symlink and hard link over sensitive files, a truncated log, an unlink and a rename.
-  Proc sh{b + 105, b + 100, "sh", Args({"-c", "ln -s /etc/passwd /tmp/p"}), "sh", "/usr/bin/dash"};
+  Proc sh{b + 105, b + 100, "sh", Args({"-c", "ln -s /etc/shadow /tmp/p"}), "sh", "/usr/bin/dash"};
   r.Spawn(app, sh);
-  r.Emit(sh.pid, SymlinkatExit{0, "/etc/passwd", -100, "/tmp/p"});
+  r.Emit(sh.pid, SymlinkatExit{0, "/etc/shadow", -100, "/tmp/p"});
   r.Emit(sh.pid, LinkatExit{0, -100, "/etc/shadow", -100, "/tmp/s", 0});
   OpenatExit log;
   log.fd = 4;

@@ -34,7 +34,7 @@ echo "# files"
 expect_eq "open flags: O_TRUNC on a log" "sh /var/log/app.log O_TRUNC|O_WRONLY" \
   "$(q 'evt.type=openat and evt.dir=< and fd.name startswith /var/log' '%proc.name %fd.name %evt.arg.flags')"
 expect_eq "close" "bash /etc/shadow" "$(q 'evt.type=close and evt.dir=> and proc.name=bash' '%proc.name %fd.name')"
-expect_eq "symlinkat target" "/etc/passwd /tmp/p" \
+expect_eq "symlinkat target" "/etc/shadow /tmp/p" \
   "$(q 'evt.type in (symlink, symlinkat)' '%evt.arg.target %evt.arg.linkpath')"
 expect_eq "linkat oldpath" "/etc/shadow /tmp/s" "$(q 'evt.type in (link, linkat)' '%evt.arg.oldpath %evt.arg.newpath')"
 expect_eq "unlinkat, rename" "unlinkat /tmp/p
