@@ -15,6 +15,8 @@ APT_PACKAGES=(
   # real components used by the tests: PID namespaces, OCI containers, registry, TLS, arm64 emulation
   util-linux runc umoci skopeo docker-registry apache2-utils openssl qemu-user-static busybox-static
   debootstrap strace
+  # reads the capture's scap files (libs of 2022): a smoke check beside the pinned Falco
+  sysdig
   # the webhook's image ships the system CA bundle (webhook/image.sh)
   ca-certificates
   # benchmark anchors and load tools
