@@ -15,6 +15,8 @@ APT_PACKAGES=(
   # real components used by the tests: PID namespaces, OCI containers, registry, TLS, arm64 emulation
   util-linux runc umoci skopeo docker-registry apache2-utils openssl qemu-user-static busybox-static
   debootstrap strace
+  # reads the capture's scap files (libs of 2022): a smoke check beside the pinned Falco
+  sysdig
   # the webhook's image ships the system CA bundle (webhook/image.sh)
   ca-certificates
   # benchmark anchors and load tools
@@ -44,8 +46,12 @@ python3 -c 'import botocore' 2>/dev/null || missing+=(python3-botocore)
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 [ -f "$HTTP_PARSER_ARM64" ] || missing+=("$HTTP_PARSER_ARM64")
 
+# npm packages: installed when node_modules was made from this exact package-lock.json (its checksum is
+# stamped there after npm ci). A checksum, not file times: a git checkout or a new worktree rewrites
+# package-lock.json without changing it, and must not wipe a working node_modules.
+NPM_STAMP=node_modules/.kilt-package-lock.sha256
 npm_ok=1
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -f node_modules/.package-lock.json ] || ! sha256sum --status -c "$NPM_STAMP" 2>/dev/null; then
   npm_ok=0
 fi
 
@@ -80,5 +86,6 @@ fi
 if [ $npm_ok = 0 ]; then
   echo "deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+  sha256sum package-lock.json > "$NPM_STAMP"
 fi
 echo "deps: all present"
