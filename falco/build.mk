@@ -37,13 +37,18 @@ $(ARM64BIN)/kilt-falco-start: $(FALCO_START_DEPS) | $(PAYLOAD_TOOLCHAIN)
 ALL   += $(BIN)/kilt-falco-start
 ARM64 += $(ARM64BIN)/kilt-falco-start
 
+# The capture plugin (libkiltcap.so, capture/falco_plugin/, built by capture/build.mk) is installed stripped
+# as plugins/libkiltcap.so; its libraries (libstdc++, libm, libgcc_s, libc) are already in lib/.
+FALCO_KILTCAP := $(CAPTURE_PLUGIN)
+
 # The tree is assembled beside its final place and renamed, hard-linking the core's files (never modified
 # in place: a new core replaces the old directory).
-$(FALCO_STAMP): $(FALCO_CORE)/.key falco/falco.yaml $(BIN)/kilt-falco-start
+$(FALCO_STAMP): $(FALCO_CORE)/.key falco/falco.yaml $(BIN)/kilt-falco-start $(FALCO_KILTCAP)
 	@rm -rf $(FALCO_TREE).new
 	@cp -al $(FALCO_CORE) $(FALCO_TREE).new && rm $(FALCO_TREE).new/.key
 	@install -m 0644 falco/falco.yaml $(FALCO_TREE).new/falco.yaml
 	@install -m 0755 $(BIN)/kilt-falco-start $(FALCO_TREE).new/start
+	@strip --strip-unneeded $(FALCO_KILTCAP) -o $(FALCO_TREE).new/plugins/libkiltcap.so
 	@rm -rf $(FALCO_TREE) && mv $(FALCO_TREE).new $(FALCO_TREE)
 	@touch $@
 	@echo "falco: $(FALCO_TREE) ($$(du -sk $(FALCO_TREE) | cut -f1) KiB) from $$(falco/falco-cache.sh)"
@@ -56,9 +61,15 @@ $(TESTBIN)/falco/identity_test: $(OBJ)/san/falco/identity_test.o $(OBJ)/san/falc
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(TEST_SANFLAGS) $^ -pthread -o $@
 
+# One scenario command as a capture file, written with the capture encoder (replayed by tests/falco/run.sh).
+$(TESTBIN)/falco/scenario_capture: tests/falco/scenario_capture.cc $(CAPTURE_LIB) $(BASE_LIB) $(CAPTURE_GEN_HDR)
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(HOST_CXXFLAGS) $(CAPTURE_INCLUDES) $< $(CAPTURE_LIB) $(BASE_LIB) -o $@
+
 .PHONY: test-falco
 TEST_SUITES += falco
-test-falco: $(TESTBIN)/falco/identity_test $(FALCO_STAMP) $(BIN)/kilt-falco-start
+test-falco: $(TESTBIN)/falco/identity_test $(FALCO_STAMP) $(TESTBIN)/falco/scenario_capture \
+            $(TESTBIN)/capture/scap_scenario
 	$(TESTBIN)/falco/identity_test
 	tests/falco/cache_test.sh
-	tests/falco/run.sh $(FALCO_TREE)
+	tests/falco/run.sh $(FALCO_TREE) $(TESTBIN)/falco/scenario_capture $(TESTBIN)/capture/scap_scenario

@@ -2,24 +2,31 @@
 # End-to-end tests of the Falco Kilt ships (build/falco/kilt-falco, mounted read-only at /kilt/falco):
 #  (a) it runs in app images that have nothing of it: an empty rootfs (scratch), and an alpine-like one
 #      (busybox, musl's loader, decoy glibc-named libraries and LD_LIBRARY_PATH pointing at them);
-#  (b) the unmodified default rules fire: each scenario (a command and the rule it must raise) becomes a scap
-#      capture that Falco replays (engine.kind=replay) under runc, started through /kilt/falco/start with a
-#      fake ECS task metadata endpoint, and the alerts must be exactly that rule, as JSON lines carrying the
-#      container identity the endpoint gave. A benign command must raise nothing.
+#  (b) the unmodified default rules fire with the shipped falco.yaml, Falco started through /kilt/falco/start
+#      under runc with a fake ECS task metadata endpoint: each scenario (a command and the rule it must raise)
+#      becomes a scap capture written by the capture encoder (SCENARIO_CAPTURE) that Falco replays
+#      (engine.kind=replay); the alerts must be exactly that rule, as JSON lines carrying the container
+#      identity the endpoint gave; a benign command must raise nothing;
+#  (c) live, as in a task: engine.kind=nodriver with the capture plugin (libkiltcap.so) reading a feed
+#      (SCAP_SCENARIO feed, the capture's test scenario) at $KILT_CAPTURE_SOCKET.
 # Needs root (runc). Run by `make test-falco`, which builds what it uses first.
 #
-# usage: tests/falco/run.sh TREE
+# usage: tests/falco/run.sh TREE SCENARIO_CAPTURE SCAP_SCENARIO
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 T_NAME=falco
 . tests/lib/testlib.sh
 
-TREE=$(realpath "${1:?usage: tests/falco/run.sh TREE}")
+[ $# = 3 ] || { echo "usage: tests/falco/run.sh TREE SCENARIO_CAPTURE SCAP_SCENARIO"; exit 2; }
+TREE=$(realpath "$1")
+SCENARIO_CAPTURE=$(realpath "$2")
+SCAP_SCENARIO=$(realpath "$3")
 [ "$(id -u)" = 0 ] || { echo "tests/falco: needs root (runc)"; exit 1; }
 for t in runc jq python3 busybox; do
   command -v $t >/dev/null || { echo "tests/falco: '$t' is missing; run 'make deps'"; exit 1; }
 done
-[ -x "$TREE/bin/falco" ] && [ -x "$TREE/start" ] || { echo "tests/falco: $TREE is incomplete; run 'make falco'"; exit 1; }
+[ -x "$TREE/bin/falco" ] && [ -x "$TREE/start" ] && [ -f "$TREE/plugins/libkiltcap.so" ] ||
+  { echo "tests/falco: $TREE is incomplete; run 'make falco'"; exit 1; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/kilt-test-falco.XXXXXX")
 RUNC_ROOT=$T/runc
@@ -110,21 +117,14 @@ check "alpine-like: start execs Falco with falco.yaml (JSON output: --version pr
 check "alpine-like: start says which identity it found (hostname here)" \
   grep -q '^kilt-falco-start: container id=falco-test-host name=falco-test-host image=unknown platform=none task=none (from hostname)$' "$ERR"
 
-# The capture plugin (libkiltcap.so) is not in this tree yet: until it is, the checks that load falco.yaml
-# use a copy whose load_plugins names only the container plugin (Falco's -o cannot set a list).
-sed 's/^load_plugins: \[kiltcap, container\]$/load_plugins: [container]/' "$TREE/falco.yaml" > "$T/cap/falco.yaml"
-check "the test's falco.yaml differs from the shipped one in load_plugins only" \
-  test "$(diff "$TREE/falco.yaml" "$T/cap/falco.yaml" | grep -c '^[<>]')" = 2
-CONFIG=(-c /cap/falco.yaml)
-[ ! -e "$TREE/plugins/libkiltcap.so" ] || CONFIG=()
-
-run_container scratch-config "$T/scratch" '[]' /kilt/falco/start "${CONFIG[@]}" --dry-run
+run_container scratch-config "$T/scratch" '[]' /kilt/falco/start --dry-run
 expect_eq "scratch: falco.yaml, the rules and the container plugin load (--dry-run)" 0 "$RC"
-check "scratch: falco.yaml passes Falco's schema validation" grep -q 'falco.yaml | schema validation: ok' "$ERR"
+check "scratch: falco.yaml passes Falco's schema validation" grep -q '/kilt/falco/falco.yaml | schema validation: ok' "$ERR"
+check "scratch: both plugins load" bash -c "grep -q \"Loaded plugin 'kiltcap@\" '$ERR' && grep -q \"Loaded plugin 'container@0.7.1'\" '$ERR'"
 check "scratch: --dry-run printed no error or warning" bash -c "! grep -Eqi 'error|warn' '$ERR'"
 
 # ---- (b) the default rules fire ---------------------------------------------------------------------
-echo "# the unmodified default rules, replayed (engine.kind=replay) through /kilt/falco/start"
+echo "# the unmodified default rules, replayed (engine.kind=replay) through /kilt/falco/start and falco.yaml"
 # A fake ECS task metadata endpoint (v4, container document) on an ephemeral loopback port.
 DOCKER_ID=9f2c1e0a7b3d4c5e8f6a1b2c3d4e5f60-3141592653
 TASK_ARN=arn:aws:ecs:eu-west-1:123456789012:task/kilt/9f2c1e0a7b3d4c5e8f6a1b2c3d4e5f60
@@ -163,8 +163,8 @@ for s in "${SCENARIOS[@]}"; do
   n=$((n + 1))
   rule=${s%%|*} cmd=${s#*|}
   # shellcheck disable=SC2086 # the command is split on spaces on purpose
-  python3 tests/falco/mkscap.py "$T/cap/$n.scap" -- $cmd
-  run_container "replay-$n" "$T/scratch" "$ECS_ENV" /kilt/falco/start "${CONFIG[@]}" \
+  "$SCENARIO_CAPTURE" "$T/cap/$n.scap" -- $cmd || { fail "'$cmd': no capture written"; continue; }
+  run_container "replay-$n" "$T/scratch" "$ECS_ENV" /kilt/falco/start \
     -o engine.kind=replay -o engine.replay.capture_file=/cap/$n.scap
   alerts=$(grep '^{' "$OUT")
   if [ "$RC" != 0 ]; then
@@ -190,5 +190,34 @@ for s in "${SCENARIOS[@]}"; do
 done
 check "start reported the identity from the metadata endpoint" \
   grep -q "^kilt-falco-start: container id=$DOCKER_ID name=web image=registry.example/shop/web:1.2 platform=ecs task=$TASK_ARN (from ECS task metadata v4)\$" "$ERR"
+
+# ---- (c) live -------------------------------------------------------------------------------------------
+echo "# live: engine.kind=nodriver, the capture plugin reading a feed at \$KILT_CAPTURE_SOCKET"
+ADDRESS="@kilt-falco-test-$$"
+"$SCAP_SCENARIO" feed "$ADDRESS" 60000 2> "$T/feed.err" &
+BG+=($!)
+LIVE_ENV=$(jq -c --arg a "KILT_CAPTURE_SOCKET=$ADDRESS" '. + [$a]' <<<"$ECS_ENV")
+run_container live "$T/scratch" "$LIVE_ENV" /kilt/falco/start &
+LIVE=$!
+BG+=($LIVE)
+LOUT=$T/bundle-live/out
+live_rules() { grep -o '"rule":"[^"]*"' "$LOUT" 2>/dev/null | sort -u | wc -l; }
+for _ in $(seq 600); do   # the capture's scenario raises 11 rules (tests/capture/falco_test.sh)
+  [ "$(live_rules)" -ge 11 ] && break
+  kill -0 "$LIVE" 2>/dev/null || break
+  sleep 0.1
+done
+runc --root "$RUNC_ROOT" kill "kilt-falco-test-live-$$" TERM 2>/dev/null
+wait "$LIVE"
+LERR=$T/bundle-live/err
+check "live: Falco opened the capture plugin as its syscall source" \
+  grep -q "Opening 'syscall' source with plugin 'kiltcap'" "$LERR"
+check "live: the plugin connected to the feed and read it" grep -q "events sent" "$T/feed.err"
+live_alert=$(grep '"rule":"Read sensitive file untrusted"' "$LOUT" | head -1)
+expect_contains "live: 'Read sensitive file untrusted' fires" '"proc.name":"cat"' "$live_alert"
+expect_contains "live: with the ECS DockerId as container.id" "\"container.id\":\"$DOCKER_ID\"" "$live_alert"
+expect_contains "live: and the task ARN" "\"kilt.task\":\"$TASK_ARN\"" "$live_alert"
+expect_eq "live: the capture scenario's 11 rules fire" 11 "$(live_rules)"
+check "live: Falco stops cleanly on SIGTERM" grep -q "received, exiting" "$LERR"
 
 summary
