@@ -167,71 +167,50 @@ static int skip_number(jscan* s) {
   return s->p > start ? 0 : -1;
 }
 
-/* Calls member(ctx, key, keylen_full, s) for each member with s->p at the value; member must consume the
- * value. */
+/* Calls member(ctx, key, keylen_full, s) for each member of an object, with s->p at the value; member must
+ * consume the value. */
 typedef int (*member_fn)(void* ctx, const char* key, size_t keylen, jscan* s);
 
-static int walk_object(jscan* s, member_fn member, void* ctx) {
+/* An object ('{', members through `member`, or skipped when it is NULL) or an array ('[', elements
+ * skipped) at s->p, up to its closing bracket. */
+static int walk_container(jscan* s, member_fn member, void* ctx) {
   char key[128];
   size_t keylen;
-  if (++s->depth > kMaxDepth) return -1;
   skip_ws(s);
-  if (s->p >= s->end || *s->p != '{') return -1;
+  if (s->p >= s->end || (*s->p != '{' && *s->p != '[')) return -1;
+  const int is_object = *s->p == '{';
+  const char close = is_object ? '}' : ']';
+  if (++s->depth > kMaxDepth) return -1;
   s->p++;
   skip_ws(s);
-  if (s->p < s->end && *s->p == '}') {
-    s->p++;
-    s->depth--;
-    return 0;
-  }
+  int first = 1;
   for (;;) {
     skip_ws(s);
-    if (parse_string(s, key, sizeof key, &keylen) != 0) return -1;
-    skip_ws(s);
-    if (s->p >= s->end || *s->p != ':') return -1;
-    s->p++;
-    skip_ws(s);
-    if ((member ? member(ctx, key, keylen, s) : skip_value(s)) != 0) return -1;
+    if (s->p >= s->end) return -1;
+    if (*s->p == close && first) break; /* empty */
+    first = 0;
+    if (is_object) {
+      if (parse_string(s, key, sizeof key, &keylen) != 0) return -1;
+      skip_ws(s);
+      if (s->p >= s->end || *s->p != ':') return -1;
+      s->p++;
+      skip_ws(s);
+      if ((member ? member(ctx, key, keylen, s) : skip_value(s)) != 0) return -1;
+    } else if (skip_value(s) != 0) {
+      return -1;
+    }
     skip_ws(s);
     if (s->p >= s->end) return -1;
     if (*s->p == ',') {
       s->p++;
       continue;
     }
-    if (*s->p == '}') {
-      s->p++;
-      s->depth--;
-      return 0;
-    }
+    if (*s->p == close) break;
     return -1;
   }
-}
-
-static int skip_array(jscan* s) {
-  if (++s->depth > kMaxDepth) return -1;
-  s->p++; /* '[' */
-  skip_ws(s);
-  if (s->p < s->end && *s->p == ']') {
-    s->p++;
-    s->depth--;
-    return 0;
-  }
-  for (;;) {
-    skip_ws(s);
-    if (skip_value(s) != 0) return -1;
-    skip_ws(s);
-    if (s->p >= s->end) return -1;
-    if (*s->p == ',') {
-      s->p++;
-      continue;
-    }
-    if (*s->p == ']') {
-      s->p++;
-      s->depth--;
-      return 0;
-    }
-    return -1;
-  }
+  s->p++;
+  s->depth--;
+  return 0;
 }
 
 static int skip_value(jscan* s) {
@@ -239,8 +218,8 @@ static int skip_value(jscan* s) {
   if (s->p >= s->end) return -1;
   switch (*s->p) {
     case '"': return parse_string(s, NULL, 0, NULL);
-    case '{': return walk_object(s, NULL, NULL);
-    case '[': return skip_array(s);
+    case '{':
+    case '[': return walk_container(s, NULL, NULL);
     case 't': return skip_literal(s, "true");
     case 'f': return skip_literal(s, "false");
     case 'n': return skip_literal(s, "null");
@@ -274,7 +253,7 @@ static int container_member(void* ctx, const char* key, size_t keylen, jscan* s)
   if (key_is(key, keylen, "DockerId")) return take_string(s, out->id, sizeof out->id);
   if (key_is(key, keylen, "Name")) return take_string(s, out->name, sizeof out->name);
   if (key_is(key, keylen, "Image")) return take_string(s, out->image, sizeof out->image);
-  if (key_is(key, keylen, "Labels") && s->p < s->end && *s->p == '{') return walk_object(s, label_member, out);
+  if (key_is(key, keylen, "Labels") && s->p < s->end && *s->p == '{') return walk_container(s, label_member, out);
   return skip_value(s);
 }
 
@@ -287,7 +266,7 @@ int kilt_parse_ecs_metadata(const char* json, size_t len, kilt_identity* out, ch
     set_err(err, errlen, "the metadata is not a JSON object");
     return -1;
   }
-  if (walk_object(&s, container_member, &found) != 0) {
+  if (walk_container(&s, container_member, &found) != 0) {
     set_err(err, errlen, "the metadata is not valid JSON");
     return -1;
   }
