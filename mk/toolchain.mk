@@ -28,6 +28,9 @@ $(PAYLOAD_INCLUDE)/.stamp:
 	@mkdir -p $(PAYLOAD_INCLUDE)
 	@ln -sfn /usr/include/toml++ $(PAYLOAD_INCLUDE)/toml++
 	@touch $@
+$(PAYLOAD_INCLUDE)/rapidjson:
+	@mkdir -p $(@D)
+	@ln -sfn /usr/include/rapidjson $@
 
 PAYLOAD_CFLAGS   := -Os -ffunction-sections -fdata-sections -Wall -Wextra -D_GNU_SOURCE
 PAYLOAD_CXXFLAGS := $(PAYLOAD_CFLAGS) -std=c++17 -fno-exceptions -fno-rtti -isystem $(PAYLOAD_INCLUDE)
@@ -82,5 +85,28 @@ $(OBJ)/san/%.o: %.cc
 $(OBJ)/san/%.o: %.c
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(TEST_SANFLAGS) -c $< -o $@
+
+# Payload objects of shared C++ code (base/): zig (or STATIC=glibc's g++) with the payload's flags, one
+# object directory per toolchain and arch. A payload program lists the objects it links.
+PAYLOAD_OBJ_X86   := $(OBJ)/payload/$(STATIC)-x86_64
+PAYLOAD_OBJ_ARM64 := $(OBJ)/payload/musl-aarch64
+$(PAYLOAD_OBJ_X86)/%.o: %.cc | $(PAYLOAD_INCLUDE)/.stamp $(PAYLOAD_INCLUDE)/rapidjson $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CXX) $(PAYLOAD_CXXFLAGS) -MMD -MP -I. -c $< -o $@
+$(PAYLOAD_OBJ_ARM64)/%.o: %.cc | $(PAYLOAD_INCLUDE)/.stamp $(PAYLOAD_INCLUDE)/rapidjson $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CXX_ARM64) $(PAYLOAD_CXXFLAGS) -MMD -MP -I. -c $< -o $@
+
+# One rule for every component library: $(eval $(call kilt_library,NAME,SOURCES)) defines
+#   $(B)/lib/libkilt_NAME.a      host objects (g++ -O2): what programs link
+#   $(B)/lib/libkilt_NAME_san.a  the same sources with $(TEST_SANFLAGS): what unit tests link
+define kilt_library
+$(B)/lib/libkilt_$(1).a: $(addprefix $(OBJ)/host/,$(addsuffix .o,$(basename $(2))))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+$(B)/lib/libkilt_$(1)_san.a: $(addprefix $(OBJ)/san/,$(addsuffix .o,$(basename $(2))))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
