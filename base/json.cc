@@ -1,5 +1,7 @@
 #include "base/json.h"
 
+#include "base/json_parse.h"
+
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -69,19 +71,13 @@ std::string Describe(const rapidjson::Value& v) {
 }
 
 bool ParseJson(std::string_view text, rapidjson::Document* doc, std::string* err) {
-  doc->Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
-  if (!doc->HasParseError()) return true;
-  size_t line = 1, col = 1;
-  for (size_t i = 0; i < doc->GetErrorOffset() && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
-    }
-  }
-  *err = std::to_string(line) + ":" + std::to_string(col) +
-         ": invalid JSON: " + rapidjson::GetParseError_En(doc->GetParseError());
+  // The limited reader (base/json_parse.h), without a size limit: depth, duplicate keys and UTF-8 are
+  // checked for every caller.
+  JsonLimits limits;
+  limits.max_bytes = static_cast<size_t>(-1);
+  JsonParseResult r = ParseJson(text, limits, doc);
+  if (r.ok()) return true;
+  *err = LineColumn(text, r.offset) + ": " + r.message;
   return false;
 }
 

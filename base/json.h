@@ -35,7 +35,8 @@ std::string ToJson(const rapidjson::Value& v);
 // A short, deterministic rendering of `v` for error messages (compact JSON, cut at ~120 bytes).
 std::string Describe(const rapidjson::Value& v);
 
-// Parses `text` (numbers at full precision). On failure *err is "LINE:COL: invalid JSON: reason".
+// Parses `text` with base/json_parse.h's depth, duplicate-key and UTF-8
+// limits (no size limit). On failure *err is "LINE:COL: invalid JSON: reason" or "LINE:COL: " + the limit.
 [[nodiscard]] bool ParseJson(std::string_view text, rapidjson::Document* doc, std::string* err);
 
 // Appends `s` as a JSON string literal (quotes, backslash escapes, \u00XX for control characters).

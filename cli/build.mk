@@ -16,6 +16,6 @@ $(OBJ)/cli/%.o: %.cc
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(HOST_CXXFLAGS) $(CLI_FLAGS) -c $< -o $@
 
-$(BIN)/kilt: $(CLI_SRCS:%.cc=$(OBJ)/cli/%.o) $(CLI_LIBS)
+$(BIN)/kilt: $(CLI_SRCS:%.cc=$(OBJ)/cli/%.o) $(CLI_LIBS) $(BASE_LIB)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(HOST_CXXFLAGS) $(filter %.o,$^) -Wl,--start-group $(CLI_LIBS) -Wl,--end-group -o $@ $(PATCHER_LDLIBS) $(REGISTRY_LDLIBS) $(LOCAL_LDLIBS)

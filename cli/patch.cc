@@ -11,9 +11,9 @@
 
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "base/json_parse.h"
 #include "patcher/cfn_yaml.h"
 #include "patcher/json.h"
-#include "patcher/json_parse.h"
 #include "patcher/patcher.h"
 #include "patcher/recipe.h"
 #include "patcher/splice.h"
@@ -181,18 +181,18 @@ int RunPatch(int argc, char** argv) {
 
   rapidjson::Document doc;
   YamlStyle style;
-  SourceNode json_map;
+  base::SourceNode json_map;
   if (yaml) {
     if (!ParseCfnYaml(body, &doc, &style, &err)) {
       std::fprintf(stderr, "kilt patch: %s:%s\n", name.c_str(), err.c_str());
       return 2;
     }
   } else {
-    JsonLimits limits;
+    base::JsonLimits limits;
     limits.max_bytes = kMaxTemplateBytes;
-    JsonParseResult r = ParseJson(body, limits, &doc, &json_map);
+    base::JsonParseResult r = base::ParseJson(body, limits, &doc, &json_map);
     if (!r.ok()) {
-      std::fprintf(stderr, "kilt patch: %s:%s: %s\n", name.c_str(), LineColumn(body, r.offset).c_str(),
+      std::fprintf(stderr, "kilt patch: %s:%s: %s\n", name.c_str(), base::LineColumn(body, r.offset).c_str(),
                    r.message.c_str());
       return 2;
     }

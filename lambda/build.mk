@@ -8,7 +8,7 @@ LAMBDA_LIB_SRCS := lambda/macro.cc lambda/config.cc lambda/runtime_api.cc
 LAMBDA_BOOTSTRAP := $(B)/lambda/bootstrap
 LAMBDA_ZIP       := $(B)/lambda/kilt-macro.zip
 
-LAMBDA_LIBS = build/lib/libkilt_patcher.a build/lib/libkilt_registry.a build/lib/libkilt_net.a
+LAMBDA_LIBS = build/lib/libkilt_patcher.a build/lib/libkilt_registry.a build/lib/libkilt_net.a $(BASE_LIB)
 
 $(LAMBDA_BOOTSTRAP): $(LAMBDA_LIB_SRCS:%.cc=$(OBJ)/host/%.o) $(OBJ)/host/lambda/bootstrap_main.o \
     $(OBJ)/host/lambda/glibc_compat.o $(LAMBDA_LIBS)
@@ -33,7 +33,7 @@ LAMBDA_ARM64_DEPS_LIB  := $(LAMBDA_ARM64_OBJ)/libkilt_lambda_deps.a
 # Less the YAML reader and the pod patcher (the macro gets JSON and patches task definitions): the
 # slowest files to compile, and never linked in.
 LAMBDA_ARM64_DEP_SRCS  := $(filter-out %_test.cc %_fuzz.cc %_main.cc patcher/cfn_yaml.cc patcher/pod.cc,\
-                            $(wildcard patcher/*.cc registry/*.cc net/*.cc))
+                            $(wildcard patcher/*.cc registry/*.cc net/*.cc base/*.cc))
 LAMBDA_ARM64_STATIC    := /usr/lib/aarch64-linux-gnu/libssl.a /usr/lib/aarch64-linux-gnu/libcrypto.a \
                           /usr/local/lib/aarch64-linux-gnu/libhttp_parser.a
 LAMBDA_ARM64_LDLIBS    := $(LAMBDA_ARM64_STATIC) -ldl -lpthread
@@ -134,8 +134,10 @@ bench-lambda: $(LAMBDA_BOOTSTRAP) $(TESTBIN)/lambda-echo-bootstrap $(LAMBDA_ARM6
 
 # libFuzzer (clang) over the event handler and the patcher under it; FUZZ_SECONDS per run. The
 # patcher's sources are compiled in (instrumented) rather than linked from its g++-built library.
-LAMBDA_FUZZ_SRCS = lambda/macro_fuzz.cc lambda/macro.cc $(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc))
-$(TESTBIN)/lambda_fuzz: lambda/macro_fuzz.cc lambda/macro.cc lambda/macro.h $(wildcard patcher/*.cc patcher/*.h)
+LAMBDA_FUZZ_SRCS = lambda/macro_fuzz.cc lambda/macro.cc $(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc)) \
+                   base/json_parse.cc base/json.cc
+$(TESTBIN)/lambda_fuzz: lambda/macro_fuzz.cc lambda/macro.cc lambda/macro.h $(wildcard patcher/*.cc patcher/*.h) \
+    base/json_parse.cc base/json_parse.h base/json.cc
 	@mkdir -p $(@D)
 	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined $(LAMBDA_FUZZ_SRCS) -o $@ -lyaml
 

@@ -8,7 +8,7 @@
 #include <exception>
 #include <set>
 
-#include "patcher/json_parse.h"
+#include "base/json_parse.h"
 
 namespace kilt::lambda {
 namespace {
@@ -105,12 +105,12 @@ class MacroEvent {
  public:
   // Returns false with a user-facing message on a malformed event; request_id is set when known.
   bool Parse(std::string_view json, std::string* err) {
-    JsonLimits limits;
+    base::JsonLimits limits;
     limits.max_bytes = kMaxEventBytes;
-    JsonParseResult r = ParseJson(json, limits, &doc_);
+    base::JsonParseResult r = base::ParseJson(json, limits, &doc_);
     if (!r.ok()) {
       request_id_ = ScanRequestId(json);
-      *err = r.problem == JsonProblem::kSyntax
+      *err = r.problem == base::JsonProblem::kSyntax
                  ? "the macro event is not valid JSON (" + r.message.substr(sizeof "invalid JSON: " - 1) +
                        " at offset " + std::to_string(r.offset) + ")"
                  : "the macro event is " + r.message + (r.offset ? " at offset " + std::to_string(r.offset) : "");

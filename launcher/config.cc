@@ -73,13 +73,20 @@ bool CheckKeys(const toml::table& t, std::string_view prefix,
   return true;
 }
 
+// TOML strings may hold "\u0000"; a path, an argument or an environment entry cannot (the C string
+// would end there, silently cutting the value), so such a string is an error.
+bool NoNul(const toml::node& n, std::string_view s, std::string_view full, ErrorSink* e) {
+  if (s.find('\0') == std::string_view::npos) return true;
+  return e->Fail(n.source(), full, "contains a NUL character (\\u0000), which no path, argument or variable can hold");
+}
+
 bool GetString(const toml::table& t, std::string_view key, std::string_view full, std::string* out,
                ErrorSink* e) {
   const toml::node* n = t.get(key);
   if (!n) return true;
   if (!n->is_string()) return e->Fail(n->source(), full, "must be a string");
   *out = n->as_string()->get();
-  return true;
+  return NoNul(*n, *out, full, e);
 }
 
 bool GetBool(const toml::table& t, std::string_view key, std::string_view full, bool* out, ErrorSink* e) {
@@ -260,6 +267,7 @@ bool ParseAgent(const toml::table& t, size_t index, RunConfig* cfg, ErrorSink* e
     if (!arr) return e->Fail(n->source(), p + ".args", "must be an array of strings");
     for (const toml::node& el : *arr) {
       if (!el.is_string()) return e->Fail(el.source(), p + ".args", "must be an array of strings");
+      if (!NoNul(el, el.as_string()->get(), p + ".args", e)) return false;
       a.args.push_back(el.as_string()->get());
     }
   }
@@ -271,6 +279,7 @@ bool ParseAgent(const toml::table& t, size_t index, RunConfig* cfg, ErrorSink* e
       if (key.empty() || key.find('=') != std::string::npos)
         return e->Fail(v.source(), p + ".env", "\"" + key + "\" is not a valid variable name");
       if (!v.is_string()) return e->Fail(v.source(), p + ".env." + key, "must be a string");
+      if (!NoNul(v, key, p + ".env", e) || !NoNul(v, v.as_string()->get(), p + ".env." + key, e)) return false;
       a.env.emplace_back(key, v.as_string()->get());
     }
   }

@@ -238,3 +238,18 @@ leftover_grace = "500ms"
   CHECK(ErrorOf("[signals]\nrewrite = \"TERM:QUIT\"\n").find("must be a table") != std::string::npos);
   CHECK(ErrorOf("[shutdown]\nleftover_grace = \"soon\"\n").find("not a duration") != std::string::npos);
 }
+
+TEST_CASE("a NUL character in a string is an error, not a value cut short") {
+  const std::string agent = "[[agent]]\nname = \"x\"\npath = \"/a\"\n";
+  CHECK(ErrorOf(agent + "args = [\"--ok\", \"--rules=/a\\u0000/b\"]\n") ==
+        "run.cfg:4:17: agent \"x\".args: contains a NUL character (\\u0000), which no path, argument or variable can hold");
+  CHECK(ErrorOf("[[agent]]\nname = \"x\"\npath = \"/a\\u0000b\"\n").rfind("run.cfg:3:8: agent \"x\".path: contains a NUL", 0) == 0);
+  CHECK(ErrorOf(agent + "env = { A = \"1\\u00002\" }\n").rfind("run.cfg:4:13: agent \"x\".env.A: contains a NUL", 0) == 0);
+  CHECK(ErrorOf(agent + "env = { \"A\\u0000B\" = \"1\" }\n").rfind("run.cfg:4:22: agent \"x\".env: contains a NUL", 0) == 0);
+}
+
+TEST_CASE("nesting past toml++'s limit (256) is an error, not a stack overflow") {
+  std::string deep = "x = " + std::string(300, '[') + std::string(300, ']') + "\n";
+  CHECK(ErrorOf(deep).rfind("run.cfg:1:", 0) == 0);
+  CHECK(ErrorOf(deep).find("nested") != std::string::npos);
+}

@@ -3,14 +3,14 @@
 LOCAL_SRCS := $(filter-out %_test.cc,$(wildcard local/*.cc))
 LOCAL_TESTS := $(wildcard local/*_test.cc)
 # The template reader (YAML) comes from the patcher library.
-LOCAL_LDLIBS := build/lib/libkilt_patcher.a -lyaml
+LOCAL_LDLIBS := build/lib/libkilt_patcher.a $(BASE_LIB) -lyaml
 
 build/lib/libkilt_local.a: $(LOCAL_SRCS:%.cc=$(OBJ)/host/%.o)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
 $(TESTBIN)/local_test: $(LOCAL_TESTS:%.cc=$(OBJ)/san/%.o) $(LOCAL_SRCS:%.cc=$(OBJ)/san/%.o) $(CATCH_MAIN) \
-                       build/lib/libkilt_patcher.a
+                       build/lib/libkilt_patcher.a $(BASE_LIB)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ $(LOCAL_LDLIBS)
 

@@ -3,10 +3,11 @@ PATCHER_SRCS := $(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc))
 PATCHER_OBJS := $(PATCHER_SRCS:%.cc=$(OBJ)/host/%.o)
 PATCHER_SAN_OBJS := $(PATCHER_SRCS:%.cc=$(OBJ)/san/%.o)
 PATCHER_TESTS := $(wildcard patcher/*_test.cc)
-# Consumers link build/lib/libkilt_patcher.a $(PATCHER_LDLIBS) (libyaml is needed only by the YAML reader).
-PATCHER_LDLIBS := -lyaml
-# The pod tests read the multi-document Kubernetes corpus with yaml-cpp.
-PATCHER_TEST_LDLIBS := $(PATCHER_LDLIBS) -lyaml-cpp
+# Consumers link build/lib/libkilt_patcher.a $(PATCHER_LDLIBS): base/ (the JSON reader) and libyaml (the
+# YAML reader only). Unit tests link $(PATCHER_TEST_LDLIBS) (sanitized base; the pod tests read the
+# multi-document Kubernetes corpus with yaml-cpp).
+PATCHER_LDLIBS := $(BASE_LIB) -lyaml
+PATCHER_TEST_LDLIBS := $(B)/lib/libkilt_base_san.a -lyaml -lyaml-cpp
 
 ALL += build/lib/libkilt_patcher.a
 
@@ -14,9 +15,10 @@ build/lib/libkilt_patcher.a: $(PATCHER_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(TESTBIN)/patcher_test: $(PATCHER_TESTS:%.cc=$(OBJ)/san/%.o) $(PATCHER_SAN_OBJS) $(CATCH_MAIN)
+$(TESTBIN)/patcher_test: $(PATCHER_TESTS:%.cc=$(OBJ)/san/%.o) $(PATCHER_SAN_OBJS) $(CATCH_MAIN) \
+    $(B)/lib/libkilt_base_san.a
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $^ -o $@ $(PATCHER_TEST_LDLIBS)
+	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ $(PATCHER_TEST_LDLIBS)
 
 TEST_SUITES += patcher
 .PHONY: test-patcher
@@ -34,10 +36,11 @@ FUZZ_FLAGS := -std=c++17 -O1 -g -I. -fsanitize=address,undefined -fno-sanitize-r
 $(OBJ)/fuzz/%.o: %.cc
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-PATCHER_FUZZ_OBJS := $(filter-out $(OBJ)/fuzz/patcher/pod.o,$(PATCHER_SRCS:%.cc=$(OBJ)/fuzz/%.o))
+PATCHER_FUZZ_OBJS := $(filter-out $(OBJ)/fuzz/patcher/pod.o,$(PATCHER_SRCS:%.cc=$(OBJ)/fuzz/%.o)) \
+                     $(OBJ)/fuzz/base/json_parse.o $(OBJ)/fuzz/base/json.o
 $(TESTBIN)/patcher_template_fuzz: $(OBJ)/fuzz/patcher/template_fuzz.o $(PATCHER_FUZZ_OBJS)
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ $(PATCHER_LDLIBS)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ -lyaml
 $(TESTBIN)/patcher_recipe_fuzz: $(OBJ)/fuzz/patcher/recipe_fuzz.o $(OBJ)/fuzz/patcher/recipe.o
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@
@@ -59,7 +62,7 @@ fuzz-patcher-short: $(TESTBIN)/patcher_template_fuzz $(TESTBIN)/patcher_recipe_f
 	$(call patcher_fuzz_run,recipe,10)
 
 # Benchmark: build/bench/patcher.md (see bench/patcher_bench.cc).
-$(B)/bench-bin/patcher_bench: $(OBJ)/host/bench/patcher_bench.o build/lib/libkilt_patcher.a
+$(B)/bench-bin/patcher_bench: $(OBJ)/host/bench/patcher_bench.o build/lib/libkilt_patcher.a $(BASE_LIB)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(HOST_CXXFLAGS) $< build/lib/libkilt_patcher.a -o $@ $(PATCHER_LDLIBS)
 BENCH_SUITES += patcher

@@ -10,7 +10,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "patcher/json_parse.h"
+#include "base/json_parse.h"
 #include "patcher/patcher.h"
 
 namespace kilt {
@@ -19,6 +19,10 @@ namespace {
 
 using rapidjson::Value;
 using Alloc = rapidjson::Document::AllocatorType;
+using base::kMaxJsonDepth;
+using base::LineColumn;
+using base::MemberNames;
+using base::SourceNode;
 
 // The functions CloudFormation accepts as short-form tags (besides !Ref and !Condition).
 constexpr const char* kShortFunctions[] = {
@@ -175,7 +179,8 @@ class Reader {
         if (dot == 0 || !isdigit(static_cast<unsigned char>(j[dot - 1]))) j.insert(dot, "0"), ++dot;
         if (dot + 1 >= j.size() || !isdigit(static_cast<unsigned char>(j[dot + 1]))) j.insert(dot + 1, "0");
       }
-      if (!d.Parse<rapidjson::kParseFullPrecisionFlag>(j.c_str()).HasParseError() && d.IsNumber())
+      // Not kParseFullPrecisionFlag: see base/json_parse.cc ("0.0e48").
+      if (!d.Parse(j.c_str()).HasParseError() && d.IsNumber())
         return Value(d.GetDouble());
     }
     return ConstString(s.data(), s.size());

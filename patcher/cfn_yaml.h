@@ -4,7 +4,7 @@
 // !GetAtt, !If, ...) become their long JSON form ({"Ref": ...}, {"Fn::Sub": ...}). Plain scalars follow
 // the YAML 1.2 core schema (null, booleans, numbers); quoted and block scalars are strings. Refused,
 // each with LINE:COL and what to do: aliases and merge keys (CloudFormation supports neither, and an
-// alias is how 700 bytes become gigabytes), duplicate keys, nesting deeper than kMaxJsonDepth, tags
+// alias is how 700 bytes become gigabytes), duplicate keys, nesting deeper than base::kMaxJsonDepth, tags
 // CloudFormation does not know, a second document, invalid UTF-8 and control characters.
 //
 // Writing: the CLI writes a patched template as an edit of the text it read (patcher/splice.h), so
@@ -24,13 +24,13 @@
 
 #include <rapidjson/document.h>
 
-#include "patcher/source_map.h"
+#include "base/source_map.h"
 
 namespace kilt {
 
 // What the YAML reader learned about the text, for the writer.
 struct YamlStyle {
-  SourceNode map;  // where each value is (byte offsets into the text given to ParseCfnYaml)
+  base::SourceNode map;  // where each value is (byte offsets into the text given to ParseCfnYaml)
   // The source text [begin, end) of each string read from one line of the input, by the address of its
   // characters: strings are read as constant references into the document's allocator, and rapidjson
   // copies keep such references, so a string the patcher moves still finds how it was spelled.

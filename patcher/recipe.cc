@@ -328,6 +328,38 @@ bool ValidateRecipe(const Recipe& r, std::string* err) {
   return true;
 }
 
+namespace {
+
+// A recipe's strings end up in templates, pods and argv: "\u0000" (and the other control characters a
+// TOML escape can spell) would be cut or mean something else there, so they are refused.
+bool NoControlCharacters(const toml::node& n, const std::string& key, std::string_view source, std::string* err) {
+  auto bad = [](std::string_view s) {
+    for (unsigned char c : s)
+      if (c < 0x20 || c == 0x7F) return true;
+    return false;
+  };
+  auto fail = [&](const toml::node& at, const std::string& what) {
+    *err = std::string(source) + ":" + std::to_string(at.source().begin.line) + ": " + what +
+           ": contains a control character (such as \\u0000): write the value without it";
+    return false;
+  };
+  if (const toml::table* t = n.as_table()) {
+    for (auto&& [k, v] : *t) {
+      const std::string name = key.empty() ? std::string(k.str()) : key + "." + std::string(k.str());
+      if (bad(k.str())) return fail(v, name);
+      if (!NoControlCharacters(v, name, source, err)) return false;
+    }
+  } else if (const toml::array* a = n.as_array()) {
+    for (const toml::node& e : *a)
+      if (!NoControlCharacters(e, key, source, err)) return false;
+  } else if (const toml::value<std::string>* s = n.as_string()) {
+    if (bad(s->get())) return fail(n, key);
+  }
+  return true;
+}
+
+}  // namespace
+
 bool ParseRecipe(std::string_view text, std::string_view source, Recipe* out, std::string* err) {
   if (text.size() > kMaxRecipeBytes) {
     *err = std::string(source) + ": larger than " + std::to_string(kMaxRecipeBytes) + " bytes: is this a recipe?";
@@ -355,6 +387,7 @@ bool ParseRecipe(std::string_view text, std::string_view source, Recipe* out, st
     *err = std::string(source) + ": " + e.what();
     return false;
   }
+  if (!NoControlCharacters(root, "", source, err)) return false;
   Recipe r;
   RecipeReader reader(source, err);
   if (!reader.Read(root, &r)) return false;

@@ -102,6 +102,15 @@ TEST_CASE("bad recipes are refused with file, line and key") {
   CHECK(err.find("r.toml:1: a recipe must be ASCII") == 0);
   CHECK(bad("[\n"));  // toml++ asserts on this one; found by the fuzzer
   CHECK(err.find("r.toml:") == 0);
+  // Limits: control characters in strings, nesting, size.
+  CHECK(bad("image = \"kilt\\u0000:1\""));
+  CHECK(err == "r.toml:1: image: contains a control character (such as \\u0000): write the value without it");
+  CHECK(bad("[environment]\nA = \"x\\u001b[31m\""));
+  CHECK(err.find("r.toml:2: environment.A: contains a control character") == 0);
+  CHECK(bad(("image = " + std::string(300, '[') + std::string(300, ']')).c_str()));
+  CHECK(err.find("exceeded maximum nested value depth of 256") != std::string::npos);
+  CHECK(bad(std::string(kMaxRecipeBytes + 1, '#').c_str()));
+  CHECK(err == "r.toml: larger than 1048576 bytes: is this a recipe?");
 }
 
 TEST_CASE("ApplyRecipeOverrides: known keys change the recipe, unknown keys are named") {

@@ -10,6 +10,7 @@
 namespace kilt {
 namespace {
 
+using base::SourceNode;
 using rapidjson::Value;
 
 // One change to the text: [begin, end) becomes `text` (begin == end: an insertion).

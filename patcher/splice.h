@@ -16,13 +16,13 @@
 #include <rapidjson/document.h>
 
 #include "patcher/cfn_yaml.h"
-#include "patcher/source_map.h"
+#include "base/source_map.h"
 
 namespace kilt {
 
 struct SpliceInput {
   std::string_view text;               // the input as read
-  const SourceNode* map = nullptr;     // where each value of `before` is in `text`
+  const base::SourceNode* map = nullptr;  // where each value of `before` is in `text`
   const rapidjson::Value* before = nullptr;  // the document as read
   const rapidjson::Value* after = nullptr;   // the document as patched
   const YamlStyle* yaml = nullptr;     // YAML: the reader's style; null for JSON

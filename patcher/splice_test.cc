@@ -5,13 +5,15 @@
 #include <string>
 
 #include "patcher/cfn_yaml.h"
+#include "base/json_parse.h"
 #include "patcher/json.h"
-#include "patcher/json_parse.h"
 #include "patcher/splice.h"
 
 namespace kilt {
 namespace {
 
+using base::ParseJson;
+using base::SourceNode;
 using rapidjson::Document;
 using rapidjson::Value;
 

@@ -7,9 +7,9 @@
 
 #include <rapidjson/document.h>
 
+#include "base/json_parse.h"
 #include "patcher/cfn_yaml.h"
 #include "patcher/json.h"
-#include "patcher/json_parse.h"
 #include "patcher/patcher.h"
 #include "patcher/splice.h"
 
@@ -29,11 +29,11 @@ kilt::PatchInput Input() {
 bool PatchText(const std::string& text, bool yaml, std::string* out) {
   rapidjson::Document doc;
   kilt::YamlStyle style;
-  kilt::SourceNode json_map;
+  kilt::base::SourceNode json_map;
   std::string err;
   if (yaml) {
     if (!kilt::ParseCfnYaml(text, &doc, &style, &err)) return false;
-  } else if (!kilt::ParseJson(text, {}, &doc, &json_map).ok()) {
+  } else if (!kilt::base::ParseJson(text, {}, &doc, &json_map).ok()) {
     return false;
   }
   rapidjson::Document before;
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     kilt::YamlStyle style;
     std::string err;
     if (!kilt::ParseCfnYaml(text, &ecs, &style, &err)) return 0;
-  } else if (!kilt::ParseJson(text, {}, &ecs).ok()) {
+  } else if (!kilt::base::ParseJson(text, {}, &ecs).ok()) {
     return 0;
   }
   (void)kilt::PatchEcsTaskDefinition(&ecs, Input());

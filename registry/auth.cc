@@ -5,6 +5,7 @@
 
 #include <rapidjson/document.h>
 
+#include "base/json_parse.h"
 #include "registry/encoding.h"
 
 namespace kilt::registry {
@@ -96,9 +97,9 @@ std::string TokenUrl(const Challenge& c, const std::string& repository) {
 
 bool ParseTokenResponse(std::string_view body, std::string* token, std::string* err) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    *err = "the token server's answer is not a JSON object";
+  base::JsonParseResult r = base::ParseJson(body, base::ServerAnswerLimits(), &doc);
+  if (!r.ok() || !doc.IsObject()) {
+    *err = "the token server's answer is not a JSON object" + Why(r);
     return false;
   }
   for (const char* key : {"token", "access_token"}) {
@@ -130,9 +131,9 @@ std::string NormaliseRegistryKey(std::string_view key) {
 bool ParseDockerConfig(std::string_view json, std::string_view path,
                        std::map<std::string, RegistryCredential>* out, std::string* err) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    *err = std::string(path) + ": not a JSON object; fix or remove it (docker login writes it)";
+  base::JsonParseResult r = base::ParseJson(json, base::ServerAnswerLimits(), &doc);
+  if (!r.ok() || !doc.IsObject()) {
+    *err = std::string(path) + ": not a JSON object" + Why(r) + "; fix or remove it (docker login writes it)";
     return false;
   }
   auto auths = doc.FindMember("auths");

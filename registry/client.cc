@@ -4,6 +4,7 @@
 
 #include <rapidjson/document.h>
 
+#include "base/json_parse.h"
 #include "registry/auth.h"
 #include "registry/encoding.h"
 #include "registry/manifest.h"
@@ -60,8 +61,7 @@ std::string DescribeStatus(const HttpResponse& resp) {
   const char* reason = ReasonPhrase(resp.status);
   if (*reason) s += std::string(" ") + reason;
   rapidjson::Document doc;
-  doc.Parse(resp.body.data(), resp.body.size());
-  if (!doc.HasParseError() && doc.IsObject()) {
+  if (base::ParseJson(resp.body, base::ServerAnswerLimits(), &doc).ok() && doc.IsObject()) {
     auto errors = doc.FindMember("errors");
     if (errors != doc.MemberEnd() && errors->value.IsArray() && !errors->value.Empty() &&
         errors->value[0].IsObject()) {
@@ -123,8 +123,7 @@ bool RegistryClient::FetchEcrCredential(const Reference& ref, const EcrRegistry&
   if (resp.status != 200) {
     std::string type;
     rapidjson::Document doc;
-    doc.Parse(resp.body.data(), resp.body.size());
-    if (!doc.HasParseError() && doc.IsObject()) {
+    if (base::ParseJson(resp.body, base::ServerAnswerLimits(), &doc).ok() && doc.IsObject()) {
       for (const char* k : {"__type", "message", "Message"}) {
         auto m = doc.FindMember(k);
         if (m != doc.MemberEnd() && m->value.IsString())
@@ -219,7 +218,7 @@ bool RegistryClient::Authenticate(const Reference& ref, const std::string& heade
     }
     authorization = "Bearer " + token;
     rapidjson::Document doc;
-    doc.Parse(resp.body.data(), resp.body.size());
+    (void)base::ParseJson(resp.body, base::ServerAnswerLimits(), &doc);  // ParseTokenResponse checked it
     int expires_in = 60;  // the token spec's default
     if (auto e = doc.FindMember("expires_in"); e != doc.MemberEnd() && e->value.IsInt())
       expires_in = std::max(e->value.GetInt(), 10);

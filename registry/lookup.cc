@@ -12,6 +12,7 @@
 
 #include <rapidjson/document.h>
 
+#include "base/json_parse.h"
 #include "registry/auth.h"
 #include "registry/cache.h"
 #include "registry/client.h"
@@ -46,12 +47,12 @@ std::string PlatformFromEcsArchitecture(const std::string& cpu_architecture) {
 bool ParseRepositoryCredentialsSecret(const std::string& json, RegistryCredential* out,
                                       std::string* err) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  const bool parsed = base::ParseJson(json, base::ServerAnswerLimits(), &doc).ok();
   auto str = [&](const char* k) -> const rapidjson::Value* {
     auto it = doc.FindMember(k);
     return it != doc.MemberEnd() && it->value.IsString() ? &it->value : nullptr;
   };
-  if (doc.HasParseError() || !doc.IsObject() || !str("username") || !str("password")) {
+  if (!parsed || !doc.IsObject() || !str("username") || !str("password")) {
     *err = "registry credentials must be a JSON object {\"username\": \"...\", \"password\": \"...\"}"
            " (the format of an ECS RepositoryCredentials secret)";
     return false;

@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "base/json_parse.h"
+
 namespace kilt::registry {
 
 namespace {
@@ -78,9 +80,9 @@ const char kAcceptManifests[] =
 bool ParseManifest(std::string_view body, std::string_view content_type, Manifest* out,
                    std::string* err) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    *err = "the manifest is not a JSON object";
+  base::JsonParseResult r = base::ParseJson(body, base::ServerAnswerLimits(), &doc);
+  if (!r.ok() || !doc.IsObject()) {
+    *err = "the manifest is not a JSON object" + Why(r);
     return false;
   }
   Manifest m;
@@ -182,9 +184,9 @@ bool SelectPlatform(const Manifest& index, std::string_view platform, Descriptor
 
 bool ParseImageConfig(std::string_view body, ImageConfigBlob* out, std::string* err) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    *err = "the image config blob is not a JSON object";
+  base::JsonParseResult r = base::ParseJson(body, base::ServerAnswerLimits(), &doc);
+  if (!r.ok() || !doc.IsObject()) {
+    *err = "the image config blob is not a JSON object" + Why(r);
     return false;
   }
   ImageConfigBlob c;

@@ -134,5 +134,18 @@ TEST_CASE("bad image configs") {
   CHECK_FALSE(ParseImageConfig(R"({"config":{"Entrypoint":[1]}})", &c, &err));
 }
 
+TEST_CASE("a registry's answer nested 200,000 levels deep is an error saying so, not a stack overflow") {
+  const std::string deep = R"({"schemaVersion": 2, "x": )" + std::string(200000, '[') + std::string(200000, ']') + "}";
+  Manifest m;
+  std::string err;
+  CHECK_FALSE(ParseManifest(deep, "", &m, &err));
+  CHECK(err == "the manifest is not a JSON object (nested too deeply (more than 128 levels))");
+  ImageConfigBlob c;
+  CHECK_FALSE(ParseImageConfig(deep, &c, &err));
+  CHECK(err == "the image config blob is not a JSON object (nested too deeply (more than 128 levels))");
+  // Duplicate keys in an answer are tolerated: Kilt only reads it.
+  CHECK(ParseImageConfig(R"({"os": "linux", "os": "linux", "config": {}})", &c, &err));
+}
+
 }  // namespace
 }  // namespace kilt::registry

@@ -6,6 +6,7 @@
 
 #include <rapidjson/document.h>
 
+#include "base/json_parse.h"
 #include "registry/encoding.h"
 
 namespace kilt::registry {
@@ -151,9 +152,9 @@ HttpRequest EcrTokenRequest(const EcrRegistry& ecr, const std::string& endpoint,
 bool ParseEcrTokenResponse(std::string_view body, RegistryCredential* out, double* expires_at,
                            std::string* err) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    *err = "ECR GetAuthorizationToken: the answer is not a JSON object";
+  base::JsonParseResult r = base::ParseJson(body, base::ServerAnswerLimits(), &doc);
+  if (!r.ok() || !doc.IsObject()) {
+    *err = "ECR GetAuthorizationToken: the answer is not a JSON object" + Why(r);
     return false;
   }
   auto data = doc.FindMember("authorizationData");

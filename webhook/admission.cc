@@ -156,8 +156,8 @@ AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& co
   // point into `text` instead of being copied one by one.
   std::string text(body);
   rapidjson::Document review;
-  JsonParseResult parsed = ParseReviewInPlace(text.data(), text.size(), &review);
-  if (!parsed.ok() && parsed.problem != JsonProblem::kSyntax)
+  base::JsonParseResult parsed = ParseReviewInPlace(text.data(), text.size(), &review);
+  if (!parsed.ok() && parsed.problem != base::JsonProblem::kSyntax)
     return BadRequest("the body is " + parsed.message + " at byte " + std::to_string(parsed.offset) +
                       " (expected an AdmissionReview)");
   if (!parsed.ok() || !review.IsObject())

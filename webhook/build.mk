@@ -14,7 +14,7 @@ ALL   += $(BIN)/kilt-webhook $(BIN)/kilt-copy
 ARM64 += $(ARM64BIN)/kilt-copy
 
 $(BIN)/kilt-webhook: $(WEBHOOK_LIB_SRCS:%.cc=$(OBJ)/host/%.o) $(OBJ)/host/webhook/main.o \
-    build/lib/libkilt_patcher.a build/lib/libkilt_registry.a build/lib/libkilt_net.a
+    build/lib/libkilt_patcher.a build/lib/libkilt_registry.a build/lib/libkilt_net.a $(BASE_LIB)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(filter %.o,$^) -o $@ $(WEBHOOK_LDLIBS)
 
@@ -32,7 +32,7 @@ WEBHOOK_PATCHER_SAN := $(patsubst %.cc,$(OBJ)/san/%.o,$(filter-out %_test.cc %_f
 # The registry client (pull Secrets feed its resolvers) comes sanitized too, net/ as the library.
 $(TESTBIN)/webhook_unit: $(WEBHOOK_TESTS:%.cc=$(OBJ)/san/%.o) $(OBJ)/san/patcher/pod_test.o \
     $(WEBHOOK_LIB_SRCS:%.cc=$(OBJ)/san/%.o) $(WEBHOOK_PATCHER_SAN) $(REGISTRY_SRCS:%.cc=$(OBJ)/san/%.o) \
-    $(CATCH_MAIN) build/lib/libkilt_net.a
+    $(CATCH_MAIN) build/lib/libkilt_net.a $(B)/lib/libkilt_base_san.a
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ build/lib/libkilt_net.a $(PATCHER_TEST_LDLIBS) \
 	  $(NET_LDLIBS)
@@ -41,12 +41,31 @@ include webhook/image.mk
 
 TEST_SUITES += webhook
 .PHONY: test-webhook
-test-webhook: $(TESTBIN)/webhook_unit $(BIN)/kilt-webhook $(BIN)/kilt-copy $(ARM64BIN)/kilt-copy $(WEBHOOK_IMAGE) ## Webhook: unit + kubectl end to end
+test-webhook: $(TESTBIN)/webhook_unit $(TESTBIN)/webhook_fuzz $(BIN)/kilt-webhook $(BIN)/kilt-copy $(ARM64BIN)/kilt-copy $(WEBHOOK_IMAGE) ## Webhook: unit + kubectl end to end
 	$(TESTBIN)/webhook_unit
+	@$(MAKE) --no-print-directory fuzz-webhook FUZZ_SECONDS=15
 	tests/webhook/e2e.sh
 	tests/webhook/pull_secrets_e2e.sh
 	tests/webhook/deploy_test.sh
 	tests/webhook/image_test.sh $(WEBHOOK_IMAGE) $(WEBHOOK_IMAGE_TAG)
+
+# libFuzzer (clang): the HTTP request reader and the AdmissionReview handler under it (the limited JSON
+# reader, the pod patcher, the JSON Patch writer), compiled in instrumented; FUZZ_SECONDS per run.
+WEBHOOK_FUZZ_SRCS = webhook/webhook_fuzz.cc webhook/admission.cc webhook/review_parse.cc webhook/http_request.cc \
+                    webhook/pull_secrets.cc $(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc)) \
+                    registry/auth.cc registry/encoding.cc registry/reference.cc registry/http.cc \
+                    $(filter-out %_test.cc,$(wildcard base/*.cc))
+$(TESTBIN)/webhook_fuzz: $(WEBHOOK_FUZZ_SRCS) $(wildcard webhook/*.h patcher/*.h registry/*.h base/*.h)
+	@mkdir -p $(@D)
+	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined $(WEBHOOK_FUZZ_SRCS) -o $@ \
+	  -lyaml -lhttp_parser -lcrypto
+
+FUZZ_SUITES += webhook
+.PHONY: fuzz-webhook
+fuzz-webhook: $(TESTBIN)/webhook_fuzz
+	@mkdir -p $(B)/fuzz/webhook
+	cp -n tests/webhook/fuzz_seeds/* $(B)/fuzz/webhook/ 2>/dev/null || true
+	$(TESTBIN)/webhook_fuzz -max_total_time=$${FUZZ_SECONDS:-120} -max_len=65536 -rss_limit_mb=2048 $(B)/fuzz/webhook
 
 BENCH_SUITES += webhook
 .PHONY: bench-webhook

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/json_parse.h"
+
 namespace kilt {
 namespace {
 
@@ -85,8 +87,7 @@ std::string DescribeKubeStatus(const net::HttpResponse& resp) {
       break;
   }
   rapidjson::Document d;
-  d.Parse(resp.body.data(), resp.body.size());
-  if (!d.HasParseError() && d.IsObject()) {
+  if (base::ParseJson(resp.body, base::ServerAnswerLimits(), &d).ok() && d.IsObject()) {
     auto kind = d.FindMember("kind");
     auto msg = d.FindMember("message");
     // Only a Status document's message: any other body might be the object itself.

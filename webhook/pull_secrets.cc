@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "base/json_parse.h"
 #include "registry/auth.h"
 #include "registry/encoding.h"
 
@@ -46,8 +47,8 @@ bool IsKubeName(std::string_view name) {
 bool ParsePullSecret(std::string_view secret_json, const std::string& what,
                      RegistryCredentials* out, std::string* err) {
   rapidjson::Document doc;
-  doc.Parse(secret_json.data(), secret_json.size());
-  if (doc.HasParseError() || !doc.IsObject() || StrMember(doc, "kind") != "Secret") {
+  if (!base::ParseJson(secret_json, base::ServerAnswerLimits(), &doc).ok() || !doc.IsObject() ||
+      StrMember(doc, "kind") != "Secret") {
     *err = "Secret " + what + ": the apiserver's answer is not a Secret object";
     return false;
   }

@@ -1,13 +1,14 @@
-// Where each value of a parsed document sits in the text it was read from. The readers (json_parse.h,
-// cfn_yaml.h) fill it beside the rapidjson document; the writer (splice.h) uses it to copy the text of
-// everything Kilt did not change and to write Kilt's edits in the style around them.
-#ifndef KILT_PATCHER_SOURCE_MAP_H_
-#define KILT_PATCHER_SOURCE_MAP_H_
+// Where each value of a parsed document sits in the text it was read from. The readers
+// (base/json_parse.h, patcher/cfn_yaml.h) fill it beside the rapidjson document; the patcher's writer
+// (patcher/splice.h) uses it to copy the text of everything Kilt did not change and to write Kilt's
+// edits in the style around them.
+#ifndef KILT_BASE_SOURCE_MAP_H_
+#define KILT_BASE_SOURCE_MAP_H_
 
 #include <cstdint>
 #include <vector>
 
-namespace kilt {
+namespace kilt::base {
 
 struct SourceNode {
   enum Kind : uint8_t {
@@ -27,6 +28,6 @@ struct SourceNode {
   std::vector<SourceNode> children;     // members or elements in document order; kShortTag: its operand
 };
 
-}  // namespace kilt
+}  // namespace kilt::base
 
-#endif  // KILT_PATCHER_SOURCE_MAP_H_
+#endif  // KILT_BASE_SOURCE_MAP_H_

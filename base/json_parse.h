@@ -6,9 +6,9 @@
 //  - duplicate member names (optional): readers disagree on which one wins (rapidjson and Kilt took the
 //    first, most others take the last), so a template that means two things is refused;
 //  - UTF-8: invalid byte sequences are refused (the YAML reader refuses them too).
-// Numbers keep full precision. Errors carry the byte offset and say which limit was hit.
-#ifndef KILT_PATCHER_JSON_PARSE_H_
-#define KILT_PATCHER_JSON_PARSE_H_
+// Errors carry the byte offset and say which limit was hit.
+#ifndef KILT_BASE_JSON_PARSE_H_
+#define KILT_BASE_JSON_PARSE_H_
 
 #include <cstddef>
 #include <deque>
@@ -22,9 +22,9 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
-#include "patcher/source_map.h"
+#include "base/source_map.h"
 
-namespace kilt {
+namespace kilt::base {
 
 // Deep enough for any real template, pod or manifest (they nest 10-20 levels), shallow enough that a
 // recursive walk of the document needs well under 1 MiB of stack.
@@ -45,10 +45,25 @@ struct JsonParseResult {
   bool ok() const { return problem == JsonProblem::kNone; }
 };
 
+// For answers from the servers Kilt asks (registries, the apiserver): as large as the HTTP client takes;
+// duplicate keys tolerated (Kilt only reads such an answer, and refusing it would fail a lookup).
+inline JsonLimits ServerAnswerLimits() {
+  JsonLimits l;
+  l.max_bytes = 64u << 20;
+  l.refuse_duplicate_keys = false;
+  return l;
+}
+
 // Parses `text` into *doc (strings copied). With `map`, also records where each value is in `text`.
 // On error *doc is null and the result says what and where.
 JsonParseResult ParseJson(std::string_view text, const JsonLimits& limits, rapidjson::Document* doc,
                           SourceNode* map = nullptr);
+
+// For a message: "" when `r` is a syntax error (the caller's "not a JSON object" says it), else
+// " (nested too deeply (more than 128 levels))" and the like: which limit the text broke.
+inline std::string Why(const JsonParseResult& r) {
+  return r.ok() || r.problem == JsonProblem::kSyntax ? std::string() : " (" + r.message + ")";
+}
 
 // "LINE:COL" (1-based, COL in bytes) of a byte offset, for messages.
 std::string LineColumn(std::string_view text, size_t offset);
@@ -253,6 +268,6 @@ JsonParseResult ParseLimited(Stream& is, size_t size, const JsonLimits& limits, 
 
 }  // namespace json_internal
 
-}  // namespace kilt
+}  // namespace kilt::base
 
-#endif  // KILT_PATCHER_JSON_PARSE_H_
+#endif  // KILT_BASE_JSON_PARSE_H_
