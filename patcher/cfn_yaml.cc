@@ -2,6 +2,7 @@
 
 #include <yaml.h>
 
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <regex>
@@ -168,8 +169,16 @@ class Reader {
     if (s.size() < 20 && std::regex_match(s, IntRe())) {
       // Leading zeros are octal in YAML 1.1 readers: keep such a scalar a string rather than guess.
       size_t digits = s.find_first_of("0123456789");
-      if (!(s[digits] == '0' && s.size() > digits + 1)) return Value(static_cast<int64_t>(std::stoll(s)));
-    } else if (s.size() < 40 && std::regex_match(s, FloatRe()) && s.find_first_of("0123456789") != std::string::npos) {
+      if (s[digits] == '0' && s.size() > digits + 1) return ConstString(s.data(), s.size());
+      // (no exceptions here: std::stoll throws on 9777777777777777796, found by the fuzzer)
+      int64_t i;
+      uint64_t u;
+      const char* b = s.data() + (s[0] == '+' ? 1 : 0);
+      const char* e = s.data() + s.size();
+      if (auto r = std::from_chars(b, e, i); r.ec == std::errc() && r.ptr == e) return Value(i);
+      if (auto r = std::from_chars(b, e, u); r.ec == std::errc() && r.ptr == e) return Value(u);
+    }
+    if (s.size() < 40 && std::regex_match(s, FloatRe()) && s.find_first_of("0123456789") != std::string::npos) {
       rapidjson::Document d;
       // JSON needs a digit before and after '.'; rapidjson then parses the number exactly.
       std::string j = s;
@@ -225,6 +234,13 @@ class Reader {
     return at;
   }
 
+  // Whether the block scalar header at `at` ("|+", ">2+ # comment") has the keep indicator.
+  bool KeepsTrailingLines(uint32_t at, uint32_t end) const {
+    for (uint32_t i = at + 1; i < end && text_[i] != ' ' && text_[i] != '\n' && text_[i] != '#'; ++i)
+      if (text_[i] == '+') return true;
+    return false;
+  }
+
   uint32_t LineStart(uint32_t at) const {
     while (at > 0 && text_[at - 1] != '\n') --at;
     return at;
@@ -264,7 +280,9 @@ class Reader {
     if (!TagKey(tag, begin, &key, &as_string, err)) return false;
     if (!CheckDepth(Depth() + (key.empty() ? 0 : 1), begin, err)) return false;
     const bool block = s.style == YAML_LITERAL_SCALAR_STYLE || s.style == YAML_FOLDED_SCALAR_STYLE;
-    if (block) {
+    // A block scalar's text ends with its last line, not with the blank lines after it (its END mark
+    // is at the next token), unless it keeps them ("|+"): then they are its content.
+    if (block && !KeepsTrailingLines(AfterProperties(begin, end), end)) {
       while (end > begin && (text_[end - 1] == '\n' || text_[end - 1] == '\r' || text_[end - 1] == ' ')) --end;
     }
     SourceNode node;
@@ -743,6 +761,22 @@ bool ParseCfnYaml(std::string_view text, rapidjson::Document* out, YamlStyle* st
     return false;
   }
   const size_t bom = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+  // Line breaks other than LF and CRLF: a lone CR, NEL, U+2028/U+2029 break lines for some YAML
+  // readers (1.1) and not for others (1.2), and for the writer's idea of lines and columns.
+  for (size_t i = bom; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const bool cr = c == '\r' && (i + 1 >= text.size() || text[i + 1] != '\n');
+    const bool nel = c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x85;
+    const bool ls = c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+                    (static_cast<unsigned char>(text[i + 2]) == 0xA8 || static_cast<unsigned char>(text[i + 2]) == 0xA9);
+    if (cr || nel || ls) {
+      *err = base::LineColumn(text, i) + ": a line break other than LF or CRLF (" +
+             (cr ? "a lone CR" : nel ? "NEL, U+0085" : "U+2028/U+2029") +
+             "), which YAML readers disagree on: write it as \\n, \\N, \\L or \\P in a double-quoted string, "
+             "or use LF line ends";
+      return false;
+    }
+  }
   YamlStyle st;
   out->SetNull();
   Reader reader(text, bom, out->GetAllocator(), &st);

@@ -264,11 +264,14 @@ class Splicer {
       edits_.push_back({n.children.back().end, n.children.back().end, text});
       return;
     }
-    // A block collection: new lines after the line its last entry ends on.
+    // A block collection: new lines after the line its last entry ends on (a "|+" scalar's text ends
+    // with its line breaks: right there).
     size_t at = n.end;
-    while (at < text_.size() && text_[at] != '\n') ++at;
-    std::string text = at < text_.size() ? "" : "\n";
-    if (at < text_.size()) ++at;
+    if (at == 0 || text_[at - 1] != '\n') {
+      while (at < text_.size() && text_[at] != '\n') ++at;
+      if (at < text_.size()) ++at;
+    }
+    std::string text = at > 0 && text_[at - 1] == '\n' ? "" : "\n";
     const std::string pad(n.column, ' ');
     for (size_t i = 0; i < values.size(); ++i) {
       if (!names.empty()) {
@@ -280,6 +283,13 @@ class Splicer {
       text += '\n';
     }
     edits_.push_back({at, at, text});
+  }
+
+  // Adds the edit, ending the new text with a line break when the replaced text ended with one (a "|+"
+  // scalar's text does: the next line must stay a line).
+  void Put(size_t begin, size_t end, std::string text) {
+    if (end > begin && text_[end - 1] == '\n' && (text.empty() || text.back() != '\n')) text += '\n';
+    edits_.push_back({begin, end, std::move(text)});
   }
 
   // Writes `now` over the node n. `fresh`: as a new value (the node was an empty collection), in the
@@ -297,7 +307,7 @@ class Splicer {
     (void)fresh;  // YAML writes new collections in block style anyway
     if (where.kind == Where::kRoot || in_flow) {
       const YamlPlace place = in_flow ? YamlPlace::kFlow : YamlPlace::kAtColumn;
-      edits_.push_back({n.begin, n.end, YamlValueText(now, place, Column(n.begin), st, text_)});
+      Put(n.begin, n.end, YamlValueText(now, place, Column(n.begin), st, text_));
       return;
     }
     // In a block collection: after the member's ':' or the element's '-' when the node starts on that
@@ -311,10 +321,10 @@ class Splicer {
     const bool same_line = text_.substr(indicator, n.begin - indicator).find('\n') == std::string_view::npos;
     if (same_line || Column(n.begin) <= parent_column) {
       const YamlPlace place = where.kind == Where::kMember ? YamlPlace::kAfterKey : YamlPlace::kAfterDash;
-      edits_.push_back({indicator + 1, n.end, YamlValueText(now, place, parent_column, st, text_)});
+      Put(indicator + 1, n.end, YamlValueText(now, place, parent_column, st, text_));
       return;
     }
-    edits_.push_back({n.begin, n.end, YamlValueText(now, YamlPlace::kAtColumn, Column(n.begin), st, text_)});
+    Put(n.begin, n.end, YamlValueText(now, YamlPlace::kAtColumn, Column(n.begin), st, text_));
   }
 
   // The start of an entry's text: its key for a member.

@@ -74,6 +74,10 @@ TEST_CASE("YAML refusals: aliases, merge keys, duplicates, depth, tags, document
   CHECK(YamlError("a: \"\x01\"\n").rfind("1:5: control characters are not allowed", 0) == 0);
   CHECK(YamlError("a: b\xff\n").rfind("1:5: invalid leading UTF-8 octet (byte 0xFF)", 0) == 0);
   CHECK(YamlError("a: !GetAtt nodot\n") == "1:4: !GetAtt nodot needs Resource.Attribute");
+  // Line breaks YAML 1.1 and 1.2 readers disagree on (found by the fuzzer: a key with raw CRs).
+  CHECK(YamlError("a: 1\r\nb: x\ry\n").rfind("2:5: a line break other than LF or CRLF (a lone CR)", 0) == 0);
+  CHECK(YamlError("a: \"x\xC2\x85y\"\n").rfind("1:6: a line break other than LF or CRLF (NEL, U+0085)", 0) == 0);
+  CHECK(YamlError("a: x\xE2\x80\xA8y\n").rfind("1:5: a line break other than LF or CRLF (U+2028/U+2029)", 0) == 0);
 }
 
 TEST_CASE("YAML reading: values, short tags, spans in bytes, the file's indentation") {
@@ -96,6 +100,20 @@ TEST_CASE("YAML reading: values, short tags, spans in bytes, the file's indentat
   CHECK(span(list.children[0].children[0]) == "'X'");
   CHECK(span(list.children[1].children[0]) == "[1, yes]");
   CHECK(text.substr(list.children[1].children[0].key_begin, 2) == "é");
+}
+
+TEST_CASE("YAML reading: plain integers past int64 are numbers, not an exception") {
+  // Found by the fuzzer: std::stoll threw on 9777777777777777796.
+  Document d;
+  YamlStyle style;
+  std::string err;
+  REQUIRE(ParseCfnYaml("a: 9777777777777777796\nb: -9777777777777777796\nc: +5\nd: 017\ne: 99999999999999999999999\n",
+                       &d, &style, &err));
+  CHECK(d["a"].GetUint64() == 9777777777777777796ULL);
+  CHECK(d["b"].IsDouble());
+  CHECK(d["c"].GetInt64() == 5);
+  CHECK(d["d"].GetString() == std::string("017"));
+  CHECK(d["e"].IsDouble());
 }
 
 TEST_CASE("new YAML text: strings read back as the same string in YAML 1.1 and 1.2") {
@@ -174,6 +192,21 @@ TEST_CASE("YAML splice: untouched text keeps its bytes; edits follow the style a
     d["C"]["Command"].PushBack(J(R"("yes")", a), a);  // Kilt's own "yes": quoted
   });
   CHECK(out == "C:\n  EntryPoint: [/kilt/run, '--']\n  Command:\n    - yes\n    - 017\n    - 'yes'\n  X: 1\n");
+}
+
+TEST_CASE("YAML splice: block scalars keep their line breaks, kept ones (|+) included") {
+  const std::string text = "C:\n  S: |+\n    keep\n\n  T: |\n    clip\n\nE:\n  S: |+\n    keep\n\nF: 1\n";
+  std::string out = Splice(text, true, [](Document& d) {
+    auto& a = d.GetAllocator();
+    d["C"].AddMember("New", J(R"("x")", a), a);
+    d["E"].AddMember("New", J(R"("w")", a), a);
+  });
+  CHECK(out == "C:\n  S: |+\n    keep\n\n  T: |\n    clip\n  New: x\n\nE:\n  S: |+\n    keep\n\n  New: w\nF: 1\n");
+  out = Splice(text, true, [](Document& d) {
+    auto& a = d.GetAllocator();
+    d["E"]["S"] = J(R"("z")", a);
+  });
+  CHECK(out == "C:\n  S: |+\n    keep\n\n  T: |\n    clip\n\nE:\n  S: z\nF: 1\n");
 }
 
 TEST_CASE("JSON splice: edits in the file's indentation; dropped members take their separators") {

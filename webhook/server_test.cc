@@ -77,21 +77,27 @@ class TestServer {
   int status_ = -1;
 };
 
+// A TCP connection to 127.0.0.1:port whose reads time out after `timeout_s`.
+int ConnectLoopback(int port, int timeout_s) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  timeval tv = {timeout_s, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
 // A TLS client (no certificate check: this is about the server's I/O) whose reads time out, so a
 // server that never answers fails the test instead of hanging it.
 class Client {
  public:
   explicit Client(int port) {
     ctx_ = SSL_CTX_new(TLS_client_method());
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    timeval tv = {10, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr = {};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    fd_ = ConnectLoopback(port, 10);
     ssl_ = SSL_new(ctx_);
     SSL_set_fd(ssl_, fd_);
     REQUIRE(SSL_connect(ssl_) == 1);
@@ -143,15 +149,7 @@ class Client {
 class SilentClient {
  public:
   explicit SilentClient(int port, const std::string& bytes = "", int timeout_s = 10) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    timeval tv = {timeout_s, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr = {};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    fd_ = ConnectLoopback(port, timeout_s);
     if (!bytes.empty()) REQUIRE(write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
   }
   ~SilentClient() { close(fd_); }
