@@ -125,3 +125,6 @@ fuzz-capture: $(TESTBIN)/capture/scap_decoder_fuzz $(TESTBIN)/capture/scap_scena
 	@mkdir -p $(B)/fuzz/capture
 	$(TESTBIN)/capture/scap_scenario raw $(B)/fuzz/capture/seed-scenario
 	$(TESTBIN)/capture/scap_decoder_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=70000 $(B)/fuzz/capture
+
+# The tracer has its own rules and suite.
+include capture/tracer.mk
