@@ -1,9 +1,10 @@
 // The byte buffer scap events are encoded into, and the format limits every encoder respects.
 //
-// An event (libs driver/ppm_events_public.h `ppm_evt_hdr`, packed, host byte order = little endian):
-//   u64 ts (ns since the epoch) | u64 tid | u32 len (whole event) | u16 type | u32 nparams   (26 bytes)
-//   then nparams lengths (u16 each; u32 for EF_LARGE_PAYLOAD types, none of which the capture emits)
-//   then the parameter bytes back to back.
+// An event (libs driver/ppm_events_public.h `ppm_evt_hdr`, packed, host byte order = little
+// endian):
+//   u64 ts (ns since the epoch) | u64 tid | u32 len (whole event) | u16 type | u32 nparams   (26
+//   bytes) then nparams lengths (u16 each; u32 for EF_LARGE_PAYLOAD types, none of which the
+//   capture emits) then the parameter bytes back to back.
 // The buffer is memory the caller owns (or one allocation at setup with OwnedEventBuffer): encoding
 // never allocates, and an event that does not fit is not written at all.
 #ifndef KILT_CAPTURE_SCAP_BUFFER_H_
@@ -16,7 +17,8 @@
 
 namespace kilt::scap {
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "scap events are written in host byte order");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "scap events are written in host byte order");
 
 inline constexpr size_t kEventHeaderSize = 26;
 // Largest event written. Capture files frame each event in a block that readers load into a 64 KiB

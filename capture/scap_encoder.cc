@@ -10,8 +10,8 @@ namespace kilt::scap {
 namespace {
 
 constexpr int kAfUnix = 1, kAfInet = 2, kAfInet6 = 10;  // Linux AF_*, the same on every arch
-constexpr int64_t kEinprogress = 115;                    // Linux EINPROGRESS (x86_64 and arm64)
-constexpr size_t kUnixPathMax = 108;                     // sizeof(sockaddr_un::sun_path)
+constexpr int64_t kEinprogress = 115;                   // Linux EINPROGRESS (x86_64 and arm64)
+constexpr size_t kUnixPathMax = 108;                    // sizeof(sockaddr_un::sun_path)
 
 uint16_t Load16(const char* p) {
   uint16_t v;
@@ -21,8 +21,8 @@ uint16_t Load16(const char* p) {
 
 int Family(Sockaddr a) { return a.size() >= 2 ? Load16(a.data()) : -1; }
 
-// An AF_UNIX address's path: abstract names lose their leading NUL (as in the drivers) and the result
-// stops at the first NUL.
+// An AF_UNIX address's path: abstract names lose their leading NUL (as in the drivers) and the
+// result stops at the first NUL.
 std::string_view UnixPath(Sockaddr a) {
   if (a.size() <= 2) return {};
   std::string_view path = a.substr(2, kUnixPathMax);
@@ -67,12 +67,7 @@ std::string_view View(const uint8_t* p, size_t n) {
 }
 
 EventBuilder& Process(EventBuilder& b, const ProcessInfo& p) {
-  return b.String(p.exe)
-      .StringList(p.args)
-      .Int64(p.tid)
-      .Int64(p.pid)
-      .Int64(p.ptid)
-      .String(p.cwd);
+  return b.String(p.exe).StringList(p.args).Int64(p.tid).Int64(p.pid).Int64(p.ptid).String(p.cwd);
 }
 
 EventBuilder& Memory(EventBuilder& b, const ProcessInfo& p) {
@@ -177,10 +172,18 @@ EncodeStatus Encode(const EventHeader& h, const ExecveatExit& e, EventBuffer* ou
 EncodeStatus Encode(const EventHeader& h, const CloneExit& e, EventBuffer* out) {
   uint16_t type = PPME_SYSCALL_CLONE_20_X;
   switch (e.kind) {
-    case CloneKind::kClone: type = PPME_SYSCALL_CLONE_20_X; break;
-    case CloneKind::kFork: type = PPME_SYSCALL_FORK_20_X; break;
-    case CloneKind::kVfork: type = PPME_SYSCALL_VFORK_20_X; break;
-    case CloneKind::kClone3: type = PPME_SYSCALL_CLONE3_X; break;
+    case CloneKind::kClone:
+      type = PPME_SYSCALL_CLONE_20_X;
+      break;
+    case CloneKind::kFork:
+      type = PPME_SYSCALL_FORK_20_X;
+      break;
+    case CloneKind::kVfork:
+      type = PPME_SYSCALL_VFORK_20_X;
+      break;
+    case CloneKind::kClone3:
+      type = PPME_SYSCALL_CLONE3_X;
+      break;
   }
   const ProcessInfo& p = e.proc;
   EventBuilder b(out);
@@ -492,7 +495,10 @@ EncodeStatus Encode(const EventHeader& h, const ChmodExit& e, EventBuffer* out) 
 
 EncodeStatus Encode(const EventHeader& h, const FchmodExit& e, EventBuffer* out) {
   EventBuilder b(out);
-  b.Begin(PPME_SYSCALL_FCHMOD_X, h.ts_ns, h.tid).Int64(e.res).Int64(e.fd).UInt32(ModeToScap(e.mode));
+  b.Begin(PPME_SYSCALL_FCHMOD_X, h.ts_ns, h.tid)
+      .Int64(e.res)
+      .Int64(e.fd)
+      .UInt32(ModeToScap(e.mode));
   return b.Finish();
 }
 

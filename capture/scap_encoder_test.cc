@@ -1,6 +1,7 @@
 // Golden bytes for every event the encoder writes. The expected events are spelled out by hand from
-// the parameter lists of libs 0.25.4 (capture/event_params.golden) with literal codes and literal PPM_*
-// values (ppm_events_public.h), so a mistake in the encoder or in the generated table shows here.
+// the parameter lists of libs 0.25.4 (capture/event_params.golden) with literal codes and literal
+// PPM_* values (ppm_events_public.h), so a mistake in the encoder or in the generated table shows
+// here.
 #include "capture/scap_encoder.h"
 
 #include <catch2/catch.hpp>
@@ -8,7 +9,7 @@
 
 #include "capture/scap_test_util.h"
 
-using namespace kilt::scap;          // NOLINT
+using namespace kilt::scap;           // NOLINT
 using namespace kilt::scap::testing;  // NOLINT
 
 namespace {
@@ -25,11 +26,11 @@ std::string Enc(const E& e) {
   return std::string(buf.bytes());
 }
 
-#define CHECK_BYTES(got, want) \
-  do {                         \
-    std::string g = (got), w = (want); \
+#define CHECK_BYTES(got, want)                         \
+  do {                                                 \
+    std::string g = (got), w = (want);                 \
     INFO("got:\n" << Hex(g) << "\nwant:\n" << Hex(w)); \
-    CHECK(g == w);             \
+    CHECK(g == w);                                     \
   } while (0)
 
 ProcessInfo SampleProcess() {
@@ -74,27 +75,74 @@ ProcessInfo SampleProcess() {
 
 TEST_CASE("execve exit: 31 parameters of libs 0.25.4") {
   ExecveExit e{0, SampleProcess()};
-  std::string want = Event(
-      kTs, kTid, 293,
-      {I64(0), Str("cat"), Raw(std::string("/etc/shadow\0", 12)), I64(101), I64(101), I64(100),
-       Str("/root"), U64(1024), U64(1), U64(2), U32(3), U32(4), U32(5), Str("cat"),
-       Raw(std::string("cpuset=/ecs/t/c\0memory=/ecs/t/c\0", 32)),
-       Raw(std::string("PATH=/bin\0HOME=/root\0", 21)), U32(34816), I64(91), U32(0xffffffff),
-       U32(2), U64(0), U64(0xa80425fb), U64(0x20), U64(777), U64(11), U64(12), U32(1000),
-       Str("/usr/bin/cat"), I64(90), U32(1001), Str("/bin/cat")});
+  std::string want = Event(kTs, kTid, 293,
+                           {I64(0),
+                            Str("cat"),
+                            Raw(std::string("/etc/shadow\0", 12)),
+                            I64(101),
+                            I64(101),
+                            I64(100),
+                            Str("/root"),
+                            U64(1024),
+                            U64(1),
+                            U64(2),
+                            U32(3),
+                            U32(4),
+                            U32(5),
+                            Str("cat"),
+                            Raw(std::string("cpuset=/ecs/t/c\0memory=/ecs/t/c\0", 32)),
+                            Raw(std::string("PATH=/bin\0HOME=/root\0", 21)),
+                            U32(34816),
+                            I64(91),
+                            U32(0xffffffff),
+                            U32(2),
+                            U64(0),
+                            U64(0xa80425fb),
+                            U64(0x20),
+                            U64(777),
+                            U64(11),
+                            U64(12),
+                            U32(1000),
+                            Str("/usr/bin/cat"),
+                            I64(90),
+                            U32(1001),
+                            Str("/bin/cat")});
   CHECK_BYTES(Enc(e), want);
 }
 
 TEST_CASE("execveat exit: 30 parameters, no filename") {
   ExecveatExit e{-2, SampleProcess()};
-  std::string want = Event(
-      kTs, kTid, 331,
-      {I64(-2), Str("cat"), Raw(std::string("/etc/shadow\0", 12)), I64(101), I64(101), I64(100),
-       Str("/root"), U64(1024), U64(1), U64(2), U32(3), U32(4), U32(5), Str("cat"),
-       Raw(std::string("cpuset=/ecs/t/c\0memory=/ecs/t/c\0", 32)),
-       Raw(std::string("PATH=/bin\0HOME=/root\0", 21)), U32(34816), I64(91), U32(0xffffffff),
-       U32(2), U64(0), U64(0xa80425fb), U64(0x20), U64(777), U64(11), U64(12), U32(1000),
-       Str("/usr/bin/cat"), I64(90), U32(1001)});
+  std::string want = Event(kTs, kTid, 331,
+                           {I64(-2),
+                            Str("cat"),
+                            Raw(std::string("/etc/shadow\0", 12)),
+                            I64(101),
+                            I64(101),
+                            I64(100),
+                            Str("/root"),
+                            U64(1024),
+                            U64(1),
+                            U64(2),
+                            U32(3),
+                            U32(4),
+                            U32(5),
+                            Str("cat"),
+                            Raw(std::string("cpuset=/ecs/t/c\0memory=/ecs/t/c\0", 32)),
+                            Raw(std::string("PATH=/bin\0HOME=/root\0", 21)),
+                            U32(34816),
+                            I64(91),
+                            U32(0xffffffff),
+                            U32(2),
+                            U64(0),
+                            U64(0xa80425fb),
+                            U64(0x20),
+                            U64(777),
+                            U64(11),
+                            U64(12),
+                            U32(1000),
+                            Str("/usr/bin/cat"),
+                            I64(90),
+                            U32(1001)});
   CHECK_BYTES(Enc(e), want);
 }
 
@@ -102,7 +150,9 @@ TEST_CASE("clone family exits: codes, 21 parameters, PPM_CL_* flags") {
   struct Case {
     CloneKind kind;
     uint16_t code;
-  } cases[] = {{CloneKind::kClone, 223}, {CloneKind::kFork, 225}, {CloneKind::kVfork, 227},
+  } cases[] = {{CloneKind::kClone, 223},
+               {CloneKind::kFork, 225},
+               {CloneKind::kVfork, 227},
                {CloneKind::kClone3, 335}};
   for (const Case& c : cases) {
     CloneExit e;
@@ -117,12 +167,15 @@ TEST_CASE("clone family exits: codes, 21 parameters, PPM_CL_* flags") {
     // THREAD 1<<13 | VM 1<<15 | CHILD_CLEARTID 1<<23 | SETTLS 1<<25
     uint32_t ppm = (1u << 0) | (1u << 1) | (1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) |
                    (1u << 15) | (1u << 23) | (1u << 25) | (1u << 29);
-    std::string want = Event(
-        kTs, kTid, c.code,
-        {I64(102), Str("cat"), Raw(std::string("/etc/shadow\0", 12)), I64(101), I64(101),
-         I64(100), Str("/root"), I64(1024), U64(1), U64(2), U32(3), U32(4), U32(5), Str("cat"),
-         Raw(std::string("cpuset=/ecs/t/c\0memory=/ecs/t/c\0", 32)), U32(ppm), U32(1000),
-         U32(1001), I64(1), I64(1), U64(99)});
+    std::string want =
+        Event(kTs, kTid, c.code,
+              {I64(102),     Str("cat"), Raw(std::string("/etc/shadow\0", 12)),
+               I64(101),     I64(101),   I64(100),
+               Str("/root"), I64(1024),  U64(1),
+               U64(2),       U32(3),     U32(4),
+               U32(5),       Str("cat"), Raw(std::string("cpuset=/ecs/t/c\0memory=/ecs/t/c\0", 32)),
+               U32(ppm),     U32(1000),  U32(1001),
+               I64(1),       I64(1),     U64(99)});
     CHECK_BYTES(Enc(e), want);
   }
 }
@@ -165,12 +218,12 @@ TEST_CASE("open family: PPM_O_* flags, mode only when creating") {
   o2.fd = -2;  // ENOENT
   o2.dirfd = 5;
   o2.name = "x";
-  o2.flags = 02;        // O_RDWR
-  o2.resolve = 0x0c;    // RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
+  o2.flags = 02;      // O_RDWR
+  o2.resolve = 0x0c;  // RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
   // PPM_O_RDWR 3; PPM_RESOLVE_NO_SYMLINKS 1<<3 | PPM_RESOLVE_BENEATH 1<<0
-  CHECK_BYTES(Enc(o2), Event(kTs, kTid, 327,
-                             {I64(-2), I64(5), Str("x"), U32(3), U32(0), U32(8 | 1), U32(0),
-                              U64(0)}));
+  CHECK_BYTES(Enc(o2),
+              Event(kTs, kTid, 327,
+                    {I64(-2), I64(5), Str("x"), U32(3), U32(0), U32(8 | 1), U32(0), U64(0)}));
 
   CreatExit c;
   c.fd = 6;
@@ -178,20 +231,20 @@ TEST_CASE("open family: PPM_O_* flags, mode only when creating") {
   c.mode = 04755;
   c.creat_flags = 1;  // PPM_FD_UPPER_LAYER_CREAT
   // PPM_S_ISUID 1<<11 | IRUSR|IWUSR|IXUSR 448 | IRGRP|IXGRP 40 | IROTH|IXOTH 5
-  CHECK_BYTES(Enc(c), Event(kTs, kTid, 59,
-                            {I64(6), Str("/tmp/a"), U32(2048 | 448 | 40 | 5), U32(0), U64(0),
-                             U16(1)}));
+  CHECK_BYTES(Enc(c),
+              Event(kTs, kTid, 59,
+                    {I64(6), Str("/tmp/a"), U32(2048 | 448 | 40 | 5), U32(0), U64(0), U16(1)}));
 }
 
 TEST_CASE("close exit, fully literal") {
   std::string want(
-      "\x15\xcd\x5b\x07\x00\x00\x00\x00"  // ts 123456789
-      "\x07\x00\x00\x00\x00\x00\x00\x00"  // tid 7
-      "\x2e\x00\x00\x00"                  // len 46 = 26 + 2*2 + 8 + 8
-      "\x05\x00"                          // PPME_SYSCALL_CLOSE_X
-      "\x02\x00\x00\x00"                  // nparams
-      "\x08\x00\x08\x00"                  // lengths
-      "\x00\x00\x00\x00\x00\x00\x00\x00"  // res 0
+      "\x15\xcd\x5b\x07\x00\x00\x00\x00"   // ts 123456789
+      "\x07\x00\x00\x00\x00\x00\x00\x00"   // tid 7
+      "\x2e\x00\x00\x00"                   // len 46 = 26 + 2*2 + 8 + 8
+      "\x05\x00"                           // PPME_SYSCALL_CLOSE_X
+      "\x02\x00\x00\x00"                   // nparams
+      "\x08\x00\x08\x00"                   // lengths
+      "\x00\x00\x00\x00\x00\x00\x00\x00"   // res 0
       "\x03\x00\x00\x00\x00\x00\x00\x00",  // fd 3
       46);
   OwnedEventBuffer buf(1024);
@@ -214,8 +267,8 @@ TEST_CASE("connect exit: IPv4 tuple local->remote, sockaddr, fd") {
   c.ends.local = local;
   c.ends.remote = remote;
   c.addr = remote;
-  std::string tuple = std::string("\x02\x0a\x00\x00\x02", 5) + Le(45000, 2) + "\x5d\xb8\xd8\x22" +
-                      Le(443, 2);
+  std::string tuple =
+      std::string("\x02\x0a\x00\x00\x02", 5) + Le(45000, 2) + "\x5d\xb8\xd8\x22" + Le(443, 2);
   std::string addr = std::string("\x02") + "\x5d\xb8\xd8\x22" + Le(443, 2);
   CHECK_BYTES(Enc(c), Event(kTs, kTid, 23, {I64(0), Raw(tuple), I64(7), Raw(addr)}));
 
@@ -244,8 +297,9 @@ TEST_CASE("connect exit: IPv6 and AF_UNIX tuples") {
   std::string ip(reinterpret_cast<const char*>(lo6), 16);
   std::string tuple = std::string("\x0a") + ip + Le(40000, 2) + ip + Le(80, 2);
   REQUIRE(tuple.size() == 37);
-  CHECK_BYTES(Enc(c), Event(kTs, kTid, 23,
-                            {I64(0), Raw(tuple), I64(8), Raw(std::string("\x0a") + ip + Le(80, 2))}));
+  CHECK_BYTES(Enc(c),
+              Event(kTs, kTid, 23,
+                    {I64(0), Raw(tuple), I64(8), Raw(std::string("\x0a") + ip + Le(80, 2))}));
 
   std::string path = SockaddrUn("/run/app.sock");
   std::string unnamed = SockaddrUn("", false).substr(0, 2);  // an unbound client socket
@@ -258,8 +312,9 @@ TEST_CASE("connect exit: IPv6 and AF_UNIX tuples") {
   u.addr = path;
   // family | server id | client id | server path
   std::string ut = std::string("\x01") + Le(0x2222, 8) + Le(0x1111, 8) + "/run/app.sock" + '\0';
-  CHECK_BYTES(Enc(u), Event(kTs, kTid, 23,
-                            {I64(0), Raw(ut), I64(9), Raw(std::string("\x01/run/app.sock") + '\0')}));
+  CHECK_BYTES(Enc(u),
+              Event(kTs, kTid, 23,
+                    {I64(0), Raw(ut), I64(9), Raw(std::string("\x01/run/app.sock") + '\0')}));
 
   SECTION("abstract names lose their leading NUL") {
     std::string abs = SockaddrUn("kilt", true);
@@ -282,16 +337,18 @@ TEST_CASE("accept and accept4: tuple peer->local") {
   CHECK_BYTES(Enc(a), Event(kTs, kTid, 247, {I64(10), Raw(tuple), U8(5), U32(1), U32(20)}));
   a.accept4 = true;
   a.flags = 02000000;  // SOCK_CLOEXEC
-  CHECK_BYTES(Enc(a), Event(kTs, kTid, 389,
-                            {I64(10), Raw(tuple), U8(5), U32(1), U32(20), U32(1 << 12)}));
+  CHECK_BYTES(Enc(a),
+              Event(kTs, kTid, 389, {I64(10), Raw(tuple), U8(5), U32(1), U32(20), U32(1 << 12)}));
   a.fd = -11;  // EAGAIN: no tuple
-  CHECK_BYTES(Enc(a), Event(kTs, kTid, 389, {I64(-11), None(), U8(5), U32(1), U32(20), U32(1 << 12)}));
+  CHECK_BYTES(Enc(a),
+              Event(kTs, kTid, 389, {I64(-11), None(), U8(5), U32(1), U32(20), U32(1 << 12)}));
 }
 
 TEST_CASE("bind, listen") {
   std::string any = SockaddrIn(0, 0, 0, 0, 22);
-  CHECK_BYTES(Enc(BindExit{0, 3, any}),
-              Event(kTs, kTid, 21, {I64(0), Raw(std::string("\x02\0\0\0\0", 5) + Le(22, 2)), I64(3)}));
+  CHECK_BYTES(
+      Enc(BindExit{0, 3, any}),
+      Event(kTs, kTid, 21, {I64(0), Raw(std::string("\x02\0\0\0\0", 5) + Le(22, 2)), I64(3)}));
   CHECK_BYTES(Enc(ListenExit{0, 3, 128}), Event(kTs, kTid, 25, {I64(0), I64(3), U32(128)}));
 }
 
@@ -303,17 +360,17 @@ TEST_CASE("sendto and sendmsg: data, size, tuple") {
   s.data = "abcd";
   s.size = 4;
   s.ends = {local, dst};
-  std::string tuple = std::string("\x02\x0a\x00\x00\x02", 5) + Le(5353, 2) + "\x08\x08\x08\x08" +
-                      Le(53, 2);
+  std::string tuple =
+      std::string("\x02\x0a\x00\x00\x02", 5) + Le(5353, 2) + "\x08\x08\x08\x08" + Le(53, 2);
   CHECK_BYTES(Enc(s), Event(kTs, kTid, 31, {I64(4), Raw("abcd"), I64(6), U32(4), Raw(tuple)}));
   s.sendmsg = true;
   CHECK_BYTES(Enc(s), Event(kTs, kTid, 49, {I64(4), Raw("abcd"), I64(6), U32(4), Raw(tuple)}));
 }
 
 TEST_CASE("socketpair, pipe, pipe2") {
-  CHECK_BYTES(Enc(SocketpairExit{0, 3, 4, 0xa, 0xb, 1, 1, 0}),
-              Event(kTs, kTid, 43,
-                    {I64(0), I64(3), I64(4), U64(0xa), U64(0xb), U32(1), U32(1), U32(0)}));
+  CHECK_BYTES(
+      Enc(SocketpairExit{0, 3, 4, 0xa, 0xb, 1, 1, 0}),
+      Event(kTs, kTid, 43, {I64(0), I64(3), I64(4), U64(0xa), U64(0xb), U32(1), U32(1), U32(0)}));
   CHECK_BYTES(Enc(PipeExit{false, 0, 3, 4, 99, 0}),
               Event(kTs, kTid, 61, {I64(0), I64(3), I64(4), U64(99)}));
   // pipe2(O_CLOEXEC|O_NONBLOCK) -> PPM_O_CLOEXEC | PPM_O_NONBLOCK
@@ -333,7 +390,8 @@ TEST_CASE("fcntl: command as PPM_FCNTL_*") {
   // F_DUPFD_CLOEXEC (1030) -> PPM_FCNTL_F_DUPFD_CLOEXEC 26
   CHECK_BYTES(Enc(FcntlExit{7, 3, 1030, 10}),
               Event(kTs, kTid, 151, {I64(7), I64(3), U8(26), U64(10)}));
-  CHECK_BYTES(Enc(FcntlExit{0, 3, 12345, 0}), Event(kTs, kTid, 151, {I64(0), I64(3), U8(0), U64(0)}));
+  CHECK_BYTES(Enc(FcntlExit{0, 3, 12345, 0}),
+              Event(kTs, kTid, 151, {I64(0), I64(3), U8(0), U64(0)}));
 }
 
 TEST_CASE("links, unlinks, renames, directories") {
@@ -374,7 +432,8 @@ TEST_CASE("credentials and sessions") {
   CHECK_BYTES(Enc(SetgidExit{-1, 5}), Event(kTs, kTid, 201, {I64(-1), U32(5)}));
   CHECK_BYTES(Enc(SetresuidExit{0, 1, 2, UINT32_MAX}),
               Event(kTs, kTid, 193, {I64(0), U32(1), U32(2), U32(0xffffffff)}));
-  CHECK_BYTES(Enc(SetresgidExit{0, 3, 4, 5}), Event(kTs, kTid, 195, {I64(0), U32(3), U32(4), U32(5)}));
+  CHECK_BYTES(Enc(SetresgidExit{0, 3, 4, 5}),
+              Event(kTs, kTid, 195, {I64(0), U32(3), U32(4), U32(5)}));
   CHECK_BYTES(Enc(SetreuidExit{0, 6, 7}), Event(kTs, kTid, 427, {I64(0), U32(6), U32(7)}));
   CHECK_BYTES(Enc(SetregidExit{0, 8, 9}), Event(kTs, kTid, 429, {I64(0), U32(8), U32(9)}));
   CHECK_BYTES(Enc(SetsidExit{77}), Event(kTs, kTid, 275, {I64(77)}));
@@ -396,10 +455,10 @@ TEST_CASE("ptrace: request as PPM_PTRACE_*, addr/data as PT_DYN") {
                     {I64(-1), Raw(std::string("\0", 1) + Le(0, 8)),
                      Raw(std::string("\0", 1) + Le(0, 8)), U16(11), I64(55)}));
   // PTRACE_CONT (7) with signal 15 -> PPM_PTRACE_CONT 8; data as SIGTYPE (index 1)
-  CHECK_BYTES(Enc(PtraceExit{0, 7, 55, 0x10, 15}),
-              Event(kTs, kTid, 169,
-                    {I64(0), Raw(std::string("\0", 1) + Le(0x10, 8)), Raw("\x01\x0f"), U16(8),
-                     I64(55)}));
+  CHECK_BYTES(
+      Enc(PtraceExit{0, 7, 55, 0x10, 15}),
+      Event(kTs, kTid, 169,
+            {I64(0), Raw(std::string("\0", 1) + Le(0x10, 8)), Raw("\x01\x0f"), U16(8), I64(55)}));
   // PTRACE_TRACEME (0) -> 1
   CHECK_BYTES(Enc(PtraceExit{0, 0, 0, 0, 0}),
               Event(kTs, kTid, 169,
@@ -423,15 +482,23 @@ TEST_CASE("prctl, mount, umount2, unshare, setns") {
   CHECK_BYTES(Enc(Umount2Exit{0, "/mnt", 2 /*MNT_DETACH*/}),
               Event(kTs, kTid, 391, {I64(0), Str("/mnt"), U32(2)}));
   // CLONE_NEWNS 0x20000 | CLONE_NEWUSER 0x10000000 -> PPM_CL_CLONE_NEWNS 1<<5 | NEWUSER 1<<20
-  CHECK_BYTES(Enc(UnshareExit{0, 0x10020000}), Event(kTs, kTid, 285, {I64(0), U32((1 << 5) | (1 << 20))}));
+  CHECK_BYTES(Enc(UnshareExit{0, 0x10020000}),
+              Event(kTs, kTid, 285, {I64(0), U32((1 << 5) | (1 << 20))}));
   // CLONE_NEWNET 0x40000000 -> PPM_CL_CLONE_NEWNET 1<<4
   CHECK_BYTES(Enc(SetnsExit{0, 3, 0x40000000}),
               Event(kTs, kTid, 241, {I64(0), I64(3), U32(1 << 4)}));
 }
 
 TEST_CASE("init_module, finit_module") {
-  CHECK_BYTES(Enc(InitModuleExit{-1, "\x7f" "ELF", 4096, "debug=1"}),
-              Event(kTs, kTid, 411, {I64(-1), Raw("\x7f" "ELF"), U64(4096), Str("debug=1")}));
+  CHECK_BYTES(Enc(InitModuleExit{-1,
+                                 "\x7f"
+                                 "ELF",
+                                 4096, "debug=1"}),
+              Event(kTs, kTid, 411,
+                    {I64(-1),
+                     Raw("\x7f"
+                         "ELF"),
+                     U64(4096), Str("debug=1")}));
   CHECK_BYTES(Enc(FinitModuleExit{-1, 3, "", 2}),
               Event(kTs, kTid, 413, {I64(-1), I64(3), Str(""), U32(2)}));
 }

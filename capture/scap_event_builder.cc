@@ -92,19 +92,46 @@ EventBuilder& EventBuilder::Empty() {
 // Which PT_ types a value of each builder kind may fill.
 bool EventBuilder::KindFits(Kind kind, uint8_t type) {
   switch (type) {
-    case PT_INT64: case PT_UINT64: case PT_ERRNO: case PT_FD: case PT_PID: case PT_RELTIME:
-    case PT_ABSTIME: case PT_DOUBLE:
+    case PT_INT64:
+    case PT_UINT64:
+    case PT_ERRNO:
+    case PT_FD:
+    case PT_PID:
+    case PT_RELTIME:
+    case PT_ABSTIME:
+    case PT_DOUBLE:
       return kind == kWidth8;
-    case PT_INT32: case PT_UINT32: case PT_UID: case PT_GID: case PT_FLAGS32: case PT_ENUMFLAGS32:
-    case PT_MODE: case PT_BOOL: case PT_SIGSET: case PT_FD32: case PT_PID32: case PT_IPV4ADDR:
+    case PT_INT32:
+    case PT_UINT32:
+    case PT_UID:
+    case PT_GID:
+    case PT_FLAGS32:
+    case PT_ENUMFLAGS32:
+    case PT_MODE:
+    case PT_BOOL:
+    case PT_SIGSET:
+    case PT_FD32:
+    case PT_PID32:
+    case PT_IPV4ADDR:
       return kind == kWidth4;
-    case PT_INT16: case PT_UINT16: case PT_FLAGS16: case PT_ENUMFLAGS16: case PT_PORT:
+    case PT_INT16:
+    case PT_UINT16:
+    case PT_FLAGS16:
+    case PT_ENUMFLAGS16:
+    case PT_PORT:
     case PT_SYSCALLID:
       return kind == kWidth2;
-    case PT_INT8: case PT_UINT8: case PT_FLAGS8: case PT_ENUMFLAGS8: case PT_SIGTYPE: case PT_L4PROTO:
+    case PT_INT8:
+    case PT_UINT8:
+    case PT_FLAGS8:
+    case PT_ENUMFLAGS8:
+    case PT_SIGTYPE:
+    case PT_L4PROTO:
     case PT_SOCKFAMILY:
       return kind == kWidth1;
-    case PT_CHARBUF: case PT_FSPATH: case PT_FSRELPATH:
+    case PT_CHARBUF:
+    case PT_FSPATH:
+    case PT_FSRELPATH:
       return kind == kString;
     case PT_BYTEBUF:
       return kind == kList || kind == kBytes;
@@ -121,8 +148,8 @@ bool EventBuilder::TypesMatch(const EventInfo& info) const {
   return true;
 }
 
-// Shortens the variable-size parameters, largest first, until the event fits kMaxEventSize. With the
-// per-parameter caps only raw byte buffers (sendto data, module images) can get there.
+// Shortens the variable-size parameters, largest first, until the event fits kMaxEventSize. With
+// the per-parameter caps only raw byte buffers (sendto data, module images) can get there.
 bool EventBuilder::ShrinkToFit(size_t* total) {
   while (*total > kMaxEventSize) {
     Param* largest = nullptr;

@@ -1,6 +1,7 @@
-// The conversions checked against the host libc's own constants (x86_64 here; the arm64 values of the
-// four arch-specific O_* flags are checked by the aarch64 build's static assertions... not possible
-// without running: they follow asm/fcntl.h of arm64, see scap_flags.cc) and literal PPM_* values.
+// The conversions checked against the host libc's own constants (x86_64 here; the arm64 values of
+// the four arch-specific O_* flags are checked by the aarch64 build's static assertions... not
+// possible without running: they follow asm/fcntl.h of arm64, see scap_flags.cc) and literal PPM_*
+// values.
 #include "capture/scap_flags.h"
 
 #include <fcntl.h>

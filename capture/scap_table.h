@@ -1,5 +1,6 @@
 // Lookups in the event table generated from libs' driver/event_table.c (build/gen/capture/
-// scap_event_table.h, see capture/gen_event_table.py): only the events of capture/event_params.golden.
+// scap_event_table.h, see capture/gen_event_table.py): only the events of
+// capture/event_params.golden.
 #ifndef KILT_CAPTURE_SCAP_TABLE_H_
 #define KILT_CAPTURE_SCAP_TABLE_H_
 
@@ -24,7 +25,8 @@ inline const EventInfo* FindEvent(uint16_t code) {
 }
 
 // Bytes per parameter length of an event type: 4 for EF_LARGE_PAYLOAD types, else 2 (also for types
-// the table lacks: only plugin/async/container events are large, and the capture never reads those).
+// the table lacks: only plugin/async/container events are large, and the capture never reads
+// those).
 inline size_t ParamLenSize(uint16_t code) {
   const EventInfo* info = FindEvent(code);
   return info != nullptr && info->large ? 4 : 2;

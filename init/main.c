@@ -55,10 +55,9 @@ static const char kUsage[] =
     "2 bad options; 1 kilt-init failed.\n";
 
 struct options {
-  int single_child;
   int verbose;
   int grace_ms;
-  int rewrite[NSIG]; /* signal to forward for each signal received; 0 = drop */
+  kilt_pid1_forwarding fwd; /* group or single child, and the rewrite table */
   int exit_from[MAX_EXIT_MAPS], exit_to[MAX_EXIT_MAPS];
   int n_exit_maps;
   char** program; /* argv of PROGRAM, NULL-terminated (a tail of our own argv) */
@@ -185,7 +184,7 @@ static int add_rewrite(struct options* o, const char* arg) {
   int to = strcmp(c + 1, "0") == 0 ? 0 : kilt_pid1_parse_signal(c + 1);
   /* SIGKILL/SIGSTOP never reach us; SIGCHLD is how we learn of exits, so it cannot be rewritten. */
   if (from < 0 || to < 0 || from == SIGKILL || from == SIGSTOP || from == SIGCHLD) return -1;
-  o->rewrite[from] = to;
+  o->fwd.rewrite[from] = to;
   return 0;
 }
 
@@ -206,13 +205,9 @@ static int add_exit_map(struct options* o, const char* arg) {
 static int parse_options(int argc, char** argv, struct options* o) {
   memset(o, 0, sizeof *o);
   o->grace_ms = DEFAULT_GRACE_MS;
-  for (int s = 1; s < NSIG; s++) o->rewrite[s] = s;
-  /* The child leads its own session, so its process group is orphaned, and the kernel ignores the
-   * default (stop) action of TSTP/TTIN/TTOU for orphaned groups: forwarded as is, they would do
-   * nothing to most programs. Like dumb-init, send SIGSTOP instead; `--rewrite TSTP:TSTP` restores
-   * the original for programs that handle it. kilt-init itself never stops: these signals reach it
-   * only through the signalfd. */
-  o->rewrite[SIGTSTP] = o->rewrite[SIGTTIN] = o->rewrite[SIGTTOU] = SIGSTOP;
+  /* TSTP/TTIN/TTOU go out as SIGSTOP (see kilt_pid1_forwarding_defaults); `--rewrite TSTP:TSTP`
+   * restores the original for programs that handle it. */
+  kilt_pid1_forwarding_defaults(&o->fwd);
   int i = 1;
   for (; i < argc; i++) {
     const char* a = argv[i];
@@ -241,7 +236,7 @@ static int parse_options(int argc, char** argv, struct options* o) {
       return usage_error("option takes no value", a);
     }
     if (IS("--single-child", "-s")) {
-      o->single_child = 1;
+      o->fwd.to_group = 0;
     } else if (IS("--verbose", "-v")) {
       o->verbose = 1;
     } else if (IS("--help", "-h")) {
@@ -312,15 +307,15 @@ static int supervise(const struct options* o, const kilt_pid1* p, struct run_sta
     while ((got = kilt_pid1_read_signal(p, &si, e)) == 1) {
       int sig = (int)si.ssi_signo;
       if (sig == SIGCHLD || sig <= 0 || sig >= NSIG) continue; /* exits are collected below */
-      int to = o->rewrite[sig];
+      int to = o->fwd.rewrite[sig];
       if (o->verbose) {
         if (to == 0)
           say("dropping %S (--rewrite)", sig);
         else
-          say("forwarding %S as %S to %s %d", sig, to, o->single_child ? "pid" : "process group",
+          say("forwarding %S as %S to %s %d", sig, to, o->fwd.to_group ? "process group" : "pid",
               r->child);
       }
-      if (to != 0 && kilt_pid1_forward(r->child, to, !o->single_child, e) < 0) report(e);
+      if (kilt_pid1_handle_signal(p, &o->fwd, r->child, &si, e) < 0) report(e);
     }
     if (got < 0) return -1;
     if (kilt_pid1_reap(on_reaped, r, NULL, e) < 0) return -1;
@@ -354,7 +349,9 @@ int main(int argc, char** argv) {
   if (r.child < 0) {
     if (strcmp(e.call, "exec") != 0) {
       say("cannot start %s: %s failed: %s", o.program[0], e.call, strerror(e.err));
-      return 126;
+      /* fork/pipe2 failing is kilt-init's own failure (1); a step in the child before exec is the
+       * program's start failing (126). */
+      return strcmp(e.call, "fork") == 0 || strcmp(e.call, "pipe2") == 0 ? EXIT_INTERNAL : 126;
     }
     int code = kilt_pid1_exec_exit_code(e.err);
     if (code == 127)

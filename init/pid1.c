@@ -28,18 +28,31 @@ static int fail(kilt_pid1_error* e, const char* call) {
   return -1;
 }
 
-/* Fault signals stay unblocked: blocking them while they are raised by the CPU kills the process
- * anyway, and a crash of the init must stay visible as such. */
-static const int kSyncSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT};
+/* Fills each closed standard fd with a close-on-exec placeholder (an O_PATH fd of "/": it needs no
+ * /dev, which a scratch image may lack). open() returns the lowest free number, so the placeholder lands
+ * exactly in the hole; it vanishes at exec, so a child that inherits it sees the fd closed, as given. */
+static int reserve_std_fds(void) {
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    int r = open("/", O_PATH | O_CLOEXEC);
+    if (r < 0) return -1;
+    if (r != fd) { /* a lower hole was filled meanwhile: cannot happen, but never leak */
+      close(r);
+      errno = EBADF;
+      return -1;
+    }
+  }
+  return 0;
+}
 
 int kilt_pid1_setup(kilt_pid1* p, kilt_pid1_error* e) {
   memset(p, 0, sizeof *p);
   p->sigfd = -1;
+  if (reserve_std_fds() != 0) return fail(e, "open (placeholder for a closed fd 0-2)");
   /* sigfillset leaves out the signals libc reserves for itself (glibc's SIGCANCEL/SIGSETXID, musl's
-   * 32-34). */
+   * 32-34). The fault signals are blocked too: a kill -SEGV from outside must be forwarded, not kill
+   * us, and a real fault of ours still does, because the kernel unblocks a signal it forces. */
   sigfillset(&p->blocked);
-  for (size_t i = 0; i < sizeof kSyncSignals / sizeof kSyncSignals[0]; i++)
-    sigdelset(&p->blocked, kSyncSignals[i]);
   if (sigprocmask(SIG_SETMASK, &p->blocked, &p->saved_mask) != 0) return fail(e, "sigprocmask");
   p->sigfd = signalfd(-1, &p->blocked, SFD_NONBLOCK | SFD_CLOEXEC);
   if (p->sigfd < 0) {
@@ -73,8 +86,8 @@ struct spawn_failure {
   int stage; /* index into kStageNames */
   int err;
 };
-static const char* const kStageNames[] = {"exec", "setsid", "dup2", "fcntl"};
-enum { STAGE_EXEC, STAGE_SETSID, STAGE_DUP2, STAGE_FCNTL };
+static const char* const kStageNames[] = {"exec", "setsid", "dup2", "chdir", "before exec", "attach"};
+enum { STAGE_EXEC, STAGE_SETSID, STAGE_DUP2, STAGE_CHDIR, STAGE_HOOK, STAGE_ATTACH, STAGE_COUNT };
 
 static ssize_t write_all(int fd, const void* buf, size_t len) {
   const char* b = buf;
@@ -88,6 +101,13 @@ static ssize_t write_all(int fd, const void* buf, size_t len) {
   return (ssize_t)done;
 }
 
+static ssize_t read_full(int fd, void* buf, size_t len) {
+  ssize_t n;
+  do n = read(fd, buf, len);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
 static void __attribute__((noreturn)) child_fail(int report_fd, int stage) {
   struct spawn_failure f = {stage, errno};
   write_all(report_fd, &f, sizeof f);
@@ -95,13 +115,57 @@ static void __attribute__((noreturn)) child_fail(int report_fd, int stage) {
 }
 
 /* Moves fd onto target (0, 1 or 2) without close-on-exec. dup2(fd, fd) would keep FD_CLOEXEC, hence
- * the special case. */
+ * the special case. KILT_PID1_FD_NULL opens /dev/null there; if it cannot (no /dev in the image),
+ * target is closed, which reads as end-of-file just the same. */
 static int move_fd(int fd, int target) {
-  if (fd <= 0 || fd == target) {
-    if (fd == target) return fcntl(fd, F_SETFD, 0);
-    return 0;
+  if (fd == KILT_PID1_FD_NULL) {
+    int n = open("/dev/null", O_RDWR);
+    if (n < 0) {
+      close(target);
+      return 0;
+    }
+    if (n == target) return 0;
+    int r = dup2(n, target);
+    close(n);
+    return r < 0 ? -1 : 0;
   }
+  /* Inherit (0 for stdin included) means untouched: a close-on-exec placeholder there (a standard fd we
+   * were started without) must stay close-on-exec, so the child sees the fd closed. */
+  if (fd <= 0) return 0;
+  if (fd == target) return fcntl(fd, F_SETFD, 0);
   return dup2(fd, target) < 0 ? -1 : 0;
+}
+
+/* Lifts fd above `floor` (close-on-exec), so that a later dup2 onto a low number cannot clobber it. */
+static int lift_fd(int fd, int floor) {
+  if (fd < 0 || fd >= floor) return fd;
+  return fcntl(fd, F_DUPFD_CLOEXEC, floor);
+}
+
+/* Closes fds first..last (close_range(2); where the kernel lacks it, a bounded loop: fds above 65535
+ * then stay open, a documented limit). */
+static void close_span(unsigned first, unsigned last) {
+  if (first > last) return;
+  if (syscall(SYS_close_range, first, last, 0u) == 0) return;
+  unsigned end = last < 65535u ? last : 65535u;
+  for (unsigned fd = first; fd <= end; fd++) close((int)fd);
+}
+
+/* Closes every fd from 3 up except keep1 and keep2 (either may be -1). */
+static void close_fds_except(int keep1, int keep2) {
+  if (keep1 > keep2) {
+    int t = keep1;
+    keep1 = keep2;
+    keep2 = t;
+  }
+  unsigned next = 3;
+  int keeps[2] = {keep1, keep2};
+  for (int i = 0; i < 2; i++) {
+    if (keeps[i] < (int)next) continue;
+    close_span(next, (unsigned)keeps[i] - 1);
+    next = (unsigned)keeps[i] + 1;
+  }
+  close_span(next, ~0u);
 }
 
 /* execvp's PATH search, but the same with glibc and musl: no /bin/sh fallback for ENOEXEC (glibc
@@ -154,13 +218,20 @@ static void exec_path(char* const argv[], char* const envp[]) {
 }
 
 /* Runs in the forked child: only async-signal-safe calls from here on. */
-static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts* o, int report_fd) {
-  /* Keep the report pipe clear of 0-2, which the dup2s below may overwrite (when we were started
-   * with closed standard fds, pipe2 hands out the lowest numbers). */
-  if (report_fd <= 2) {
-    int moved = fcntl(report_fd, F_DUPFD_CLOEXEC, 3);
-    if (moved < 0) _exit(126);
-    report_fd = moved;
+static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts* o, int report_fd,
+                                                 int sync_fd) {
+  /* Keep our own fds clear of 0-2 and of extra_fd_at, which the dup2s below may overwrite (when we
+   * were started with closed standard fds, pipe2 hands out the lowest numbers). */
+  int floor = o->extra_fd > 0 && o->extra_fd_at >= 3 ? o->extra_fd_at + 1 : 3;
+  report_fd = lift_fd(report_fd, floor);
+  sync_fd = lift_fd(sync_fd, floor);
+  if (report_fd < 0 || (o->hooks && o->hooks->attach && sync_fd < 0)) _exit(126);
+  /* Wait until the parent has attached to us (the tracer's PTRACE_SEIZE): nothing of ours may run
+   * untraced. EOF is the go; the parent closes its end after attach. */
+  if (sync_fd >= 0) {
+    char c;
+    if (read_full(sync_fd, &c, 1) != 0) _exit(126); /* attach failed: the parent kills us anyway */
+    close(sync_fd);
   }
   /* The raw syscall, because libc's sigaction refuses the signals it reserves (32-34), and those
    * can arrive ignored from whoever started us: a program inherits ignored dispositions across
@@ -174,13 +245,38 @@ static void __attribute__((noreturn)) child_exec(const kilt_pid1_spawn_opts* o, 
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   if (o->new_session && setsid() < 0) child_fail(report_fd, STAGE_SETSID);
-  /* Best effort: without a controlling terminal an interactive shell has no job control, but a
-   * program must not fail to start over it. */
-  if (o->new_session && o->take_tty && isatty(0)) ioctl(0, TIOCSCTTY, 0);
+  int extra = o->extra_fd > 0 && o->extra_fd_at >= 3 ? lift_fd(o->extra_fd, floor) : -1;
+  if (o->extra_fd > 0 && extra < 0) child_fail(report_fd, STAGE_DUP2);
   if (move_fd(o->stdin_fd, 0) < 0 || move_fd(o->stdout_fd, 1) < 0 || move_fd(o->stderr_fd, 2) < 0)
     child_fail(report_fd, STAGE_DUP2);
-  exec_path(o->argv, o->envp ? o->envp : environ);
+  if (extra >= 0 && dup2(extra, o->extra_fd_at) < 0) child_fail(report_fd, STAGE_DUP2);
+  /* Best effort: without a controlling terminal an interactive shell has no job control, but a
+   * program must not fail to start over it. TIOCSCTTY also makes our group the foreground one. */
+  if (o->new_session && o->take_tty && isatty(0)) ioctl(0, TIOCSCTTY, 0);
+  /* Only 0-2 and the extra fd then; the report pipe stays too, it is close-on-exec. */
+  if (o->close_other_fds) close_fds_except(extra >= 0 ? o->extra_fd_at : -1, report_fd);
+  if (o->workdir && chdir(o->workdir) != 0) child_fail(report_fd, STAGE_CHDIR);
+  if (o->hooks && o->hooks->before_exec && o->hooks->before_exec(o->hooks->ctx) != 0)
+    child_fail(report_fd, STAGE_HOOK);
+  if (o->path) execve(o->path, o->argv, o->envp ? o->envp : environ);
+  else exec_path(o->argv, o->envp ? o->envp : environ);
   child_fail(report_fd, STAGE_EXEC);
+}
+
+/* Reaps one child of ours that is known to be exiting (a failed spawn). */
+static void reap_one(pid_t pid) {
+  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {
+  }
+}
+
+/* Reads the child's failure report; n is what read() returned for it. */
+static int report_failure(const struct spawn_failure* f, ssize_t n, int read_err, kilt_pid1_error* e) {
+  if (n != (ssize_t)sizeof *f) {
+    errno = n < 0 ? read_err : EPROTO;
+    return fail(e, "read (spawn report)");
+  }
+  errno = f->err;
+  return fail(e, kStageNames[f->stage >= 0 && f->stage < STAGE_COUNT ? f->stage : 0]);
 }
 
 pid_t kilt_pid1_spawn(const kilt_pid1* p, const kilt_pid1_spawn_opts* opts, kilt_pid1_error* e) {
@@ -189,38 +285,68 @@ pid_t kilt_pid1_spawn(const kilt_pid1* p, const kilt_pid1_spawn_opts* opts, kilt
     errno = EINVAL;
     return fail(e, "spawn (empty argv)");
   }
-  int report[2];
+  const kilt_pid1_spawn_hooks* h = opts->hooks;
+  int report[2], sync[2] = {-1, -1};
   if (pipe2(report, O_CLOEXEC) != 0) return fail(e, "pipe2");
+  if (h && h->attach && pipe2(sync, O_CLOEXEC) != 0) {
+    int err = errno;
+    close(report[0]);
+    close(report[1]);
+    errno = err;
+    return fail(e, "pipe2");
+  }
   pid_t pid = fork();
   if (pid < 0) {
     int err = errno;
     close(report[0]);
     close(report[1]);
+    if (sync[0] >= 0) close(sync[0]), close(sync[1]);
     errno = err;
     return fail(e, "fork");
   }
   if (pid == 0) {
     close(report[0]);
-    child_exec(opts, report[1]);
+    if (sync[1] >= 0) close(sync[1]);
+    child_exec(opts, report[1], sync[0]);
   }
   close(report[1]);
+  if (sync[0] >= 0) close(sync[0]);
+  if (h && h->attach) {
+    int r = h->attach(h->ctx, pid), err = errno;
+    if (r != 0) {
+      kill(pid, SIGKILL);
+      close(sync[1]);
+      reap_one(pid);
+      close(report[0]);
+      errno = err;
+      return fail(e, kStageNames[STAGE_ATTACH]);
+    }
+    close(sync[1]); /* the child's go */
+  }
   struct spawn_failure f;
-  ssize_t n;
-  do n = read(report[0], &f, sizeof f);
-  while (n < 0 && errno == EINTR);
+  if (h && h->await_exec) {
+    int r = h->await_exec(h->ctx, pid, report[0], e);
+    if (r != 0) {
+      if (r < 0) {
+        kill(pid, SIGKILL);
+        reap_one(pid);
+      }
+      close(report[0]);
+      return r > 0 ? pid : -1;
+    }
+    /* The child exited before its exec and was reaped by the hook: the report says why. */
+    ssize_t n = read_full(report[0], &f, sizeof f);
+    int read_err = errno;
+    close(report[0]);
+    return report_failure(&f, n, read_err, e);
+  }
+  ssize_t n = read_full(report[0], &f, sizeof f);
   int read_err = errno;
   close(report[0]);
   if (n == 0) return pid; /* the pipe closed on exec: the program runs */
-  /* The child failed (or the pipe did): it is our child and exits at once, so this wait is short.
-   */
-  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {
-  }
-  if (n != (ssize_t)sizeof f) {
-    errno = n < 0 ? read_err : EPROTO;
-    return fail(e, "read (spawn report)");
-  }
-  errno = f.err;
-  return fail(e, kStageNames[f.stage >= 0 && f.stage <= STAGE_FCNTL ? f.stage : 0]);
+  /* The child failed (or the pipe did): it is our child and exits at once, so this wait is short. */
+  reap_one(pid);
+  return report_failure(&f, n, read_err, e);
 }
 
 int kilt_pid1_release_tty(const kilt_pid1* p) {
@@ -324,6 +450,46 @@ int kilt_pid1_forward(pid_t pid, int sig, int to_group, kilt_pid1_error* e) {
   return fail(e, "kill");
 }
 
+void kilt_pid1_forwarding_defaults(kilt_pid1_forwarding* f) {
+  f->to_group = 1;
+  for (int s = 0; s < NSIG; s++) f->rewrite[s] = s;
+  /* The child leads its own session, so its process group is orphaned, and the kernel ignores the
+   * default (stop) action of TSTP/TTIN/TTOU for orphaned groups: forwarded as is, they would do
+   * nothing to most programs. Like dumb-init, send SIGSTOP instead. */
+  f->rewrite[SIGTSTP] = f->rewrite[SIGTTIN] = f->rewrite[SIGTTOU] = SIGSTOP;
+}
+
+int kilt_pid1_is_own_fault(const struct signalfd_siginfo* si) {
+  switch (si->ssi_signo) {
+    case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS:
+      /* si_code > 0 is the kernel's own (SI_KERNEL, BUS_MCEERR_*, ...); SI_USER (0), SI_QUEUE (-1),
+       * SI_TKILL (-6) and the rest of the negative codes come from a process. */
+      return si->ssi_code > 0;
+    default:
+      return 0;
+  }
+}
+
+int kilt_pid1_handle_signal(const kilt_pid1* p, const kilt_pid1_forwarding* f, pid_t child,
+                            const struct signalfd_siginfo* si, kilt_pid1_error* e) {
+  int sig = (int)si->ssi_signo;
+  if (sig == SIGCHLD || sig <= 0 || sig >= NSIG) return 0;
+  if (kilt_pid1_is_own_fault(si)) {
+    /* Die of it, as if it had never been blocked: default action, then deliver. */
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    raise(sig);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    _exit(128 + sig); /* only if the default action did not end us */
+  }
+  int to = f->rewrite[sig];
+  if (to != 0 && kilt_pid1_forward(child, to, f->to_group, e) < 0) return -1;
+  if (!p->is_pid1 && (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) kill(getpid(), SIGSTOP);
+  return to;
+}
+
 /* ---- descendants
  * ------------------------------------------------------------------------------------- */
 
@@ -405,13 +571,14 @@ static void push_children(pid_t pid, int* top) {
   close(dfd);
 }
 
-int kilt_pid1_signal_descendants(const kilt_pid1* p, int sig, kilt_pid1_error* e) {
-  if (p->is_pid1) {
-    /* kill(-1) reaches every process of the namespace but ourselves. */
-    if (kill(-1, sig) == 0) return 1;
-    if (errno == ESRCH) return 0;
-    return fail(e, "kill(-1)");
-  }
+static int in_list(pid_t v, const pid_t* list, int n) {
+  for (int i = 0; i < n; i++)
+    if (list[i] == v) return 1;
+  return 0;
+}
+
+/* The /proc walk below us: sig to every descendant, except (and not below) those in a skipped group. */
+static int signal_tree(int sig, const pid_t* skip_pgids, int n_skip, kilt_pid1_error* e) {
   /* /proc must belong to our PID namespace (unshare -p without --mount-proc leaves the parent's):
    * there, /proc/<our pid> would be some other process, and we would signal strangers. */
   char self[32];
@@ -426,6 +593,7 @@ int kilt_pid1_signal_descendants(const kilt_pid1* p, int sig, kilt_pid1_error* e
   push_children(getpid(), &top);
   while (top > 0) {
     pid_t pid = walk_stack[--top];
+    if (n_skip > 0 && in_list(getpgid(pid), skip_pgids, n_skip)) continue;
     /* Read the children before signalling: a SIGKILLed parent hands its children to us and its own
      * children list empties. */
     push_children(pid, &top);
@@ -435,6 +603,22 @@ int kilt_pid1_signal_descendants(const kilt_pid1* p, int sig, kilt_pid1_error* e
       return fail(e, "kill");
   }
   return signalled;
+}
+
+int kilt_pid1_signal_descendants(const kilt_pid1* p, int sig, kilt_pid1_error* e) {
+  if (p->is_pid1) {
+    /* kill(-1) reaches every process of the namespace but ourselves. */
+    if (kill(-1, sig) == 0) return 1;
+    if (errno == ESRCH) return 0;
+    return fail(e, "kill(-1)");
+  }
+  return signal_tree(sig, NULL, 0, e);
+}
+
+int kilt_pid1_signal_descendants_except(const kilt_pid1* p, int sig, const pid_t* skip_pgids,
+                                        int n_skip, kilt_pid1_error* e) {
+  (void)p;
+  return signal_tree(sig, skip_pgids, n_skip, e);
 }
 
 static void drain_signals(const kilt_pid1* p) {

@@ -144,7 +144,7 @@ TEST_CASE(
     CHECK(sigismember(&now, SIGTERM));
     CHECK(sigismember(&now, SIGTSTP));
     CHECK(sigismember(&now, SIGCHLD));
-    CHECK_FALSE(sigismember(&now, SIGSEGV));  // faults stay visible
+    CHECK(sigismember(&now, SIGSEGV));  // a kill -SEGV from outside is data; a real fault still kills
     CHECK(t.p.is_pid1 == 0);
     CHECK(t.p.is_subreaper == 1);
     int on = 0;
@@ -162,6 +162,10 @@ TEST_CASE(
     kill(getpid(), SIGTSTP);  // blocked: arrives as data, cannot stop us
     REQUIRE(kilt_pid1_read_signal(&t.p, &si, &t.e) == 1);
     CHECK(si.ssi_signo == static_cast<unsigned>(SIGTSTP));
+    kill(getpid(), SIGSEGV);  // sent by a process: data too, and not our own fault
+    REQUIRE(kilt_pid1_read_signal(&t.p, &si, &t.e) == 1);
+    CHECK(si.ssi_signo == static_cast<unsigned>(SIGSEGV));
+    CHECK(kilt_pid1_is_own_fault(&si) == 0);
   }
   sigset_t after;
   sigprocmask(SIG_SETMASK, nullptr, &after);
@@ -299,4 +303,230 @@ TEST_CASE(
   }
   CHECK(killed == 1);  // the one ignoring TERM
   CHECK(termed == 2);
+}
+
+TEST_CASE("own faults are told apart from fault signals sent by a process, by si_code") {
+  struct signalfd_siginfo si {};
+  si.ssi_signo = SIGBUS;
+  si.ssi_code = 4;  // BUS_MCEERR_AO: the kernel's, for us
+  CHECK(kilt_pid1_is_own_fault(&si) == 1);
+  si.ssi_code = SI_USER;
+  CHECK(kilt_pid1_is_own_fault(&si) == 0);
+  si.ssi_code = SI_TKILL;
+  CHECK(kilt_pid1_is_own_fault(&si) == 0);
+  si.ssi_signo = SIGTERM;
+  si.ssi_code = SI_KERNEL;
+  CHECK(kilt_pid1_is_own_fault(&si) == 0);  // not a fault signal
+}
+
+TEST_CASE("forwarding: rewrites, drops, and the stop signals go out as SIGSTOP") {
+  kilt_pid1_forwarding f;
+  kilt_pid1_forwarding_defaults(&f);
+  CHECK(f.to_group == 1);
+  CHECK(f.rewrite[SIGTERM] == SIGTERM);
+  CHECK(f.rewrite[SIGTSTP] == SIGSTOP);
+  CHECK(f.rewrite[SIGTTIN] == SIGSTOP);
+  CHECK(f.rewrite[SIGTTOU] == SIGSTOP);
+  Pid1 t;
+  // A real child that records what it receives: sh traps USR1/USR2 and QUIT and writes their names.
+  int out[2];
+  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+  const char* argv[] = {"sh", "-c",
+                        "trap 'echo USR1' USR1; trap 'echo USR2' USR2; trap 'echo QUIT; exit 0' QUIT; "
+                        "echo ready; while :; do sleep 0.01; done",
+                        nullptr};
+  kilt_pid1_spawn_opts o{};
+  o.argv = const_cast<char* const*>(argv);
+  o.stdout_fd = out[1];
+  o.stderr_fd = KILT_PID1_FD_NULL;  // sh's "Quit" about its sleep
+  o.new_session = 1;
+  pid_t sh = kilt_pid1_spawn(&t.p, &o, &t.e);
+  close(out[1]);
+  REQUIRE(sh > 0);
+  char buf[256];
+  REQUIRE(read(out[0], buf, 6) == 6);  // "ready\n"
+  f.rewrite[SIGUSR1] = 0;        // dropped
+  f.rewrite[SIGTERM] = SIGQUIT;  // rewritten
+  struct signalfd_siginfo si {};
+  si.ssi_code = SI_USER;
+  si.ssi_signo = SIGUSR1;
+  CHECK(kilt_pid1_handle_signal(&t.p, &f, sh, &si, &t.e) == 0);
+  si.ssi_signo = SIGUSR2;
+  CHECK(kilt_pid1_handle_signal(&t.p, &f, sh, &si, &t.e) == SIGUSR2);
+  REQUIRE(read(out[0], buf, 5) == 5);  // "USR2\n": the trap ran (before QUIT could overtake it)
+  CHECK(std::string(buf, 5) == "USR2\n");
+  si.ssi_signo = SIGCHLD;
+  CHECK(kilt_pid1_handle_signal(&t.p, &f, sh, &si, &t.e) == 0);  // never forwarded
+  si.ssi_signo = SIGTERM;
+  CHECK(kilt_pid1_handle_signal(&t.p, &f, sh, &si, &t.e) == SIGQUIT);
+  Reaped r;
+  REQUIRE(ReapUntil(t, r, sh));
+  CHECK(kilt_pid1_exit_code(r.status[sh]) == 0);
+  CHECK(ReadAll(out[0]) == "QUIT\n");  // USR1 dropped, TERM sent as QUIT
+  close(out[0]);
+}
+
+TEST_CASE("spawn: exact path, workdir, /dev/null stdin, only 0-2 and the extra fd at its number") {
+  Pid1 t;
+  int out[2], extra[2];
+  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+  REQUIRE(pipe2(extra, 0) == 0);  // not close-on-exec: close_other_fds must still close what it is not told
+  int stray = open("/dev/null", O_RDONLY);  // inherited, not close-on-exec
+  REQUIRE(stray > 2);
+  const char* argv[] = {"not-the-path", "-c",
+                        "pwd; ls /proc/$$/fd | sort -n | tr '\\n' ' '; echo; "
+                        "readlink /proc/$$/fd/0; echo note >&7",
+                        nullptr};
+  kilt_pid1_spawn_opts o{};
+  o.argv = const_cast<char* const*>(argv);
+  o.path = "/bin/sh";
+  o.workdir = "/tmp";
+  o.stdin_fd = KILT_PID1_FD_NULL;
+  o.stdout_fd = out[1];
+  o.extra_fd = extra[1];
+  o.extra_fd_at = 7;
+  o.close_other_fds = 1;
+  pid_t pid = kilt_pid1_spawn(&t.p, &o, &t.e);
+  close(out[1]);
+  close(extra[1]);
+  close(stray);
+  REQUIRE(pid > 0);
+  std::string text = ReadAll(out[0]);
+  close(out[0]);
+  CHECK(text.substr(0, text.find('\n')) == "/tmp");
+  // ls opens one fd of its own for the directory: 0 1 2, 7, and that one.
+  std::string fds = text.substr(text.find('\n') + 1);
+  fds = fds.substr(0, fds.find('\n'));
+  CHECK(fds.rfind("0 1 2 ", 0) == 0);
+  CHECK(fds.find(" 7 ") != std::string::npos);
+  CHECK(fds.find(" " + std::to_string(stray) + " ") == std::string::npos);
+  CHECK(text.find("/dev/null") != std::string::npos);
+  CHECK(ReadAll(extra[0]) == "note\n");
+  close(extra[0]);
+  Reaped r;
+  REQUIRE(ReapUntil(t, r, pid));
+  CHECK(kilt_pid1_exit_code(r.status[pid]) == 0);
+
+  o = kilt_pid1_spawn_opts{};
+  o.argv = const_cast<char* const*>(argv);
+  o.path = "/bin/sh";
+  o.workdir = "/nonexistent-kilt-dir";
+  CHECK(kilt_pid1_spawn(&t.p, &o, &t.e) == -1);
+  CHECK(std::string(t.e.call) == "chdir");
+  CHECK(t.e.err == ENOENT);
+}
+
+namespace {
+struct HookLog {
+  pid_t attached = 0;
+  bool attach_fails = false;
+  static int Attach(void* ctx, pid_t child) {
+    auto* h = static_cast<HookLog*>(ctx);
+    h->attached = child;
+    if (h->attach_fails) {
+      errno = EPERM;
+      return -1;
+    }
+    return 0;
+  }
+  // In the child: proves it ran after the fds were set up and before exec, by writing to stdout.
+  static int BeforeExec(void*) { return write(1, "hook\n", 5) == 5 ? 0 : -1; }
+  static int FailBeforeExec(void*) {
+    errno = EACCES;
+    return -1;
+  }
+};
+}  // namespace
+
+TEST_CASE("spawn hooks: attach runs in the parent before the child goes on, before_exec last in the child") {
+  Pid1 t;
+  HookLog log;
+  kilt_pid1_spawn_hooks hooks{};
+  hooks.ctx = &log;
+  hooks.attach = &HookLog::Attach;
+  hooks.before_exec = &HookLog::BeforeExec;
+  int out[2];
+  REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+  const char* argv[] = {"echo", "program", nullptr};
+  kilt_pid1_spawn_opts o{};
+  o.argv = const_cast<char* const*>(argv);
+  o.stdout_fd = out[1];
+  o.hooks = &hooks;
+  pid_t pid = kilt_pid1_spawn(&t.p, &o, &t.e);
+  close(out[1]);
+  REQUIRE(pid > 0);
+  CHECK(log.attached == pid);
+  CHECK(ReadAll(out[0]) == "hook\nprogram\n");
+  close(out[0]);
+  Reaped r;
+  REQUIRE(ReapUntil(t, r, pid));
+
+  log.attach_fails = true;  // the child never runs anything of its own
+  CHECK(kilt_pid1_spawn(&t.p, &o, &t.e) == -1);
+  CHECK(std::string(t.e.call) == "attach");
+  CHECK(t.e.err == EPERM);
+  log.attach_fails = false;
+  hooks.before_exec = &HookLog::FailBeforeExec;
+  CHECK(kilt_pid1_spawn(&t.p, &o, &t.e) == -1);
+  CHECK(std::string(t.e.call) == "before exec");
+  CHECK(t.e.err == EACCES);
+  int none = 0;
+  CHECK(kilt_pid1_reap(nullptr, nullptr, &none, &t.e) == 0);
+  CHECK(none == 1);  // failed children were reaped inside spawn
+}
+
+TEST_CASE("signal_descendants_except spares the listed process groups and what is below them") {
+  Pid1 t;
+  // Two session leaders (their own groups), each with a sleep below it.
+  const char* argv[] = {"sh", "-c", "sleep 1000 & wait", nullptr};
+  kilt_pid1_spawn_opts o{};
+  o.argv = const_cast<char* const*>(argv);
+  o.new_session = 1;
+  pid_t spared = kilt_pid1_spawn(&t.p, &o, &t.e);
+  pid_t ended = kilt_pid1_spawn(&t.p, &o, &t.e);
+  REQUIRE(spared > 0);
+  REQUIRE(ended > 0);
+  for (int i = 0; i < 6000 && (CountChildrenNamed(spared, "sleep") < 1 || CountChildrenNamed(ended, "sleep") < 1);
+       i++)
+    usleep(10000);
+  CHECK(kilt_pid1_signal_descendants_except(&t.p, 0, &spared, 1, &t.e) == 2);  // ended's sh and sleep
+  CHECK(kilt_pid1_signal_descendants_except(&t.p, 0, nullptr, 0, &t.e) == 4);
+  CHECK(kilt_pid1_signal_descendants_except(&t.p, SIGKILL, &spared, 1, &t.e) == 2);
+  Reaped r;
+  REQUIRE(ReapUntil(t, r, ended));
+  CHECK(kill(spared, 0) == 0);  // untouched
+  // The killed sleep was orphaned to us: a zombie until reaped, and a zombie still counts.
+  int left = -1;
+  for (int i = 0; i < 600 && left != 0; i++) {
+    kilt_pid1_reap(&Reaped::Record, &r, nullptr, &t.e);
+    left = kilt_pid1_signal_descendants_except(&t.p, 0, &spared, 1, &t.e);
+    if (left != 0) kilt_pid1_wait_signal(&t.p, 100, &t.e);
+  }
+  CHECK(left == 0);
+  REQUIRE(kilt_pid1_terminate_rest(&t.p, 1000, 1000, &Reaped::Record, &r, &t.e) == 0);
+}
+
+TEST_CASE("closed standard fds are held by close-on-exec placeholders, so children see them closed") {
+  // In a child process, so that closing our own stdin cannot disturb the test runner.
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(0);
+    kilt_pid1 p;
+    kilt_pid1_error e;
+    if (kilt_pid1_setup(&p, &e) != 0) _exit(10);
+    if (p.sigfd == 0) _exit(11);  // the signalfd must not take the hole
+    int fl = fcntl(0, F_GETFD);
+    if (fl < 0 || !(fl & FD_CLOEXEC)) _exit(12);
+    const char* argv[] = {"sh", "-c", "test -e /proc/$$/fd/0 && exit 13; exit 0", nullptr};
+    kilt_pid1_spawn_opts o{};
+    o.argv = const_cast<char* const*>(argv);
+    pid_t c = kilt_pid1_spawn(&p, &o, &e);
+    int st = 0;
+    if (c < 0 || waitpid(c, &st, 0) != c) _exit(14);
+    _exit(kilt_pid1_exit_code(st));
+  }
+  int st = 0;
+  REQUIRE(waitpid(pid, &st, 0) == pid);
+  CHECK(kilt_pid1_exit_code(st) == 0);
 }

@@ -70,9 +70,13 @@ $(TESTBIN)/launcher/%: tests/launcher/%.c
 TEST_SUITES  += launcher
 BENCH_SUITES += launcher
 
-test-launcher: $(TESTBIN)/launcher/launcher_test $(BIN)/kilt-run $(LAUNCHER_TEST_HELPERS)
+# kilt-run is the PID 1 patched containers really get: every PID-1 scenario of kilt-init runs against it too
+# (tests/init/run.sh, with kilt-init's helpers).
+test-launcher: $(TESTBIN)/launcher/launcher_test $(BIN)/kilt-run $(LAUNCHER_TEST_HELPERS) \
+               $(patsubst tests/init/%.c,$(TESTBIN)/init/%,$(wildcard tests/init/*.c))
 	$(TESTBIN)/launcher/launcher_test
 	tests/launcher/run_tests.sh $(BIN)/kilt-run $(TESTBIN)/launcher
+	tests/init/run.sh $(BIN)/kilt-run $(TESTBIN)/init
 
 bench-launcher: $(BIN)/kilt-run $(LAUNCHER_TEST_HELPERS)
 	@mkdir -p $(B)/bench
@@ -80,10 +84,12 @@ bench-launcher: $(BIN)/kilt-run $(LAUNCHER_TEST_HELPERS)
 
 # libFuzzer (clang) over run.cfg parsing and agent-output framing; FUZZ_SECONDS per run (default 60).
 $(TESTBIN)/launcher/launcher_fuzz: launcher/launcher_fuzz.cc launcher/config.cc launcher/line_framer.cc \
-                                   $(wildcard launcher/*.h)
+                                   init/pid1.c $(wildcard launcher/*.h)
 	@mkdir -p $(@D)
+	clang -std=c11 -O1 -g -I. -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined -c init/pid1.c \
+	  -o $(@D)/pid1_fuzz.o
 	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined launcher/launcher_fuzz.cc \
-	  launcher/config.cc launcher/line_framer.cc -o $@
+	  launcher/config.cc launcher/line_framer.cc $(@D)/pid1_fuzz.o -o $@
 FUZZ_SUITES += launcher
 .PHONY: fuzz-launcher
 fuzz-launcher: $(TESTBIN)/launcher/launcher_fuzz

@@ -22,6 +22,8 @@
 #define TOML_ASSERT(expr) static_cast<void>(0)
 #include <toml++/toml.h>
 
+#include "init/pid1.h"
+
 namespace kilt {
 namespace {
 
@@ -291,6 +293,33 @@ bool ParseAgent(const toml::table& t, size_t index, RunConfig* cfg, ErrorSink* e
   return true;
 }
 
+constexpr EnumName<SignalScope> kScopeNames[] = {{"group", SignalScope::kGroup}, {"app", SignalScope::kApp}};
+
+// [signals]: scope, and rewrite = { TERM = "QUIT", USR2 = "none" } (kilt-init's --rewrite).
+bool ParseSignals(const toml::node& node, RunConfig* cfg, ErrorSink* e) {
+  const toml::table* t = node.as_table();
+  if (!t) return e->Fail(node.source(), "signals", "must be a table ([signals])");
+  if (!CheckKeys(*t, "signals.", {"scope", "rewrite"}, e)) return false;
+  if (!GetEnum(*t, "scope", "signals.scope", kScopeNames, &cfg->signal_scope, e)) return false;
+  const toml::node* n = t->get("rewrite");
+  if (!n) return true;
+  const toml::table* rw = n->as_table();
+  if (!rw) return e->Fail(n->source(), "signals.rewrite", "must be a table, e.g. { TERM = \"QUIT\" }");
+  for (auto&& [k, v] : *rw) {
+    std::string key = "signals.rewrite." + std::string(k.str());
+    int from = kilt_pid1_parse_signal(std::string(k.str()).c_str());
+    // SIGKILL/SIGSTOP never reach us; SIGCHLD is how we learn of exits.
+    if (from < 0 || from == SIGKILL || from == SIGSTOP || from == SIGCHLD)
+      return e->Fail(v.source(), key, "not a signal kilt-run can receive (e.g. TERM, USR1, 15)");
+    if (!v.is_string()) return e->Fail(v.source(), key, "must be a signal name, or \"none\" to drop it");
+    std::string to_name = v.as_string()->get();
+    int to = to_name == "none" ? 0 : kilt_pid1_parse_signal(to_name.c_str());
+    if (to < 0) return e->Fail(v.source(), key, "\"" + to_name + "\" is not a signal (e.g. \"QUIT\", or \"none\")");
+    cfg->signal_rewrite.emplace_back(from, to);
+  }
+  return true;
+}
+
 }  // namespace
 
 bool ParseDurationMs(std::string_view s, int64_t* ms) {
@@ -384,21 +413,27 @@ bool ParseRunConfig(std::string_view text, std::string_view source, RunConfig* o
   const toml::table& root = res.table();
   // `strict` first: when a later key is wrong, the caller still knows whether to fail or degrade.
   if (!GetBool(root, "strict", "strict", &out->strict, &e)) return false;
-  if (!CheckKeys(root, "", {"strict", "log", "shutdown", "agent"}, &e)) return false;
+  if (!CheckKeys(root, "", {"strict", "log", "signals", "shutdown", "agent"}, &e)) return false;
   if (const toml::node* n = root.get("log")) {
     const toml::table* t = n->as_table();
     if (!t) return e.Fail(n->source(), "log", "must be a table ([log])");
-    if (!CheckKeys(*t, "log.", {"format", "embed_json", "buffer"}, &e)) return false;
+    if (!CheckKeys(*t, "log.", {"format", "embed_json", "buffer", "verbose"}, &e)) return false;
+    if (!GetBool(*t, "verbose", "log.verbose", &out->log_verbose, &e)) return false;
     if (!GetEnum(*t, "format", "log.format", kFormatNames, &out->log_format, &e)) return false;
     if (!GetBool(*t, "embed_json", "log.embed_json", &out->log_embed_json, &e)) return false;
     int64_t buf = static_cast<int64_t>(out->log_buffer_bytes);
     if (!GetInt(*t, "buffer", "log.buffer", 8192, 1LL << 30, &buf, &e)) return false;
     out->log_buffer_bytes = static_cast<size_t>(buf);
   }
+  if (const toml::node* n = root.get("signals")) {
+    if (!ParseSignals(*n, out, &e)) return false;
+  }
   if (const toml::node* n = root.get("shutdown")) {
     const toml::table* t = n->as_table();
     if (!t) return e.Fail(n->source(), "shutdown", "must be a table ([shutdown])");
-    if (!CheckKeys(*t, "shutdown.", {"agent_grace", "app_grace"}, &e)) return false;
+    if (!CheckKeys(*t, "shutdown.", {"leftover_grace", "agent_grace", "app_grace"}, &e)) return false;
+    if (!GetDuration(*t, "leftover_grace", "shutdown.leftover_grace", &out->leftover_grace_ms, &e))
+      return false;
     if (!GetDuration(*t, "agent_grace", "shutdown.agent_grace", &out->agent_stop_grace_ms, &e)) return false;
     if (!GetDuration(*t, "app_grace", "shutdown.app_grace", &out->app_stop_grace_ms, &e)) return false;
   }

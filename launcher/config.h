@@ -19,6 +19,8 @@ enum class ReadyKind { kNone, kNotifyFd, kFile, kTcp };
 // What happens when a readiness gate has not opened within its timeout.
 enum class ReadyTimeoutPolicy { kStartApp, kFail };
 enum class LogFormat { kPlain, kJson };
+// Where signals kilt-run receives go: the app's whole process group (as dumb-init), or the app alone (tini).
+enum class SignalScope { kGroup, kApp };
 
 struct ReadyGate {
   ReadyKind kind = ReadyKind::kNone;
@@ -50,7 +52,11 @@ struct RunConfig {
   LogFormat log_format = LogFormat::kPlain;
   bool log_embed_json = true;               // JSON format: embed lines that are JSON objects as objects
   size_t log_buffer_bytes = 1 << 20;        // agent output held while stdout blocks; beyond it: dropped, counted
-  int64_t agent_stop_grace_ms = 5000;       // SIGTERM → SIGKILL for agents once the app has exited
+  bool log_verbose = false;                 // kilt-run's own diagnostics: forwarded signals, leftovers, reaping
+  SignalScope signal_scope = SignalScope::kGroup;
+  std::vector<std::pair<int, int>> signal_rewrite;  // [signals] rewrite: received → sent (0: dropped)
+  int64_t leftover_grace_ms = 2000;         // after the app exited: SIGTERM → SIGKILL for what it left behind
+  int64_t agent_stop_grace_ms = 5000;       // SIGTERM → SIGKILL for agents once the app and its leftovers are gone
   int64_t app_stop_grace_ms = 10000;        // stop-app policy: SIGTERM → SIGKILL for the app
   std::vector<AgentConfig> agents;
 };

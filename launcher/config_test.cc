@@ -1,5 +1,9 @@
 #include "launcher/config.h"
 
+#include <signal.h>
+
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 using kilt::ParseRunConfig;
@@ -199,4 +203,38 @@ TEST_CASE("durations") {
   CHECK_FALSE(kilt::ParseDurationMs("s", &ms));
   CHECK_FALSE(kilt::ParseDurationMs("5 s", &ms));
   CHECK_FALSE(kilt::ParseDurationMs("-5s", &ms));
+}
+
+TEST_CASE("[signals] and the leftover grace: defaults, values, and what is refused") {
+  RunConfig c;
+  std::string err;
+  REQUIRE(ParseRunConfig("", "run.cfg", &c, &err));
+  CHECK(c.signal_scope == kilt::SignalScope::kGroup);  // like dumb-init: sh -c and npm apps get SIGTERM
+  CHECK(c.signal_rewrite.empty());
+  CHECK(c.leftover_grace_ms == 2000);
+  CHECK_FALSE(c.log_verbose);
+  REQUIRE(ParseRunConfig(R"([log]
+verbose = true
+[signals]
+scope = "app"
+rewrite = { TERM = "QUIT", SIGUSR2 = "none", 10 = "WINCH" }
+[shutdown]
+leftover_grace = "500ms"
+)", "run.cfg", &c, &err));
+  CHECK(c.log_verbose);
+  CHECK(c.signal_scope == kilt::SignalScope::kApp);
+  std::sort(c.signal_rewrite.begin(), c.signal_rewrite.end());  // a TOML table has no order
+  CHECK(c.signal_rewrite ==
+        std::vector<std::pair<int, int>>{{SIGUSR1, SIGWINCH}, {SIGUSR2, 0}, {SIGTERM, SIGQUIT}});
+  CHECK(c.leftover_grace_ms == 500);
+  CHECK(ErrorOf("[signals]\nscope = \"all\"\n") ==
+        "run.cfg:2:9: signals.scope: \"all\" is not one of \"group\", \"app\"");
+  CHECK(ErrorOf("[signals]\nrewrite = { KILL = \"TERM\" }\n").find("not a signal kilt-run can receive") !=
+        std::string::npos);
+  CHECK(ErrorOf("[signals]\nrewrite = { CHLD = \"TERM\" }\n").find("not a signal kilt-run can receive") !=
+        std::string::npos);
+  CHECK(ErrorOf("[signals]\nrewrite = { TERM = \"NOPE\" }\n").find("\"NOPE\" is not a signal") != std::string::npos);
+  CHECK(ErrorOf("[signals]\nrewrite = { TERM = 3 }\n").find("must be a signal name") != std::string::npos);
+  CHECK(ErrorOf("[signals]\nrewrite = \"TERM:QUIT\"\n").find("must be a table") != std::string::npos);
+  CHECK(ErrorOf("[shutdown]\nleftover_grace = \"soon\"\n").find("not a duration") != std::string::npos);
 }

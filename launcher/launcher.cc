@@ -46,7 +46,8 @@ void Diag(const char* fmt, ...) {
 namespace {
 
 constexpr int64_t kGatePollMs = 20;         // file and TCP gates are probed this often
-constexpr int64_t kKillWaitMs = 5000;       // after SIGKILL: how long to wait for the kernel to deliver
+constexpr int64_t kKillWaitMs = 1000;       // after SIGKILL: how long to wait for the kernel to deliver (only
+                                            // processes stuck in the kernel survive it; do not hang on them)
 constexpr int64_t kFinalFlushMs = 2000;     // at exit: how long agent output may wait for a blocked stdout
 constexpr int kReadsPerWakeup = 4;          // per agent pipe, so one flooding agent cannot starve the rest
 
@@ -67,13 +68,19 @@ struct Agent {
   std::vector<std::string> env_storage;
   std::vector<char*> argv, envp;
   int out_fd = -1, err_fd = -1, notify_fd = -1, tcp_fd = -1;
+  // The process group of a run whose leader has exited while members remain (helpers it forked): they get
+  // SIGTERM, then SIGKILL at group_kill_at, and the next run waits until the group is gone.
+  pid_t leftover_group = 0;
+  int64_t group_kill_at = 0;
+  bool group_killed = false;
   bool gate_open = true;
   bool gate_armed = false;   // the timeout runs from the first start
   int64_t gate_deadline_ms = 0;
   int64_t next_probe_ms = 0;
 };
 
-enum class Phase { kGating, kAppRunning, kStoppingApp, kStoppingAgents, kDone };
+// gating → app running (→ stopping app, for stop-app) → ending the app's leftovers → stopping agents → done.
+enum class Phase { kGating, kAppRunning, kStoppingApp, kEndingLeftovers, kStoppingAgents, kDone };
 
 void CloseFd(int* fd) {
   if (*fd >= 0) close(*fd);
@@ -97,7 +104,7 @@ class Launcher {
   bool SpawnAgent(Agent* a);
   void StartAgent(Agent* a);
   void StartApp();
-  void OnSignal(int sig);
+  void OnSignal(const struct signalfd_siginfo& si);
   void Reaped(pid_t pid, int st);
   void AgentExited(Agent* a, int st);
   void AgentFailed(Agent* a);
@@ -106,7 +113,13 @@ class Launcher {
   void ProbeGate(Agent* a, int64_t now);
   void OpenGate(Agent* a, const char* why);
   void CheckGates(int64_t now);
+  void BeginEndLeftovers();
+  int SignalLeftovers(int sig);
+  void CheckLeftovers(int64_t now);
+  void EndAgentGroup(Agent* a, pid_t pgid);
+  void CheckAgentGroups(int64_t now);
   void BeginStopAgents();
+  void SignalApp(int sig);
   void Tick(int64_t now);
   int NextTimeout(int64_t now);
   void FinalFlush();
@@ -129,6 +142,11 @@ class Launcher {
   int64_t app_kill_at_ = 0;      // kStoppingApp: SIGKILL the app then
   int64_t agents_kill_at_ = 0;   // kStoppingAgents: SIGKILL the agents then
   bool agents_killed_ = false;
+  kilt_pid1_forwarding fwd_{};    // [signals]: scope and rewrites
+  int64_t leftovers_kill_at_ = 0; // kEndingLeftovers: SIGKILL what the app left behind then
+  bool leftovers_killed_ = false;
+  std::vector<pid_t> skip_groups_;  // the agents' process groups, spared while the app's leftovers end
+  long others_reaped_ = 0, others_killed_ = 0;  // orphans reaped (verbose report)
   std::vector<struct pollfd> pfds_;
   std::vector<std::pair<Agent*, int>> pfd_owner_;  // which agent/which fd (0 out, 1 err, 2 notify, 3 tcp)
   // One read takes a whole default (64 KiB) agent pipe. Bigger agent pipes (F_SETPIPE_SZ 1 MiB) with
@@ -173,122 +191,54 @@ void Launcher::BuildAgents() {
   }
 }
 
-// Closes fds first..last (close_range(2), with a bounded loop where the kernel lacks it).
-void CloseFrom(unsigned first, unsigned last) {
-  if (syscall(SYS_close_range, first, last, 0) == 0) return;
-  unsigned end = last < 4096 ? last : 4096;
-  for (unsigned fd = first; fd <= end; ++fd) close(static_cast<int>(fd));
-}
-
-// Closes every fd from 3 up except `keep1` and `keep2` (either may be -1).
-void CloseAllExcept(int keep1, int keep2) {
-  if (keep1 > keep2) std::swap(keep1, keep2);
-  unsigned next = 3;
-  for (int k : {keep1, keep2}) {
-    if (k < static_cast<int>(next)) continue;
-    if (static_cast<unsigned>(k) > next) CloseFrom(next, static_cast<unsigned>(k) - 1);
-    next = static_cast<unsigned>(k) + 1;
-  }
-  CloseFrom(next, ~0U);
-}
-
-// The child side of SpawnAgent: never returns.
-[[noreturn]] void AgentChild(const Agent* a, int out_w, int err_w, int notify_w, int report_w) {
-  sigset_t empty;
-  sigemptyset(&empty);
-  for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);  // SIGKILL/SIGSTOP just fail
-  sigprocmask(SIG_SETMASK, &empty, nullptr);
-  // Its own session: a terminal's ^C does not reach it, and stopping it signals its whole group.
-  setsid();
-  // Move the pipe ends above every target fd first, so no dup2 below clobbers a source.
-  int floor = a->cfg->ready.kind == ReadyKind::kNotifyFd ? a->cfg->ready.fd + 1 : 3;
-  int srcs[3] = {out_w, err_w, notify_w};
-  int stage = 0;
-  for (int& fd : srcs) {
-    if (fd < 0) continue;
-    fd = fcntl(fd, F_DUPFD, floor);
-    if (fd < 0) goto fail;
-  }
-  stage = 1;
-  {
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0 && devnull != 0) {
-      dup2(devnull, 0);
-      close(devnull);
-    }
-  }
-  if (dup2(srcs[0], 1) < 0 || dup2(srcs[1], 2) < 0) goto fail;
-  if (srcs[2] >= 0 && dup2(srcs[2], a->cfg->ready.fd) < 0) goto fail;
-  // Only 0-2 (and the notification fd) reach the agent: fds the container handed to the app (sockets,
-  // LISTEN_FDS, ...) are not the agent's business.
-  // The report pipe stays: it is close-on-exec and tells the parent whether the exec worked.
-  CloseAllExcept(srcs[2] >= 0 ? a->cfg->ready.fd : -1, report_w);
-  stage = 2;
-  if (!a->cfg->workdir.empty() && chdir(a->cfg->workdir.c_str()) != 0) goto fail;
-  stage = 3;
-  execve(a->cfg->path.c_str(), a->argv.data(), a->envp.data());
-fail : {
-  int report[2] = {stage, errno};
-  ssize_t w = write(report_w, report, sizeof report);
-  (void)w;
-  _exit(127);
-}
-}
-
 bool Launcher::SpawnAgent(Agent* a) {
-  static const char* kStages[] = {"fcntl", "dup2", "chdir", "exec"};
-  int outp[2], errp[2], np[2] = {-1, -1}, rep[2];
+  int outp[2], errp[2], np[2] = {-1, -1};
   // Every run gets the notification fd, also restarts after the app has started: an agent that always
   // writes its readiness newline must not meet EBADF. As in s6, our end is closed after the newline.
   bool notify = a->cfg->ready.kind == ReadyKind::kNotifyFd;
-  if (pipe2(outp, O_CLOEXEC) != 0) goto pipe_fail;
-  if (pipe2(errp, O_CLOEXEC) != 0) goto pipe_fail1;
-  if (notify && pipe2(np, O_CLOEXEC) != 0) goto pipe_fail2;
-  if (pipe2(rep, O_CLOEXEC) != 0) goto pipe_fail3;
-  {
-    pid_t pid = fork();
-    if (pid < 0) {
-      Say("agent \"%s\": fork: %s", a->cfg->name.c_str(), strerror(errno));
-      close(rep[0]), close(rep[1]);
-      goto pipe_fail3;
-    }
-    if (pid == 0) AgentChild(a, outp[1], errp[1], np[1], rep[1]);
-    close(outp[1]), close(errp[1]), close(rep[1]);
-    if (np[1] >= 0) close(np[1]);
-    int report[2];
-    ssize_t n;
-    do n = read(rep[0], report, sizeof report);
-    while (n < 0 && errno == EINTR);
-    close(rep[0]);
-    if (n == sizeof report) {
-      int st;
-      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-      }
-      int stage = report[0] >= 0 && report[0] <= 3 ? report[0] : 0;
-      Say("agent \"%s\": cannot start %s: %s: %s", a->cfg->name.c_str(), a->cfg->path.c_str(), kStages[stage],
-          strerror(report[1]));
-      close(outp[0]), close(errp[0]);
-      if (np[0] >= 0) close(np[0]);
-      return false;
-    }
-    SetNonBlocking(outp[0]);
-    SetNonBlocking(errp[0]);
-    if (np[0] >= 0) SetNonBlocking(np[0]);
-    a->out_fd = outp[0];
-    a->err_fd = errp[0];
-    a->notify_fd = np[0];
-    a->sup.Spawned(pid, NowMs());
-    return true;
+  if (pipe2(outp, O_CLOEXEC) != 0) {
+    Say("agent \"%s\": cannot start: pipe2: %s", a->cfg->name.c_str(), strerror(errno));
+    return false;
   }
-pipe_fail3:
-  if (np[0] >= 0) close(np[0]), close(np[1]);
-pipe_fail2:
-  close(errp[0]), close(errp[1]);
-pipe_fail1:
-  close(outp[0]), close(outp[1]);
-pipe_fail:
-  Say("agent \"%s\": cannot start: %s", a->cfg->name.c_str(), strerror(errno));
-  return false;
+  if (pipe2(errp, O_CLOEXEC) != 0 || (notify && pipe2(np, O_CLOEXEC) != 0)) {
+    Say("agent \"%s\": cannot start: pipe2: %s", a->cfg->name.c_str(), strerror(errno));
+    for (int fd : {outp[0], outp[1], errp[0], errp[1]}) close(fd);
+    return false;
+  }
+  kilt_pid1_spawn_opts so{};
+  so.argv = a->argv.data();
+  so.path = a->cfg->path.c_str();  // no PATH lookup for agents
+  so.envp = a->envp.data();
+  so.workdir = a->cfg->workdir.empty() ? nullptr : a->cfg->workdir.c_str();
+  // Its own session: a terminal's ^C does not reach it, and stopping it signals its whole group.
+  so.new_session = 1;
+  so.stdin_fd = KILT_PID1_FD_NULL;
+  so.stdout_fd = outp[1];
+  so.stderr_fd = errp[1];
+  so.extra_fd = np[1];
+  so.extra_fd_at = notify ? a->cfg->ready.fd : 0;
+  // Only 0-2 (and the notification fd) reach the agent: fds the container handed to the app (sockets,
+  // LISTEN_FDS, ...) are not the agent's business.
+  so.close_other_fds = 1;
+  kilt_pid1_error e{};
+  pid_t pid = kilt_pid1_spawn(&p1_, &so, &e);
+  close(outp[1]), close(errp[1]);
+  if (np[1] >= 0) close(np[1]);
+  if (pid < 0) {
+    Say("agent \"%s\": cannot start %s: %s: %s", a->cfg->name.c_str(), a->cfg->path.c_str(), e.call,
+        strerror(e.err));
+    close(outp[0]), close(errp[0]);
+    if (np[0] >= 0) close(np[0]);
+    return false;
+  }
+  SetNonBlocking(outp[0]);
+  SetNonBlocking(errp[0]);
+  if (np[0] >= 0) SetNonBlocking(np[0]);
+  a->out_fd = outp[0];
+  a->err_fd = errp[0];
+  a->notify_fd = np[0];
+  a->sup.Spawned(pid, NowMs());
+  return true;
 }
 
 void Launcher::StartAgent(Agent* a) {
@@ -319,8 +269,7 @@ void Launcher::AgentFailed(Agent* a) {
   } else if (phase_ == Phase::kAppRunning) {
     phase_ = Phase::kStoppingApp;
     app_kill_at_ = NowMs() + cfg_.app_stop_grace_ms;
-    kilt_pid1_error e;
-    if (kilt_pid1_forward(app_pid_, SIGTERM, 0, &e) != 0) Say("kill app: %s", strerror(e.err));
+    SignalApp(SIGTERM);
   }
 }
 
@@ -337,6 +286,10 @@ void Launcher::StartApp() {
   argv.push_back(nullptr);
   kilt_pid1_spawn_opts so{};
   so.argv = argv.data();
+  // Its own session and process group, so signals reach everything it starts (sh -c, npm), and, with a
+  // terminal, the terminal's foreground group, so ^C reaches it once, from the kernel, not again from us.
+  so.new_session = 1;
+  so.take_tty = 1;
   kilt_pid1_error e{};
   pid_t pid = kilt_pid1_spawn(&p1_, &so, &e);
   if (pid < 0) {
@@ -355,8 +308,18 @@ void Launcher::StartApp() {
   phase_ = Phase::kAppRunning;
 }
 
-void Launcher::OnSignal(int sig) {
-  if (sig == SIGCHLD || sig == SIGPIPE) return;  // SIGPIPE: our own write to a closed stdout
+void Launcher::SignalApp(int sig) {
+  kilt_pid1_error e;
+  if (app_pid_ > 0 && kilt_pid1_forward(app_pid_, sig, fwd_.to_group, &e) != 0)
+    Say("SIG%s to the app: %s: %s", kilt_pid1_signal_name(sig), e.call, strerror(e.err));
+}
+
+void Launcher::OnSignal(const struct signalfd_siginfo& si) {
+  int sig = static_cast<int>(si.ssi_signo);
+  if (sig == SIGCHLD) return;
+  // SIGPIPE from the kernel is our own write to a closed stdout; one sent by a process is forwarded.
+  if (sig == SIGPIPE && si.ssi_code > 0) return;
+  kilt_pid1_error e;
   switch (phase_) {
     case Phase::kGating:
       if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) {
@@ -364,18 +327,25 @@ void Launcher::OnSignal(int sig) {
         stop_signal_ = sig;
         BeginStopAgents();
       }
-      return;
+      break;
     case Phase::kAppRunning:
     case Phase::kStoppingApp: {
       // The app gets every signal first; agents keep running until it has exited (monitoring covers it).
-      kilt_pid1_error e;
-      if (kilt_pid1_forward(app_pid_, sig, 0, &e) != 0)
-        Say("forward SIG%s to the app: %s", kilt_pid1_signal_name(sig), strerror(e.err));
+      int to = fwd_.rewrite[sig];
+      if (cfg_.log_verbose) {
+        if (to == 0) Say("dropping SIG%s ([signals] rewrite)", kilt_pid1_signal_name(sig));
+        else Say("forwarding SIG%s as SIG%s to %s %d", kilt_pid1_signal_name(sig), kilt_pid1_signal_name(to),
+                 fwd_.to_group ? "process group" : "pid", static_cast<int>(app_pid_));
+      }
+      if (kilt_pid1_handle_signal(&p1_, &fwd_, app_pid_, &si, &e) < 0)
+        Say("forward SIG%s to the app: %s: %s", kilt_pid1_signal_name(sig), e.call, strerror(e.err));
       return;
     }
     default:
-      return;
+      break;
   }
+  // Not forwarded (no app): a fault the kernel queued for us still ends us as it would have.
+  if (kilt_pid1_is_own_fault(&si)) kilt_pid1_handle_signal(&p1_, &fwd_, 0, &si, &e);
 }
 
 // Reads what the agent wrote. `to_eof`: the agent has exited, so take what is buffered and end the stream.
@@ -490,7 +460,9 @@ void Launcher::AgentExited(Agent* a, int st) {
   char how[64];
   if (WIFSIGNALED(st)) snprintf(how, sizeof how, "was killed by SIG%s", kilt_pid1_signal_name(WTERMSIG(st)));
   else snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(st));
+  pid_t pgid = a->sup.pid();  // the agent leads its own group (setsid)
   a->sup.Exited(st, NowMs());
+  if (phase_ != Phase::kStoppingAgents && phase_ != Phase::kDone) EndAgentGroup(a, pgid);
   switch (a->sup.state()) {
     case AgentState::kBackoff:
       Say("agent \"%s\" %s: restart %d in %lld ms", a->cfg->name.c_str(), how, a->sup.restarts(),
@@ -514,7 +486,14 @@ void Launcher::Reaped(pid_t pid, int st) {
   if (pid == app_pid_ && app_pid_ > 0) {
     app_pid_ = 0;
     app_status_ = st;
-    BeginStopAgents();
+    if (cfg_.log_verbose) {
+      if (WIFSIGNALED(st))
+        Say("%s (pid %d) was killed by SIG%s; exit code %d", opts_.app_argv[0].c_str(), static_cast<int>(pid),
+            kilt_pid1_signal_name(WTERMSIG(st)), kilt_pid1_exit_code(st));
+      else
+        Say("%s (pid %d) exited with %d", opts_.app_argv[0].c_str(), static_cast<int>(pid), WEXITSTATUS(st));
+    }
+    BeginEndLeftovers();
     return;
   }
   for (auto& a : agents_) {
@@ -524,6 +503,96 @@ void Launcher::Reaped(pid_t pid, int st) {
     }
   }
   // Anything else is an orphan that was re-parented to us: reaping it is all PID 1 owes it.
+  others_reaped_++;
+  if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) others_killed_++;
+}
+
+// A dead agent's helpers must not outlive it (1,000 restarts must not leave 1,000 helpers): its group gets
+// SIGTERM now and SIGKILL after leftover_grace; the next run waits until the group is gone.
+void Launcher::EndAgentGroup(Agent* a, pid_t pgid) {
+  if (pgid <= 0 || kill(-pgid, 0) != 0) return;  // nothing left in the group
+  a->leftover_group = pgid;
+  a->group_kill_at = NowMs() + cfg_.leftover_grace_ms;
+  a->group_killed = false;
+  kill(-pgid, SIGTERM);
+  kill(-pgid, SIGCONT);
+}
+
+void Launcher::CheckAgentGroups(int64_t now) {
+  for (auto& a : agents_) {
+    if (a->leftover_group == 0) continue;
+    if (kill(-a->leftover_group, 0) != 0) {
+      a->leftover_group = 0;
+    } else if (!a->group_killed && now >= a->group_kill_at) {
+      Say("agent \"%s\": processes of its last run ignored SIGTERM for %lld ms: SIGKILL", a->cfg->name.c_str(),
+          static_cast<long long>(cfg_.leftover_grace_ms));
+      kill(-a->leftover_group, SIGKILL);
+      a->group_killed = true;
+      a->group_kill_at = now + kKillWaitMs;
+    } else if (a->group_killed && now >= a->group_kill_at) {
+      Say("agent \"%s\": processes of its last run survive SIGKILL (stuck in the kernel?): restarting anyway",
+          a->cfg->name.c_str());
+      a->leftover_group = 0;
+    }
+  }
+}
+
+// The app has exited: what it left behind (daemons, a stuck child of `sh -c`) gets SIGTERM now and SIGKILL
+// after leftover_grace, while the agents keep watching; then the agents stop.
+void Launcher::BeginEndLeftovers() {
+  if (phase_ == Phase::kEndingLeftovers || phase_ == Phase::kStoppingAgents || phase_ == Phase::kDone) return;
+  phase_ = Phase::kEndingLeftovers;
+  leftovers_killed_ = false;
+  leftovers_kill_at_ = NowMs() + cfg_.leftover_grace_ms;
+  int n = SignalLeftovers(SIGTERM);
+  if (n > 0) {
+    SignalLeftovers(SIGCONT);  // stopped processes can act on the SIGTERM
+    if (cfg_.log_verbose)
+      Say("processes are left: sending them SIGTERM, then SIGKILL after %lld ms at most",
+          static_cast<long long>(cfg_.leftover_grace_ms));
+  }
+  if (n <= 0) BeginStopAgents();
+}
+
+// Signals the app's leftovers (every descendant but the agents' groups); returns how many, -1 when /proc
+// cannot be walked (said once).
+int Launcher::SignalLeftovers(int sig) {
+  // Recomputed each time: an agent may restart meanwhile.
+  skip_groups_.clear();
+  for (auto& a : agents_) {
+    if (a->sup.running()) skip_groups_.push_back(a->sup.pid());
+    if (a->leftover_group) skip_groups_.push_back(a->leftover_group);
+  }
+  kilt_pid1_error e{};
+  int n = kilt_pid1_signal_descendants_except(&p1_, sig, skip_groups_.data(),
+                                              static_cast<int>(skip_groups_.size()), &e);
+  if (n < 0) {
+    if (e.err == EXDEV)
+      Say("cannot end the app's leftover processes: /proc belongs to another PID namespace; mount this "
+          "namespace's /proc (e.g. unshare --mount-proc)");
+    else
+      Say("ending the app's leftover processes: %s: %s", e.call, strerror(e.err));
+  }
+  return n;
+}
+
+void Launcher::CheckLeftovers(int64_t now) {
+  if (phase_ != Phase::kEndingLeftovers) return;
+  int left = SignalLeftovers(0);
+  if (left <= 0) {
+    BeginStopAgents();
+    return;
+  }
+  if (now < leftovers_kill_at_) return;
+  if (!leftovers_killed_) {
+    leftovers_killed_ = true;
+    leftovers_kill_at_ = now + kKillWaitMs;
+    SignalLeftovers(SIGKILL);
+    return;
+  }
+  Say("%d leftover processes survived SIGKILL for %lld ms (stuck in the kernel?): going on", left,
+      static_cast<long long>(kKillWaitMs));
+  BeginStopAgents();
 }
 
 void Launcher::BeginStopAgents() {
@@ -544,22 +613,19 @@ void Launcher::BeginStopAgents() {
 
 void Launcher::Tick(int64_t now) {
   for (auto& a : agents_) {
-    if (a->sup.state() == AgentState::kBackoff && now >= a->sup.restart_at_ms() &&
+    if (a->sup.state() == AgentState::kBackoff && now >= a->sup.restart_at_ms() && a->leftover_group == 0 &&
         phase_ != Phase::kStoppingAgents) {
       StartAgent(a.get());
     }
   }
   CheckGates(now);
+  CheckAgentGroups(now);
   if (phase_ == Phase::kStoppingApp && app_pid_ > 0 && now >= app_kill_at_) {
     Say("the app did not exit within %lld ms of SIGTERM: SIGKILL", static_cast<long long>(cfg_.app_stop_grace_ms));
-    kilt_pid1_error e;
-    kilt_pid1_forward(app_pid_, SIGKILL, 0, &e);
+    SignalApp(SIGKILL);
     app_kill_at_ = INT64_MAX;
   }
-  if (phase_ == Phase::kStoppingApp && app_pid_ == 0) {
-    phase_ = Phase::kAppRunning;  // let BeginStopAgents proceed
-    BeginStopAgents();
-  }
+  CheckLeftovers(now);
   if (phase_ == Phase::kStoppingAgents) {
     bool any = false;
     for (auto& a : agents_) any |= a->sup.running();
@@ -587,6 +653,7 @@ int Launcher::NextTimeout(int64_t now) {
   int64_t next = INT64_MAX;
   for (auto& a : agents_) {
     if (a->sup.state() == AgentState::kBackoff) next = std::min(next, a->sup.restart_at_ms());
+    if (a->leftover_group) next = std::min(next, a->group_kill_at);
     if (phase_ == Phase::kGating && !a->gate_open) {
       if (a->gate_armed) next = std::min(next, a->gate_deadline_ms);
       if (a->cfg->ready.kind == ReadyKind::kFile || a->cfg->ready.kind == ReadyKind::kTcp)
@@ -594,6 +661,7 @@ int Launcher::NextTimeout(int64_t now) {
     }
   }
   if (phase_ == Phase::kStoppingApp) next = std::min(next, app_kill_at_);
+  if (phase_ == Phase::kEndingLeftovers) next = std::min(next, leftovers_kill_at_);
   if (phase_ == Phase::kStoppingAgents) next = std::min(next, agents_kill_at_);
   if (next == INT64_MAX) return -1;
   int64_t d = next - now;
@@ -635,6 +703,9 @@ int Launcher::Run() {
     Diag("cannot set up as init: %s: %s", e.call, strerror(e.err));
     return kExitUsage;
   }
+  kilt_pid1_forwarding_defaults(&fwd_);
+  fwd_.to_group = cfg_.signal_scope == SignalScope::kGroup;
+  for (auto [from, to] : cfg_.signal_rewrite) fwd_.rewrite[from] = to;
   int ofd = OpenNonBlockingOutput(1), dfd = OpenNonBlockingOutput(2);
   out_ = std::make_unique<LineOutput>(ofd, cfg_.log_buffer_bytes, cfg_.log_format);
   diag_ = std::make_unique<LineOutput>(dfd, 256 * 1024, cfg_.log_format);
@@ -643,6 +714,14 @@ int Launcher::Run() {
     Say("MONITORING IS OFF: the configuration above is invalid, so no agent runs; the app starts anyway "
         "(set strict = true in the configuration to fail instead)");
   }
+  // With a terminal we lead (docker run -it), give it up for the app's session to take.
+  if (kilt_pid1_release_tty(&p1_) && cfg_.log_verbose)
+    Say("gave the controlling terminal up for %s", opts_.app_argv[0].c_str());
+  if (cfg_.log_verbose)
+    Say("%s", p1_.is_pid1 ? "kilt-run is PID 1"
+                          : p1_.is_subreaper ? "kilt-run is a child subreaper"
+                                             : "warning: not PID 1 and the kernel refused PR_SET_CHILD_SUBREAPER; "
+                                               "orphans are not ours");
   BuildAgents();
   pfds_.reserve(2 + agents_.size() * 4);
   pfd_owner_.reserve(2 + agents_.size() * 4);
@@ -702,18 +781,19 @@ int Launcher::Run() {
       if (si.ssi_signo == SIGCHLD) {
         if (kilt_pid1_reap(&Launcher::OnReaped, this, nullptr, &e) < 0) Say("waitpid: %s", strerror(e.err));
       } else {
-        OnSignal(static_cast<int>(si.ssi_signo));
+        OnSignal(si);
       }
     }
     Tick(NowMs());
     out_->Drain();
     diag_->Drain();
   }
-  // Orphans the app left behind (daemons it forked) end with it.
-  int grace = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(cfg_.agent_stop_grace_ms,
-                                                                      agents_kill_at_ - NowMs())));
-  if (kilt_pid1_terminate_rest(&p1_, grace, static_cast<int>(kKillWaitMs), nullptr, nullptr, &e) < 0)
+  // What is still there (helpers of agents that left their group, processes forked meanwhile) ends too.
+  if (kilt_pid1_terminate_rest(&p1_, static_cast<int>(cfg_.leftover_grace_ms), static_cast<int>(kKillWaitMs),
+                               &Launcher::OnReaped, this, &e) < 0 && e.err != EXDEV)
     Say("terminating the remaining processes: %s: %s", e.call, strerror(e.err));
+  if (cfg_.log_verbose)
+    Say("reaped %ld other processes (%ld of them killed by SIGKILL)", others_reaped_, others_killed_);
   FinalFlush();
   int code = ExitCode();
   kilt_pid1_teardown(&p1_);

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# End-to-end tests of kilt-init in real PID namespaces (unshare -pf --mount-proc), each scenario twice:
-#   pid1 — kilt-init is PID 1 of the namespace;
-#   sub  — a shell is PID 1 and kilt-init runs below it, so it must act as a child subreaper.
+# End-to-end tests of a Kilt PID 1 in real PID namespaces (unshare -pf --mount-proc), each scenario twice:
+#   pid1 — the init is PID 1 of the namespace;
+#   sub  — a shell is PID 1 and the init runs below it, so it must act as a child subreaper.
+# The same scenarios run against kilt-init and kilt-run (the PID 1 patched containers really get): kilt-init's
+# options are turned into a run.cfg for kilt-run (see k_argv), so both are held to one set of behaviours.
 # Synchronisation is by files the helpers write when ready and by polling with generous deadlines; the only
 # timing bounds are `timeout` guards far above what a correct run needs.
 #
-#   tests/init/run.sh KILT_INIT HELPER_DIR
+#   tests/init/run.sh KILT_INIT|KILT_RUN HELPER_DIR
 set -u
 K=$(realpath "$1")
 H=$(realpath "$2")
-T_NAME=init
+KIND=$(basename "$K")   # kilt-init or kilt-run
+T_NAME=$([ "$KIND" = kilt-run ] && echo init-run || echo init)
 . "$(dirname "$0")/../lib/testlib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "init: these tests need root (unshare -p)"; exit 1; }
@@ -25,20 +28,59 @@ trap cleanup EXIT
 
 # ---- harness ----------------------------------------------------------------------------------------------
 
+# k_argv OPTIONS... [--] PROGRAM ARGS...: sets K_ARGV to the command line that runs PROGRAM under the init
+# being tested with kilt-init's OPTIONS. For kilt-run the options become a run.cfg: -s → [signals] scope =
+# "app", -g → [shutdown] leftover_grace, -r → [signals] rewrite, -v → [log] verbose.
+K_CFG_N=0
+k_argv() {
+  if [ "$KIND" != kilt-run ]; then K_ARGV=("$K" "$@"); return; fi
+  local scope=group grace="" verbose=false rw=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --) shift; break ;;
+      -s | --single-child) scope=app ;;
+      -v | --verbose) verbose=true ;;
+      -g | --grace) grace=$2; shift ;;
+      -r | --rewrite) local from=${2%%:*} to=${2#*:}; [ "$to" = 0 ] && to=none; rw+=("$from = \"$to\""); shift ;;
+      -*) echo "k_argv: no kilt-run equivalent for $1" >&2; return 1 ;;
+      *) break ;;
+    esac
+    shift
+  done
+  K_CFG_N=$((K_CFG_N + 1))
+  local cfg=$W/run-$K_CFG_N.cfg
+  {
+    echo "[log]"; echo "verbose = $verbose"
+    echo "[signals]"; echo "scope = \"$scope\""
+    [ ${#rw[@]} -gt 0 ] && echo "rewrite = { $(IFS=,; echo "${rw[*]}") }"
+    if [ -n "$grace" ]; then echo "[shutdown]"; echo "leftover_grace = $grace"; fi
+  } >"$cfg"
+  K_ARGV=("$K" --config "$cfg" -- "$@")
+}
+# The prefix of the init's own messages on stderr.
+[ "$KIND" = kilt-run ] && K_SAY="[kilt-run] " || K_SAY="kilt-init: "
+# The init's message when PROGRAM NAME cannot be executed with the error text ERR (126), or is not found (127).
+msg_cannot_exec() { [ "$KIND" = kilt-run ] && echo "cannot run the app \"$1\": $2" || echo "$1: cannot execute: $2"; }
+msg_not_found() {
+  [ "$KIND" = kilt-run ] && echo "${K_SAY}cannot run the app \"$1\": No such file or directory" ||
+    echo "kilt-init: $1: not found (searched PATH)"
+}
+
 # in_ns MODE ARGS...: runs kilt-init ARGS in a fresh PID namespace, in the given MODE, prefixed by the
 # command in NS_PREFIX (e.g. timeout, env -i). In sub mode the PID-1 shell then counts the processes still
 # alive in the namespace besides itself into $W/survivors (0 when kilt-init cleaned up behind itself).
 NS_PREFIX=()
 in_ns() {
   local mode=$1; shift
+  k_argv "$@" || return 99
   if [ "$mode" = pid1 ]; then
-    "${NS_PREFIX[@]}" unshare -pf --mount-proc "$K" "$@"
+    "${NS_PREFIX[@]}" unshare -pf --mount-proc "${K_ARGV[@]}"
   else
-    # Commands after kilt-init keep the shell from exec'ing it (which would make it PID 1 after all).
+    # Commands after the init keep the shell from exec'ing it (which would make it PID 1 after all).
     # Builtins only: a child of the shell would count itself.
     "${NS_PREFIX[@]}" unshare -pf --mount-proc /bin/sh -c \
       '"$@"; rc=$?; n=-1; for p in /proc/[0-9]*; do n=$((n + 1)); done; echo $n > '"$W"'/survivors; exit $rc' \
-      sh "$K" "$@"
+      sh "${K_ARGV[@]}"
   fi
 }
 
@@ -72,7 +114,7 @@ start() {
   UNSHARE=$!
   BG_PIDS+=("$UNSHARE")
   wait_for test -s "$W/$name.ready" || { fail "$mode: $name: the program never became ready"; return 1; }
-  INIT=$(find_comm "$UNSHARE" kilt-init)
+  INIT=$(find_comm "$UNSHARE" "$KIND")
 }
 
 # finish: waits for the background kilt-init started last and sets RC to its exit status.
@@ -121,17 +163,18 @@ test_path_lookup() {
   expect_eq "$m: PATH lookup skips a non-executable match like execvp" 42 $?
   PATH="$d/only:/usr/bin:/bin" in_ns "$m" konly 2>"$W/err126"
   expect_eq "$m: found but not executable exits 126" 126 $?
-  expect_contains "$m: 126 message names PROGRAM" "kilt-init: konly: cannot execute" "$(cat "$W/err126")"
+  expect_contains "$m: 126 message names PROGRAM" "$K_SAY$(msg_cannot_exec konly "Permission denied")" \
+    "$(cat "$W/err126")"
   in_ns "$m" kilt-no-such-program-xyz 2>"$W/err127"
   expect_eq "$m: not found exits 127" 127 $?
-  expect_eq "$m: 127 is one line naming PROGRAM" "kilt-init: kilt-no-such-program-xyz: not found (searched PATH)" \
-    "$(cat "$W/err127")"
+  expect_eq "$m: 127 is one line naming PROGRAM" "$(msg_not_found kilt-no-such-program-xyz)" "$(cat "$W/err127")"
   in_ns "$m" "$d" 2>/dev/null
   expect_eq "$m: a directory is not executable: 126" 126 $?
   printf 'exit 0\n' >"$d/exec/noshebang"; chmod 755 "$d/exec/noshebang"
   in_ns "$m" "$d/exec/noshebang" 2>"$W/errnoexec"
   expect_eq "$m: a script without #! is not run through sh (as under a container runtime): 126" 126 $?
-  expect_contains "$m: ENOEXEC message" "noshebang: cannot execute: Exec format error" "$(cat "$W/errnoexec")"
+  expect_contains "$m: ENOEXEC message" "$(msg_cannot_exec "$d/exec/noshebang" "Exec format error")" \
+    "$(cat "$W/errnoexec")"
   in_ns "$m" ./kprog 2>/dev/null
   expect_eq "$m: a name with a slash is not searched in PATH" 127 $?
 }
@@ -155,13 +198,24 @@ test_child_signal_state() {
 test_tty() {
   command -v script >/dev/null || { fail "script (util-linux) is missing: make deps"; return; }
   local out
-  out=$(SHELL=/bin/bash script -qec "exec $K -v sh -c 'cut -d\" \" -f5,7,8 /proc/\$\$/stat'" /dev/null 2>&1 | tr -d '\r')
+  k_argv -v sh -c 'cut -d" " -f5,7,8 /proc/$$/stat'
+  out=$(SHELL=/bin/bash script -qec "exec ${K_ARGV[*]@Q}" /dev/null 2>&1 | tr -d '\r')
   read -r pgrp tty tpgid <<<"$(grep -E '^[0-9]+ [0-9-]+ [0-9-]+$' <<<"$out")"
   check "tty: the program has the terminal as controlling tty ($tty)" test "${tty:-0}" != 0
   check "tty: the program's group is the terminal's foreground group" test -n "$pgrp" -a "$pgrp" = "$tpgid"
-  expect_contains "tty: kilt-init gave the terminal up" "gave the controlling terminal up" "$out"
+  expect_contains "tty: $KIND gave the terminal up" "gave the controlling terminal up" "$out"
   case "$out" in *"forwarding SIGHUP"* | *"forwarding SIGCONT"*) fail "tty: HUP/CONT from TIOCNOTTY forwarded: $out" ;;
                  *) pass "tty: the HUP/CONT of giving the terminal up are not forwarded" ;; esac
+  # ^C exactly once, job control inside and above the init (tests/init/pty_session.py), as PID 1 and as subreaper.
+  local m line
+  k_argv
+  for m in pid1 sub; do
+    while IFS= read -r line; do
+      echo "$line"
+      case "$line" in "  ok "*) T_PASSED=$((T_PASSED + 1)) ;; "  FAIL "*) T_FAILED=$((T_FAILED + 1)) ;; esac
+    done < <(T_NAME=$T_NAME timeout 300 python3 "$(dirname "$0")/pty_session.py" "$H" "$W" "$m" -- "${K_ARGV[@]}" 2>&1 ||
+             echo "  FAIL $T_NAME: $m: pty_session.py exited with $?")
+  done
 }
 
 # ---- 6. errors and options ---------------------------------------------------------------------------------
@@ -170,7 +224,8 @@ test_errors() {
   local m=$1 out
   out=$(in_ns "$m" true 2>&1)
   expect_eq "$m: exit 0 and silent on success" "0:" "$?:$out"
-  for bad in "--bogus true" "--grace abc true" "--grace" "--rewrite FOO:BAR true" "--rewrite TERM true" \
+  # kilt-run's own options and config errors are tested by tests/launcher.
+  [ "$KIND" = kilt-run ] || for bad in "--bogus true" "--grace abc true" "--grace" "--rewrite FOO:BAR true" "--rewrite TERM true" \
              "--map-exit 300:0 true" "-s=1 true" ""; do
     # shellcheck disable=SC2086 # word splitting of $bad is the point
     out=$(in_ns "$m" $bad 2>&1)
@@ -180,14 +235,15 @@ test_errors() {
     [[ "$out" == kilt-init:* ]] || fail "$m: '$bad': first line not prefixed kilt-init: [$out]"
   done
   out=$(in_ns "$m" -v true 2>&1)
-  expect_contains "$m: --verbose reports the child's exit" "kilt-init: true (pid " "$out"
-  if [ "$m" = pid1 ]; then expect_contains "$m: --verbose says PID 1" "kilt-init is PID 1" "$out"
-  else expect_contains "$m: --verbose says subreaper" "kilt-init is a child subreaper" "$out"; fi
-  expect_eq "$m: --help exits 0" 0 "$(in_ns "$m" --help >/dev/null; echo $?)"
+  expect_contains "$m: --verbose reports the child's exit" "${K_SAY}true (pid " "$out"
+  if [ "$m" = pid1 ]; then expect_contains "$m: --verbose says PID 1" "$KIND is PID 1" "$out"
+  else expect_contains "$m: --verbose says subreaper" "$KIND is a child subreaper" "$out"; fi
+  [ "$KIND" = kilt-run ] || expect_eq "$m: --help exits 0" 0 "$(in_ns "$m" --help >/dev/null; echo $?)"
   if [ "$m" = sub ]; then
     # Without --mount-proc, /proc is the parent namespace's: kilt-init must not walk it (those pids are
     # strangers) but say so, and still exit with the child's code. The namespace's end kills the sleep.
-    out=$(unshare -pf /bin/sh -c '"$@"; exit $?' sh "$K" -g 0.2 sh -c 'sleep 1000 & exit 3' 2>&1)
+    k_argv -g 0.2 sh -c 'sleep 1000 & exit 3'
+    out=$(unshare -pf /bin/sh -c '"$@"; exit $?' sh "${K_ARGV[@]}" 2>&1)
     expect_eq "$m: foreign /proc: exit code still the child's" 3 $?
     expect_contains "$m: foreign /proc: says why leftovers were not ended" "/proc belongs to another PID namespace" "$out"
   fi
@@ -205,6 +261,7 @@ test_exit_codes() {
   expect_eq "$m: killed by SIGKILL -> 137" 137 $?
   in_ns "$m" sh -c 'kill -SEGV $$'
   expect_eq "$m: killed by SIGSEGV -> 139" 139 $?
+  [ "$KIND" = kilt-run ] && return  # --map-exit is kilt-init's alone
   in_ns "$m" --map-exit 143:0 -e 3:9 sh -c 'kill -TERM $$'
   expect_eq "$m: --map-exit 143:0" 0 $?
   in_ns "$m" --map-exit 143:0 -e 3:9 sh -c 'exit 3'
@@ -237,6 +294,13 @@ test_group_vs_single() {
   finish
   expect_eq "$m: group: sh died of USR1 (138)" 138 "$RC"
   check "$m: group: grandchild (the app under sh -c) got USR1" log_has "$n" USR1
+  # The case users meet: an ECS stop (SIGTERM) reaches the app although sh -c forwards nothing.
+  n=grpterm_$1
+  start "$m" "$n" sh -c "$H/sigrec $W/$n.log $W/$n.ready; echo app-ended >> $W/$n.log" || return
+  kill -TERM "$INIT"
+  finish
+  expect_eq "$m: group: sh died of the forwarded SIGTERM (143)" 143 "$RC"
+  check "$m: group: the app behind sh -c got SIGTERM" log_has "$n" TERM
 
   n=single_$1
   start "$m" "$n" --single-child sh -c "$H/sigrec $W/$n.log $W/$n.ready" || return
@@ -260,7 +324,8 @@ test_rewrite() {
 }
 
 # SIGTSTP/SIGTTIN/SIGTTOU stop the child (sent as SIGSTOP: its orphaned process group would ignore them),
-# CONT resumes it, and kilt-init itself never stops.
+# CONT resumes it. As PID 1 the init never stops; below a shell it stops itself too, as dumb-init does, so
+# that a job-control shell sees its job stopped and `fg` (SIGCONT) resumes both.
 test_stop_signals() {
   local m=$1 n=tstp_$1
   start "$m" "$n" sh -c "echo \$\$ > $W/$n.ready; exec sleep 1000" || return
@@ -269,9 +334,15 @@ test_stop_signals() {
   for s in TSTP TTIN TTOU; do
     kill -$s "$INIT"
     check "$m: app stopped by $s" wait_for state_is "$app" T
-    check "$m: SIG$s does not stop kilt-init (state $(state_of "$INIT"))" not_stopped "$INIT"
+    if [ "$m" = pid1 ]; then
+      check "$m: SIG$s does not stop the init as PID 1 (state $(state_of "$INIT"))" not_stopped "$INIT"
+    else
+      check "$m: SIG$s stops the init too (a job-control shell above sees its job stopped)" \
+        wait_for state_is "$INIT" T
+    fi
     kill -CONT "$INIT"
     check "$m: app continued after $s" wait_for state_is "$app" S
+    check "$m: the init runs again after CONT" wait_for not_stopped "$INIT"
   done
   kill -TERM "$INIT"
   finish
@@ -281,7 +352,12 @@ test_stop_signals() {
   start "$m" "$n" --rewrite TSTP:TSTP "$H/sigrec" "$W/$n.log" "$W/$n.ready" || return
   kill -TSTP "$INIT"
   check "$m: TSTP logged" wait_for log_has "$n" TSTP
-  check "$m: --rewrite TSTP:TSTP: kilt-init not stopped" not_stopped "$INIT"
+  if [ "$m" = pid1 ]; then
+    check "$m: --rewrite TSTP:TSTP: the init not stopped" not_stopped "$INIT"
+  else
+    check "$m: --rewrite TSTP:TSTP: the init stops itself" wait_for state_is "$INIT" T
+    kill -CONT "$INIT"
+  fi
   kill -TERM "$INIT"
   finish
   expect_eq "$m: --rewrite TSTP:TSTP: exits 0" 0 "$RC"
@@ -342,6 +418,22 @@ test_grace_kill() {
     "$(cat "$W/$n.err")"
 }
 
+# The default grace: a stubborn leftover is SIGKILLed after 2 s (said in the verbose line), not after an agent's
+# or any longer grace; the elapsed time is printed for the reader, not asserted (a noisy machine).
+test_grace_default() {
+  local m=$1 n=gd_$1 t0=$SECONDS
+  start "$m" "$n" -v sh -c "$H/sigrec -i $W/$n.log $W/$n.ready & while [ ! -s $W/$n.ready ]; do :; done; exit 4" \
+    || return
+  timeout 60 tail --pid="$UNSHARE" -f /dev/null || { fail "$m: hangs on a stubborn leftover"; kill -KILL "$UNSHARE"; }
+  finish
+  echo "  ($m: exited $((SECONDS - t0)) s after the start, the leftover ignoring SIGTERM)"
+  expect_eq "$m: the app's code (4) despite the stubborn leftover" 4 "$RC"
+  expect_contains "$m: the default leftover grace is 2 s" "then SIGKILL after 2000 ms at most" "$(cat "$W/$n.err")"
+  expect_contains "$m: the leftover was SIGKILLed" "reaped 1 other processes (1 of them killed by SIGKILL)" \
+    "$(cat "$W/$n.err")"
+  check "$m: nothing survives" survivors_none "$m"
+}
+
 # Leftovers that exit on SIGTERM, or none at all, end kilt-init at once: with a 300 s grace, finishing inside
 # the 100 s guard proves it did not wait the grace out.
 test_grace_no_wait() {
@@ -359,6 +451,38 @@ test_grace_no_wait() {
   check "$m: nothing survives kilt-init" survivors_none "$m"
   check "$m: orphaned leftover got SIGTERM" log_has "$n" TERM
   check "$m: nested leftover (parent alive) got SIGTERM" grep -qx TERM "$W/$n.log2"
+}
+
+# kill()-sent fault signals are ordinary signals from outside: forwarded, and the init survives them (a fault
+# of the init's own would still kill it: the kernel unblocks what it forces).
+test_fault_signals() {
+  local m=$1 n=fault_$1 s
+  start "$m" "$n" "$H/sigrec" "$W/$n.log" "$W/$n.ready" || return
+  for s in ILL ABRT SEGV BUS FPE TRAP SYS; do
+    kill -$s "$INIT"
+    check "$m: kill -$s reaches the app" wait_for log_has "$n" "$s"
+    check "$m: the init survives a kill -$s" test -d "/proc/$INIT"
+  done
+  kill -TERM "$INIT"
+  finish
+  expect_eq "$m: still forwards and returns the app's code after the fault signals" 0 "$RC"
+}
+
+# The app's fds 0-2 are exactly what the init was given: a closed one stays closed (it must not be filled by
+# one of the init's own fds, such as its signalfd).
+test_std_fds() {
+  local m=$1 fd out want
+  for fd in 0 1 2; do
+    out=$W/stdfds_${m}_$fd
+    local prog=("$H/fdprobe" "$out")
+    case $fd in
+      0) in_ns "$m" "${prog[@]}" <&- ;;
+      1) in_ns "$m" "${prog[@]}" >&- ;;
+      2) in_ns "$m" "${prog[@]}" 2>&- ;;
+    esac
+    want=$(for f in 0 1 2; do [ $f = "$fd" ] && echo "$f closed" || echo "$f open"; done)
+    expect_eq "$m: started with fd $fd closed, the app has fd $fd closed and the others open" "$want" "$(cat "$out")"
+  done
 }
 
 # ---- static binary -----------------------------------------------------------------------------------------
@@ -395,9 +519,12 @@ test_static() {
 }
 
 # INIT_TESTS="stop_signals argv" runs a subset (names without test_), for quick iteration.
-ALL_TESTS="argv path_lookup child_signal_state errors exit_codes forward_term group_vs_single rewrite
-           stop_signals signal_storm zombie_storm grace_kill grace_no_wait"
-if [ -z "${INIT_TESTS:-}" ]; then test_static; test_tty; fi
+ALL_TESTS="argv path_lookup child_signal_state std_fds errors exit_codes forward_term group_vs_single rewrite
+           stop_signals fault_signals signal_storm zombie_storm grace_kill grace_default grace_no_wait"
+if [ -z "${INIT_TESTS:-}" ]; then
+  [ "$KIND" = kilt-init ] && test_static  # kilt-run's binary is checked by tests/launcher
+  test_tty
+fi
 for mode in pid1 sub; do
   echo "-- mode $mode"
   for t in ${INIT_TESTS:-$ALL_TESTS}; do

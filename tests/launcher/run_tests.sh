@@ -197,6 +197,30 @@ ns "$KRUN" --config "$W/always.cfg" -- sh -c "
   >/dev/null 2>"$W/always.err"
 expect_eq "restart = always restarts clean exits too" 3 "$(wc -l < "$W/runs2")"
 
+echo "# an agent's helpers do not outlive it: its process group ends before the next run"
+# Each run first counts the sleeps in the namespace (the previous run's helpers), then forks 1,000 of them
+# (10 ignoring SIGTERM) and exits 1. Before each restart the previous run's group must be gone.
+cfg forker <<C
+[shutdown]
+leftover_grace = "300ms"
+[[agent]]
+name = "forker"
+path = "/bin/sh"
+args = ["-c", "grep -lx sleep /proc/[0-9]*/comm 2>/dev/null | wc -l >> $W/forker.before; i=0; while [ \$i -lt 990 ]; do sleep 1000 & i=\$((i+1)); done; i=0; while [ \$i -lt 10 ]; do (trap '' TERM; exec sleep 1000) & i=\$((i+1)); done; exit 1"]
+restart = "on-failure"
+backoff_initial = "10ms"
+restart_limit = 2
+C
+rm -f "$W/forker.before"
+ns "$KRUN" --config "$W/forker.cfg" -- sh -c "
+  for i in \$(seq 6000); do grep -q 'IS OFF' $W/forker.err 2>/dev/null && break; sleep 0.02; done
+  for i in \$(seq 6000); do [ \$(grep -lx sleep /proc/[0-9]*/comm 2>/dev/null | wc -l) = 0 ] && exit 0; sleep 0.02; done
+  exit 1" >/dev/null 2>"$W/forker.err"; rc=$?
+expect_eq "each run found no helper of the run before it (3 runs)" "0 0 0" "$(tr '\n' ' ' < "$W/forker.before" | sed 's/ $//')"
+expect_eq "after the agent gave up, its last run's 1,000 helpers are gone too, while the app runs" 0 "$rc"
+check "helpers ignoring SIGTERM were SIGKILLed after leftover_grace, and it was said" \
+  has_text "$W/forker.err" 'processes of its last run ignored SIGTERM for 300 ms: SIGKILL'
+
 echo "# on_failure = stop-app"
 cfg stopapp <<'C'
 [shutdown]
