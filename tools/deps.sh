@@ -23,6 +23,12 @@ APT_PACKAGES=(
   tini dumb-init hyperfine wrk nginx
   # botocore's ECS model validates --ecs output (pip's awscli is on the image; Debian's is the fallback)
   python3
+  # real Falco, built offline from ../shared/third_party (falco/build-falco.sh, docs/falco.md): CMake, patch
+  # for falco/patches/, patchelf to relocate it under /kilt/falco, and the Debian libraries it compiles
+  # against (libyaml-cpp-dev is above; the build needs no libelf, curl or OpenSSL: MINIMAL_BUILD, no driver).
+  # musl's loader and busybox make the alpine-like rootfs of tests/falco; sysdig reads scap captures.
+  cmake patch patchelf libtbb-dev libre2-dev libjsoncpp-dev uthash-dev zlib1g-dev nlohmann-json3-dev
+  libcxxopts-dev musl sysdig
   # the arm64 Lambda bootstrap (lambda/build.mk): Debian's cross compiler, arm64 OpenSSL via multiarch;
   # the arm64 webhook image ships Debian's arm64 glibc (webhook/image.sh)
   g++-aarch64-linux-gnu libssl-dev:arm64 libc6:arm64
