@@ -9,17 +9,16 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include "base/file.h"
+#include "base/json_parse.h"
 #include "cli/commands.h"
 #include "cli/io.h"
-#include "base/json_parse.h"
 #include "patcher/cfn_yaml.h"
 #include "patcher/json.h"
 #include "patcher/patcher.h"
 #include "patcher/recipe.h"
 #include "patcher/splice.h"
-#ifdef KILT_HAVE_REGISTRY
 #include "registry/lookup.h"
-#endif
 
 namespace kilt {
 
@@ -124,7 +123,7 @@ bool LoadRecipe(const Args& a, Recipe* r) {
     }
   } else {
     std::string text;
-    if (!ReadWholeFile(a.recipe, &text, &err, kMaxRecipeBytes) || !ParseRecipe(text, a.recipe, r, &err)) {
+    if (!ReadInput(a.recipe, &text, &err, kMaxRecipeBytes) || !ParseRecipe(text, a.recipe, r, &err)) {
       std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
       return false;
     }
@@ -136,7 +135,7 @@ bool LoadRecipe(const Args& a, Recipe* r) {
   return true;
 }
 
-bool Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
+void Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
   std::vector<ImageNeed> needs = a.ecs ? ListEcsImageNeeds(doc, *in) : ListTemplateImageNeeds(doc, *in);
   // Hints from the recipe answer without a registry; the lookup is for the rest.
   std::vector<ImageNeed> ask;
@@ -145,16 +144,10 @@ bool Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
     for (const ImageHint& h : in->recipe.hints) hinted |= h.image == n.image;
     if (!hinted) ask.push_back(n);
   }
-  if (ask.empty()) return true;
-#ifdef KILT_HAVE_REGISTRY
+  if (ask.empty()) return;
   ImageConfigResolver resolver{LookupOptions{}};
   for (const std::string& e : resolver.Resolve(ask, &in->images))
     std::fprintf(stderr, "kilt patch: lookup: %s\n", e.c_str());
-  return true;
-#else
-  std::fprintf(stderr, "kilt patch: --lookup: this kilt was built without the registry client\n");
-  return false;
-#endif
 }
 
 }  // namespace
@@ -168,7 +161,7 @@ int RunPatch(int argc, char** argv) {
   in.parameters = a.parameters;
 
   std::string text, err;
-  if (!ReadWholeFile(a.input, &text, &err, kMaxTemplateBytes)) {
+  if (!ReadInput(a.input, &text, &err, kMaxTemplateBytes)) {
     std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
     return 2;
   }
@@ -220,7 +213,7 @@ int RunPatch(int argc, char** argv) {
                  doc.IsObject() && Member(doc, "containerDefinitions") ? ": use kilt patch --ecs for an ECS task definition" : "");
     return 2;
   }
-  if (a.lookup && !Lookup(a, doc, &in)) return 2;
+  if (a.lookup) Lookup(a, doc, &in);
   PatchReport rep = a.ecs ? PatchEcsTaskDefinition(&doc, in) : PatchTemplate(&doc, in);
   if (!rep.ok()) {
     for (const PatchError& e : rep.errors) std::fprintf(stderr, "kilt patch: %s: %s\n", name.c_str(), e.ToString().c_str());
@@ -256,7 +249,7 @@ int RunPatch(int argc, char** argv) {
         std::fprintf(stderr, "kilt patch: writing stdout: %s\n", std::strerror(errno));
         return 2;
       }
-    } else if (!WriteFileAtomically(a.out, output, &err)) {
+    } else if (!base::WriteFileAtomically(a.out, output, &err)) {
       std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
       return 2;
     }

@@ -12,6 +12,7 @@
 #include <rapidjson/writer.h>
 
 #include "base/json_parse.h"
+#include "base/strings.h"
 #include "patcher/patcher.h"
 
 namespace kilt {
@@ -452,8 +453,7 @@ class Reader {
 bool NeedsQuotes(const std::string& s) {
   if (s.empty()) return true;
   static const char* kWords[] = {"~", "null", "true", "false", "yes", "no", "on", "off", "y", "n", "<<", "="};
-  std::string lower;
-  for (char c : s) lower += static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  const std::string lower = base::ToLower(s);
   for (const char* w : kWords)
     if (lower == w) return true;
   unsigned char c0 = static_cast<unsigned char>(s[0]);

@@ -4,7 +4,7 @@
 
 #include "base/json_parse.h"
 #include "registry/auth.h"
-#include "registry/encoding.h"
+#include "base/encoding.h"
 
 namespace kilt {
 namespace {
@@ -67,7 +67,7 @@ bool ParsePullSecret(std::string_view secret_json, const std::string& what,
   const Value* encoded = data ? Member(*data, key) : nullptr;
   std::string config;
   if (!encoded || !encoded->IsString() ||
-      !registry::Base64Decode(std::string_view(encoded->GetString(), encoded->GetStringLength()),
+      !base::Base64Decode(std::string_view(encoded->GetString(), encoded->GetStringLength()),
                               &config)) {
     *err = "Secret " + what + ": data[\"" + key + "\"] is missing or not base64";
     return false;

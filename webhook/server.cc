@@ -88,7 +88,7 @@ const char* Reason(int status) {
 }
 
 // Head and body in one buffer, sized once: one SSL_write, one TLS record for a typical answer.
-std::string Serialize(const HttpResponse& r, bool keep_alive) {
+std::string Serialize(const ServerResponse& r, bool keep_alive) {
   std::string out;
   out.reserve(128 + r.content_type.size() + r.body.size());
   out += "HTTP/1.1 ";
@@ -290,7 +290,7 @@ class Server::Impl {
             StartAnswer(c, {p.error_status(), "text/plain", p.error() + "\n"}, false, true);
             break;
           }
-          HttpResponse resp;
+          ServerResponse resp;
           try {
             resp = handler_(c->parser->request());
           } catch (const std::exception& e) {
@@ -351,7 +351,7 @@ class Server::Impl {
     c->deadline = Clock::now() + std::chrono::milliseconds(config().request_timeout_ms);
   }
 
-  void StartAnswer(Conn* c, const HttpResponse& resp, bool keep, bool linger) {
+  void StartAnswer(Conn* c, const ServerResponse& resp, bool keep, bool linger) {
     metrics_->CountHttp(resp.status);
     c->out = Serialize(resp, keep);
     c->out_at = 0;

@@ -9,7 +9,7 @@
 
 #include <rapidjson/document.h>
 
-#include "registry/encoding.h"
+#include "base/encoding.h"
 #include "webhook/admission.h"
 #include "webhook/http_request.h"
 
@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& resp = answer["response"];
   if (resp.HasMember("patch")) {
     std::string patch;
-    if (!kilt::registry::Base64Decode(resp["patch"].GetString(), &patch)) __builtin_trap();
+    if (!kilt::base::Base64Decode(resp["patch"].GetString(), &patch)) __builtin_trap();
     rapidjson::Document ops;
     ops.Parse(patch.c_str(), patch.size());
     if (ops.HasParseError() || !ops.IsArray()) __builtin_trap();
