@@ -151,7 +151,7 @@ FUZZ_FLAGS := -std=c++17 -O1 -g -I. -fsanitize=address,undefined -fno-sanitize-r
               -fno-sanitize=pointer-overflow
 $(OBJ)/fuzz/%.o: %.cc
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
 define kilt_fuzzer
 $(TESTBIN)/$(1): $(addprefix $(OBJ)/fuzz/,$(addsuffix .o,$(basename $(2)))) \
                  $(foreach l,$(3),$(OBJ)/fuzz/libkilt_$(l).a)

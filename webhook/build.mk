@@ -40,7 +40,7 @@ test-webhook: $(TESTBIN)/webhook_unit $(TESTBIN)/webhook_fuzz $(BIN)/kilt-webhoo
 
 # libFuzzer: the HTTP request reader and the AdmissionReview handler under it (the limited JSON reader,
 # the pod patcher, the JSON Patch writer).
-$(eval $(call kilt_fuzzer,webhook_fuzz,webhook/webhook_fuzz.cc,$(WEBHOOK_DEPS),-lyaml $$$$(NET_LDLIBS) -lpthread))
+$(eval $(call kilt_fuzzer,webhook_fuzz,webhook/webhook_fuzz.cc,$(WEBHOOK_DEPS),-lyaml -lssl -lcrypto -lhttp_parser -lpthread))
 
 FUZZ_SUITES += webhook
 .PHONY: fuzz-webhook
