@@ -93,3 +93,10 @@ test-falco: $(TESTBIN)/falco/identity_test $(FALCO_STAMP) $(TESTBIN)/falco/scena
 	tests/falco/cache_test.sh
 	tests/falco/run.sh $(FALCO_TREE) $(TESTBIN)/falco/scenario_capture
 	tests/falco/task.sh $(FALCO_TREE) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack
+
+# Falco in a task: alert latency, events/s through the pipeline, Falco's memory and CPU (bench/falco.sh).
+# BENCH_FALCO_SECONDS=2 makes it a smoke run.
+BENCH_SUITES += falco
+.PHONY: bench-falco
+bench-falco: $(FALCO_STAMP) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack
+	bench/falco.sh $(FALCO_TREE) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack $(B)/bench/falco.md
