@@ -182,7 +182,7 @@ void Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
     if (!hinted) ask.push_back(n);
   }
   if (ask.empty()) return;
-  ImageConfigResolver resolver{LookupOptions{}};
+  registry::ImageConfigResolver resolver{registry::LookupOptions{}};
   for (const std::string& e : resolver.Resolve(ask, &in->images))
     std::fprintf(stderr, "kilt patch: lookup: %s\n", e.c_str());
 }

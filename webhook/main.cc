@@ -25,7 +25,7 @@
 #include "webhook/server.h"
 #include "webhook/tls_store.h"
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 constexpr char kUsage[] = R"(usage: kilt-webhook --cert FILE --key FILE [options]
@@ -212,8 +212,9 @@ int Main(int argc, char** argv) {
       flags.unknown_image == "skip" ? UnknownImagePolicy::kSkip : UnknownImagePolicy::kDeny;
   if (!flags.volume_size_limit.empty()) config.pod.volume_size_limit = flags.volume_size_limit;
 
+  std::unique_ptr<PodImageLookup> pods;
   if (flags.lookup) {
-    LookupOptions lo;
+    registry::LookupOptions lo;
     lo.use_docker_config = !flags.docker_config.empty();
     lo.docker_config_path = flags.docker_config;
     lo.ca_file = flags.registry_ca;
@@ -245,13 +246,9 @@ int Main(int argc, char** argv) {
           },
           std::chrono::seconds(flags.pull_secrets_ttl_s));
     }
-    auto pods = std::make_shared<PodImageLookup>(lo, secrets);
-    const long budget = flags.lookup_timeout_ms;
-    config.lookup = [pods, budget](const LookupPod& pod, const std::vector<ImageNeed>& needs,
-                                   std::map<ImageNeed, ImageConfig>* out) {
-      return pods->Resolve(pod.namespace_, pod.pull_secrets, needs, out,
-                           std::chrono::steady_clock::now() + std::chrono::milliseconds(budget));
-    };
+    pods = std::make_unique<PodImageLookup>(lo, secrets);
+    config.lookup = pods.get();
+    config.lookup_budget_ms = static_cast<int>(flags.lookup_timeout_ms);
   }
 
   TlsStore tls(flags.cert, flags.key);
@@ -316,6 +313,6 @@ int Main(int argc, char** argv) {
   return server.Run();
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
-int main(int argc, char** argv) { return kilt::Main(argc, argv); }
+int main(int argc, char** argv) { return kilt::webhook::Main(argc, argv); }
