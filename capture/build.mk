@@ -30,7 +30,9 @@ capture-golden: ## Rewrite capture/event_params.golden from the libs archive (af
 # The library: everything the payload and the host tools share. No exceptions, no iostreams.
 CAPTURE_LIB_SRCS := capture/scap_flags.cc capture/scap_event_builder.cc capture/scap_encoder.cc \
                     capture/scap_decoder.cc capture/scap_json.cc capture/scap_file.cc \
-                    capture/feed.cc capture/feed_client.cc capture/feed_protocol.cc
+                    capture/feed.cc capture/feed_client.cc capture/feed_protocol.cc \
+                    capture/ptrace_arch.cc capture/ptrace_seccomp.cc capture/tracer.cc capture/tracer_proc.cc \
+                    capture/tracer_syscalls.cc
 CAPTURE_HDRS     := $(wildcard capture/*.h) $(CAPTURE_GEN_HDR)
 
 # ---- payload objects (kilt-run links them) and host libraries ------------------------------------------
@@ -123,3 +125,6 @@ fuzz-capture: $(TESTBIN)/capture/scap_decoder_fuzz $(TESTBIN)/capture/scap_scena
 	@mkdir -p $(B)/fuzz/capture
 	$(TESTBIN)/capture/scap_scenario raw $(B)/fuzz/capture/seed-scenario
 	$(TESTBIN)/capture/scap_decoder_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=70000 $(B)/fuzz/capture
+
+# The tracer has its own rules and suite.
+include capture/tracer.mk

@@ -6,6 +6,7 @@
 
 namespace kilt {
 
+int RunCapture(int argc, char** argv);      // cli/capture.cc: execs kilt-run --capture-file/--capture-json
 int RunImageConfig(int argc, char** argv);  // cli/image_config.cc (registry/): link build/lib/libkilt_registry.a $(REGISTRY_LDLIBS)
 int RunLocal(int argc, char** argv);    // cli/local.cc (local/): kilt local run; link build/lib/libkilt_local.a $(LOCAL_LDLIBS)
 int RunPatch(int argc, char** argv);    // cli/patch.cc: patch a CloudFormation template or ECS task definition

@@ -21,6 +21,7 @@ int RunHelp(int argc, char** argv);
 
 // One line per subcommand. Keep it sorted by name; `kilt help` prints it in this order.
 const Command kCommands[] = {
+    {"capture", RunCapture, "run a command traced and write its syscall events (kilt capture --help)"},
     {"help", RunHelp, "show this help"},
     {"image-config", RunImageConfig, "print an image's digest and config from its registry (kilt image-config --help)"},
     {"local", RunLocal, "run an ECS task definition here with runc (kilt local run --help)"},

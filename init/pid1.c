@@ -413,9 +413,13 @@ int kilt_pid1_wait_signal(const kilt_pid1* p, int timeout_ms, kilt_pid1_error* e
 }
 
 int kilt_pid1_reap(kilt_pid1_reaped_fn fn, void* ctx, int* no_children, kilt_pid1_error* e) {
+  return kilt_pid1_reap_max(fn, ctx, INT_MAX, no_children, e);
+}
+
+int kilt_pid1_reap_max(kilt_pid1_reaped_fn fn, void* ctx, int max, int* no_children, kilt_pid1_error* e) {
   int reaped = 0;
   if (no_children) *no_children = 0;
-  for (;;) {
+  while (reaped < max) {
     int st;
     /* __WALL: an orphan created by clone() with an exit signal other than SIGCHLD is still ours to
      * reap. */
@@ -433,6 +437,7 @@ int kilt_pid1_reap(kilt_pid1_reaped_fn fn, void* ctx, int* no_children, kilt_pid
     }
     return fail(e, "waitpid");
   }
+  return reaped;
 }
 
 int kilt_pid1_forward(pid_t pid, int sig, int to_group, kilt_pid1_error* e) {

@@ -142,13 +142,19 @@ int kilt_pid1_read_signal(const kilt_pid1* p, struct signalfd_siginfo* si, kilt_
  * readable, 0 on timeout, -1 with *e set on error. EINTR is retried with the remaining time. */
 int kilt_pid1_wait_signal(const kilt_pid1* p, int timeout_ms, kilt_pid1_error* e);
 
-/* Called once per reaped child with its pid and wait status. */
+/* Called once per wait status collected: a child that exited (reaped), and, when this process traces
+ * others (the capture), every ptrace stop and death of a tracee too (WIFSTOPPED statuses and deaths of
+ * tracees that are not our children), which the tracer must handle. */
 typedef void (*kilt_pid1_reaped_fn)(void* ctx, pid_t pid, int wait_status);
 
-/* Reaps every child that has exited, without blocking; calls fn (if not NULL) for each. Returns the
- * number reaped (0 if none), or -1 with *e set on an error other than "no children". Sets
+/* Collects every pending wait status, without blocking; calls fn (if not NULL) for each. Returns the
+ * number collected (0 if none), or -1 with *e set on an error other than "no children". Sets
  * *no_children (if not NULL) to 1 when no child at all remains (waitpid said ECHILD), else 0. */
 int kilt_pid1_reap(kilt_pid1_reaped_fn fn, void* ctx, int* no_children, kilt_pid1_error* e);
+
+/* The same, but stops after max statuses (a traced app that keeps stopping would otherwise keep us here
+ * forever): a return value of max means more may be pending, and no new SIGCHLD may say so. */
+int kilt_pid1_reap_max(kilt_pid1_reaped_fn fn, void* ctx, int max, int* no_children, kilt_pid1_error* e);
 
 /* Sends sig to pid, or to pid's process group when to_group is 1 (the child must lead its group,
  * i.e. was spawned with new_session; if that group no longer exists, pid alone is signalled). A

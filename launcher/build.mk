@@ -8,9 +8,11 @@
 LAUNCHER_LIB_SRCS := launcher/config.cc launcher/line_framer.cc launcher/line_output.cc \
                      launcher/supervisor.cc launcher/launcher.cc launcher/self_check.cc
 LAUNCHER_SRCS     := $(LAUNCHER_LIB_SRCS) launcher/main.cc
-LAUNCHER_HDRS     := $(wildcard launcher/*.h) init/pid1.h
+# kilt-run links the capture (capture/: the tracer, the encoder, the feed) and base/.
+LAUNCHER_HDRS     := $(wildcard launcher/*.h) init/pid1.h $(CAPTURE_HDRS)
 LAUNCHER_VERSION  ?= 0.1.0
-LAUNCHER_CXXFLAGS  = $(PAYLOAD_CXXFLAGS) -I. -DTOML_EXCEPTIONS=0 -DKILT_VERSION='"$(LAUNCHER_VERSION)"'
+LAUNCHER_CXXFLAGS  = $(PAYLOAD_CXXFLAGS) -I. $(CAPTURE_INCLUDES) -DTOML_EXCEPTIONS=0 \
+                     -DKILT_VERSION='"$(LAUNCHER_VERSION)"'
 LAUNCHER_CFLAGS    = $(PAYLOAD_CFLAGS) -std=c11 -I.
 
 # One object dir per toolchain and arch, so switching STATIC never links stale objects.
@@ -34,10 +36,10 @@ $(LAUNCHER_OBJ_ARM64)/pid1.o: init/pid1.c init/pid1.h | $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
 	$(PAYLOAD_CC_ARM64) $(LAUNCHER_CFLAGS) -c $< -o $@
 
-$(BIN)/kilt-run: $(LAUNCHER_OBJS_X86)
+$(BIN)/kilt-run: $(LAUNCHER_OBJS_X86) $(CAPTURE_PAYLOAD_OBJS_X86) $(BASE_PAYLOAD_OBJS_X86)
 	@mkdir -p $(@D)
 	$(PAYLOAD_CXX) $(PAYLOAD_LDFLAGS) $^ -o $@
-$(ARM64BIN)/kilt-run: $(LAUNCHER_OBJS_ARM64)
+$(ARM64BIN)/kilt-run: $(LAUNCHER_OBJS_ARM64) $(CAPTURE_PAYLOAD_OBJS_ARM64) $(BASE_PAYLOAD_OBJS_ARM64)
 	@mkdir -p $(@D)
 	$(PAYLOAD_CXX_ARM64) $(PAYLOAD_LDFLAGS) $^ -o $@
 
@@ -46,6 +48,8 @@ LAUNCHER_SAN_OBJS := $(patsubst %.cc,$(OBJ)/san/%.o,$(LAUNCHER_LIB_SRCS)) $(OBJ)
 $(OBJ)/launcher/san-pid1.o: init/pid1.c init/pid1.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(TEST_SANFLAGS) -c $< -o $@
+$(patsubst %.cc,$(OBJ)/san/%.o,$(LAUNCHER_LIB_SRCS) $(wildcard launcher/*_test.cc)): HOST_CXXFLAGS += $(CAPTURE_INCLUDES)
+$(patsubst %.cc,$(OBJ)/san/%.o,$(LAUNCHER_LIB_SRCS)): $(CAPTURE_GEN_HDR)
 $(B)/lib/libkilt_launcher.a: $(LAUNCHER_SAN_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
@@ -56,7 +60,8 @@ ARM64 += $(ARM64BIN)/kilt-run
 # ---- tests ------------------------------------------------------------------------------------------
 LAUNCHER_TEST_SRCS := $(wildcard launcher/*_test.cc)
 $(TESTBIN)/launcher/launcher_test: $(patsubst %.cc,$(OBJ)/san/%.o,$(LAUNCHER_TEST_SRCS)) \
-                                   $(B)/lib/libkilt_launcher.a $(CATCH_MAIN)
+                                   $(B)/lib/libkilt_launcher.a $(B)/lib/libkilt_capture_san.a \
+                                   $(B)/lib/libkilt_base_san.a $(CATCH_MAIN)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@
 

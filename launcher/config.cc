@@ -239,7 +239,7 @@ bool ParseAgent(const toml::table& t, size_t index, RunConfig* cfg, ErrorSink* e
   std::string p = "agent[" + std::to_string(index) + "]";
   if (!CheckKeys(t, p + ".",
                  {"name", "path", "args", "env", "workdir", "restart", "backoff_initial", "backoff_max",
-                  "restart_limit", "restart_window", "on_failure", "ready"},
+                  "restart_limit", "restart_window", "on_failure", "ready", "capture"},
                  e))
     return false;
   AgentConfig a;
@@ -289,7 +289,41 @@ bool ParseAgent(const toml::table& t, size_t index, RunConfig* cfg, ErrorSink* e
   if (const toml::node* n = t.get("ready")) {
     if (!ParseReady(*n, p + ".ready", &a.ready, e)) return false;
   }
+  if (!GetBool(t, "capture", p + ".capture", &a.capture, e)) return false;
+  for (const AgentConfig& other : cfg->agents)
+    if (a.capture && other.capture)
+      return e->Fail(t.get("capture")->source(), p + ".capture",
+                     "only one agent can consume the capture (\"" + other.name + "\" already does)");
   cfg->agents.push_back(std::move(a));
+  return true;
+}
+
+// [capture]: see CaptureConfig.
+bool ParseCapture(const toml::node& node, CaptureConfig* c, ErrorSink* e) {
+  const toml::table* t = node.as_table();
+  if (!t) return e->Fail(node.source(), "capture", "must be a table ([capture])");
+  if (!CheckKeys(*t, "capture.",
+                 {"enabled", "socket", "buffer", "consumer_timeout", "on_timeout", "on_failure", "max_tasks"}, e))
+    return false;
+  if (const toml::node* n = t->get("enabled")) {
+    bool on = false;
+    if (!GetBool(*t, "enabled", "capture.enabled", &on, e)) return false;
+    c->enabled = on ? CaptureConfig::Enabled::kOn : CaptureConfig::Enabled::kOff;
+    (void)n;
+  }
+  if (!GetString(*t, "socket", "capture.socket", &c->socket, e)) return false;
+  if (c->socket.empty() || (c->socket[0] != '/' && c->socket[0] != '@') || c->socket.size() > 107)
+    return e->Fail(t->get("socket")->source(), "capture.socket",
+                   "must be an absolute path or @name (an abstract socket), at most 107 bytes");
+  int64_t buf = static_cast<int64_t>(c->buffer_bytes);
+  if (!GetInt(*t, "buffer", "capture.buffer", 65536, 1LL << 30, &buf, e)) return false;
+  c->buffer_bytes = static_cast<size_t>(buf);
+  if (!GetDuration(*t, "consumer_timeout", "capture.consumer_timeout", &c->consumer_timeout_ms, e)) return false;
+  if (!GetEnum(*t, "on_timeout", "capture.on_timeout", kTimeoutNames, &c->on_timeout, e)) return false;
+  if (!GetEnum(*t, "on_failure", "capture.on_failure", kFailureNames, &c->on_failure, e)) return false;
+  int64_t max = static_cast<int64_t>(c->max_tasks);
+  if (!GetInt(*t, "max_tasks", "capture.max_tasks", 16, 4194304, &max, e)) return false;
+  c->max_tasks = static_cast<size_t>(max);
   return true;
 }
 
@@ -413,7 +447,7 @@ bool ParseRunConfig(std::string_view text, std::string_view source, RunConfig* o
   const toml::table& root = res.table();
   // `strict` first: when a later key is wrong, the caller still knows whether to fail or degrade.
   if (!GetBool(root, "strict", "strict", &out->strict, &e)) return false;
-  if (!CheckKeys(root, "", {"strict", "log", "signals", "shutdown", "agent"}, &e)) return false;
+  if (!CheckKeys(root, "", {"strict", "log", "signals", "shutdown", "capture", "agent"}, &e)) return false;
   if (const toml::node* n = root.get("log")) {
     const toml::table* t = n->as_table();
     if (!t) return e.Fail(n->source(), "log", "must be a table ([log])");
@@ -424,6 +458,9 @@ bool ParseRunConfig(std::string_view text, std::string_view source, RunConfig* o
     int64_t buf = static_cast<int64_t>(out->log_buffer_bytes);
     if (!GetInt(*t, "buffer", "log.buffer", 8192, 1LL << 30, &buf, &e)) return false;
     out->log_buffer_bytes = static_cast<size_t>(buf);
+  }
+  if (const toml::node* n = root.get("capture")) {
+    if (!ParseCapture(*n, &out->capture, &e)) return false;
   }
   if (const toml::node* n = root.get("signals")) {
     if (!ParseSignals(*n, out, &e)) return false;

@@ -45,6 +45,19 @@ struct AgentConfig {
   int64_t restart_window_ms = 300000;
   FailurePolicy on_failure = FailurePolicy::kContinue;
   ReadyGate ready;
+  bool capture = false;  // consumes the live capture (KILT_CAPTURE_SOCKET in its environment)
+};
+
+// [capture]: kilt-run traces the app's process tree (capture/tracer.h) and serves the events live.
+struct CaptureConfig {
+  enum class Enabled { kAuto, kOn, kOff };
+  Enabled enabled = Enabled::kAuto;       // auto: on when an agent has capture = true
+  std::string socket = "@kilt-capture";   // the feed's address: a path, or @name (abstract)
+  size_t buffer_bytes = 8 << 20;          // events waiting for the consumer; beyond it dropped, counted
+  int64_t consumer_timeout_ms = 30000;    // how long the app waits for the consumer to connect
+  ReadyTimeoutPolicy on_timeout = ReadyTimeoutPolicy::kStartApp;
+  FailurePolicy on_failure = FailurePolicy::kContinue;  // ptrace or seccomp refused by the platform
+  size_t max_tasks = 65536;               // threads traced at once; beyond it new ones run untraced
 };
 
 struct RunConfig {
@@ -58,7 +71,16 @@ struct RunConfig {
   int64_t leftover_grace_ms = 2000;         // after the app exited: SIGTERM → SIGKILL for what it left behind
   int64_t agent_stop_grace_ms = 5000;       // SIGTERM → SIGKILL for agents once the app and its leftovers are gone
   int64_t app_stop_grace_ms = 10000;        // stop-app policy: SIGTERM → SIGKILL for the app
+  CaptureConfig capture;
   std::vector<AgentConfig> agents;
+
+  // Whether the capture runs: asked for, or (auto) an agent consumes it.
+  bool capture_enabled() const {
+    if (capture.enabled != CaptureConfig::Enabled::kAuto) return capture.enabled == CaptureConfig::Enabled::kOn;
+    for (const AgentConfig& a : agents)
+      if (a.capture) return true;
+    return false;
+  }
 };
 
 // Parses run.cfg text. `source` names the file in errors. On failure returns false and sets *err to

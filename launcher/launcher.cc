@@ -19,6 +19,10 @@
 #include <algorithm>
 #include <memory>
 
+#include "capture/feed.h"
+#include "capture/scap_file.h"
+#include "capture/scap_json.h"
+#include "capture/tracer.h"
 #include "init/pid1.h"
 #include "launcher/line_framer.h"
 #include "launcher/line_output.h"
@@ -50,6 +54,9 @@ constexpr int64_t kKillWaitMs = 1000;       // after SIGKILL: how long to wait f
                                             // processes stuck in the kernel survive it; do not hang on them)
 constexpr int64_t kFinalFlushMs = 2000;     // at exit: how long agent output may wait for a blocked stdout
 constexpr int kReadsPerWakeup = 4;          // per agent pipe, so one flooding agent cannot starve the rest
+constexpr int kReapBatch = 256;             // wait statuses per round: a traced app that keeps stopping must
+                                            // not starve the agents' pipes, the feed and the signals
+constexpr int64_t kDropReportMs = 5000;     // capture drops are reported at most this often
 
 int64_t NowMs() {
   struct timespec ts;
@@ -92,11 +99,24 @@ bool SetNonBlocking(int fd) {
   return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
 }
 
+class Launcher;
+
+// The tracer's events go to the live feed and, for `kilt capture`, to a file or JSON lines.
+class CaptureOutput : public capture::EventOutput {
+ public:
+  explicit CaptureOutput(Launcher* l) : launcher_(l) {}
+  void Take(std::string_view events) override;
+
+ private:
+  Launcher* launcher_;
+};
+
 class Launcher {
  public:
   explicit Launcher(const LaunchOptions& o) : opts_(o), cfg_(o.config),
       diag_framer_("kilt-run", "stderr", o.config.log_format, false) {}
   int Run();
+  void TakeEvents(std::string_view events);
 
  private:
   void Say(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -124,7 +144,17 @@ class Launcher {
   int NextTimeout(int64_t now);
   void FinalFlush();
   int ExitCode();
-  static void OnReaped(void* ctx, pid_t pid, int st) { static_cast<Launcher*>(ctx)->Reaped(pid, st); }
+  static void OnReaped(void* ctx, pid_t pid, int st) {
+    auto* l = static_cast<Launcher*>(ctx);
+    // With the capture on, reaping also collects the tracees' ptrace stops: the tracer's business.
+    if (l->tracer_ && l->tracer_->OnWaitStatus(pid, st)) return;
+    l->Reaped(pid, st);
+  }
+  bool SetUpCapture();
+  bool CaptureFailed(const char* reason);
+  void ReportCaptureDrops(int64_t now, bool final);
+  static bool FeedPeerCheck(void* ctx, pid_t pid, uid_t uid);
+  static void FeedConsumer(void* ctx, bool first);
 
   const LaunchOptions& opts_;
   const RunConfig& cfg_;
@@ -147,6 +177,17 @@ class Launcher {
   bool leftovers_killed_ = false;
   std::vector<pid_t> skip_groups_;  // the agents' process groups, spared while the app's leftovers end
   long others_reaped_ = 0, others_killed_ = 0;  // orphans reaped (verbose report)
+  // The capture: the tracer of the app's tree, the live feed its consumer agent reads, and optional
+  // file/JSON sinks (kilt capture). The app waits for the consumer like for a readiness gate.
+  std::unique_ptr<capture::Tracer> tracer_;
+  std::unique_ptr<feed::FeedServer> feed_;
+  std::unique_ptr<scap::EventSink> sink_;
+  CaptureOutput capture_out_{this};
+  bool capture_gate_open_ = true;
+  int64_t capture_gate_deadline_ = 0;
+  uint64_t drops_reported_ = 0;
+  int64_t next_drop_report_ms_ = 0;
+  bool reap_more_ = false;  // the last reap stopped at kReapBatch: poll without waiting
   std::vector<struct pollfd> pfds_;
   std::vector<std::pair<Agent*, int>> pfd_owner_;  // which agent/which fd (0 out, 1 err, 2 notify, 3 tcp)
   // One read takes a whole default (64 KiB) agent pipe. Bigger agent pipes (F_SETPIPE_SZ 1 MiB) with
@@ -171,13 +212,16 @@ void Launcher::Say(const char* fmt, ...) {
 void Launcher::BuildAgents() {
   for (const AgentConfig& c : cfg_.agents) {
     auto a = std::make_unique<Agent>(&c, cfg_.log_format, cfg_.log_embed_json);
-    a->env_storage.reserve(c.env.size());
-    for (auto& [k, v] : c.env) a->env_storage.push_back(k + "=" + v);
+    std::vector<std::pair<std::string, std::string>> env = c.env;
+    // The capture's consumer learns where the feed is (Falco's falco.yaml reads ${KILT_CAPTURE_SOCKET}).
+    if (c.capture && feed_) env.emplace_back("KILT_CAPTURE_SOCKET", cfg_.capture.socket);
+    a->env_storage.reserve(env.size());
+    for (auto& [k, v] : env) a->env_storage.push_back(k + "=" + v);
     for (char** e = environ; *e; ++e) {
       const char* eq = strchr(*e, '=');
       size_t klen = eq ? static_cast<size_t>(eq - *e) : strlen(*e);
       bool overridden = false;
-      for (auto& [k, v] : c.env)
+      for (auto& [k, v] : env)
         if (k.size() == klen && memcmp(k.data(), *e, klen) == 0) overridden = true;
       if (!overridden) a->envp.push_back(*e);
     }
@@ -280,6 +324,112 @@ void Launcher::OpenGate(Agent* a, const char* why) {
   if (why) Say("agent \"%s\": %s", a->cfg->name.c_str(), why);
 }
 
+void CaptureOutput::Take(std::string_view events) { launcher_->TakeEvents(events); }
+
+void Launcher::TakeEvents(std::string_view events) {
+  if (feed_) feed_->Push(events);  // never blocks: drops and counts when the consumer lags
+  if (sink_) {
+    std::string err;
+    if (!sink_->Write(events, &err)) {
+      Say("capture: writing the capture: %s; no longer writing it", err.c_str());
+      sink_.reset();
+    }
+  }
+}
+
+// The platform refused ptrace or seccomp (or the feed could not listen): run untraced, loudly, or not at
+// all with capture.on_failure = "stop-app". Returns whether to go on.
+bool Launcher::CaptureFailed(const char* reason) {
+  tracer_.reset();
+  feed_.reset();
+  capture_gate_open_ = true;
+  if (cfg_.capture.on_failure == FailurePolicy::kStopApp) {
+    Say("CAPTURE IS OFF: %s: not starting the app (capture.on_failure = \"stop-app\"), exit code %d", reason,
+        kExitAgentFailed);
+    agent_failure_exit_ = true;
+    return false;
+  }
+  Say("CAPTURE IS OFF: %s: the app runs untraced, so the agents see none of its syscalls "
+      "(capture.on_failure = \"continue\")",
+      reason);
+  return true;
+}
+
+bool Launcher::SetUpCapture() {
+  bool consumer = false;
+  for (const AgentConfig& a : cfg_.agents) consumer |= a.capture;
+  if (!cfg_.capture_enabled() && opts_.capture_file.empty() && !opts_.capture_json) return true;
+  std::string reason;
+  if (!capture::ProbeCapture(&reason)) return CaptureFailed(reason.c_str());
+  tracer_ = std::make_unique<capture::Tracer>();
+  capture::Tracer::Options to;
+  to.max_tasks = cfg_.capture.max_tasks;
+  if (!tracer_->Init(to, &capture_out_, &reason)) return CaptureFailed(reason.c_str());
+  if (!opts_.capture_file.empty()) {
+    auto w = std::make_unique<scap::CaptureFileWriter>();
+    if (!w->Open(opts_.capture_file, scap::CaptureFileWriter::Options{}, &reason)) {
+      Say("capture: %s", reason.c_str());
+      return false;  // asked for on the command line: a usage error, not a platform limit
+    }
+    sink_ = std::move(w);
+  } else if (opts_.capture_json) {
+    int fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) {
+      Say("capture: cannot write JSON lines to stdout: %s", strerror(errno));
+      return false;
+    }
+    sink_ = std::make_unique<scap::JsonLinesWriter>(fd, true);
+  }
+  if (consumer) {
+    feed_ = std::make_unique<feed::FeedServer>();
+    feed_->set_peer_check(&Launcher::FeedPeerCheck, this);
+    feed_->set_on_consumer(&Launcher::FeedConsumer, this);
+    feed::FeedServer::Options fo;
+    fo.address = cfg_.capture.socket;
+    fo.buffer_bytes = cfg_.capture.buffer_bytes;
+    if (!feed_->Listen(fo, &reason)) return CaptureFailed(("the feed " + reason).c_str());
+    capture_gate_open_ = false;
+    capture_gate_deadline_ = NowMs() + cfg_.capture.consumer_timeout_ms;
+  }
+  if (cfg_.log_verbose)
+    Say("capture: on (%s%s%s)", feed_ ? "live feed at " : "", feed_ ? cfg_.capture.socket.c_str() : "",
+        sink_ ? (feed_ ? ", and a local copy" : "a local copy") : "");
+  return true;
+}
+
+// Only the agent that consumes the capture may read it, not the traced app (nor, on an abstract socket,
+// another container of the task): the peer must be that agent's leader or in its process group.
+bool Launcher::FeedPeerCheck(void* ctx, pid_t pid, uid_t) {
+  auto* l = static_cast<Launcher*>(ctx);
+  pid_t pgid = getpgid(pid);
+  for (auto& a : l->agents_)
+    if (a->cfg->capture && a->sup.running() && (pid == a->sup.pid() || pgid == a->sup.pid())) return true;
+  return false;
+}
+
+void Launcher::FeedConsumer(void* ctx, bool first) {
+  auto* l = static_cast<Launcher*>(ctx);
+  if (first) {
+    if (!l->capture_gate_open_) {
+      l->capture_gate_open_ = true;
+      l->Say("capture: the consumer is connected: starting the app");
+    }
+    return;
+  }
+  // A restarted consumer (Falco) starts from nothing: introduce every live process again, first.
+  l->Say("capture: the consumer reconnected: re-sending the %zu traced tasks", l->tracer_ ? l->tracer_->traced_tasks() : 0);
+  if (l->tracer_) l->tracer_->Snapshot();
+}
+
+void Launcher::ReportCaptureDrops(int64_t now, bool final) {
+  if (!feed_ || feed_->dropped_events() == drops_reported_ || (!final && now < next_drop_report_ms_)) return;
+  Say("capture: %llu events dropped so far: the consumer reads slower than the app produces (capture.buffer = "
+      "%zu bytes)",
+      static_cast<unsigned long long>(feed_->dropped_events()), cfg_.capture.buffer_bytes);
+  drops_reported_ = feed_->dropped_events();
+  next_drop_report_ms_ = now + kDropReportMs;
+}
+
 void Launcher::StartApp() {
   std::vector<char*> argv;
   for (const std::string& s : opts_.app_argv) argv.push_back(const_cast<char*>(s.c_str()));
@@ -290,6 +440,8 @@ void Launcher::StartApp() {
   // terminal, the terminal's foreground group, so ^C reaches it once, from the kernel, not again from us.
   so.new_session = 1;
   so.take_tty = 1;
+  // Traced from its first instruction: seized before it runs anything, the filter installed last.
+  if (tracer_) so.hooks = tracer_->spawn_hooks();
   kilt_pid1_error e{};
   pid_t pid = kilt_pid1_spawn(&p1_, &so, &e);
   if (pid < 0) {
@@ -306,6 +458,12 @@ void Launcher::StartApp() {
   app_pid_ = pid;
   app_started_ = true;
   phase_ = Phase::kAppRunning;
+  if (tracer_) {
+    tracer_->Flush();
+    if (tracer_->no_new_privs())
+      Say("capture: the app runs with NO_NEW_PRIVS (seccomp without CAP_SYS_ADMIN requires it): setuid and "
+          "file-capability programs do not gain privileges in it");
+  }
 }
 
 void Launcher::SignalApp(int sig) {
@@ -429,6 +587,23 @@ void Launcher::ProbeGate(Agent* a, int64_t now) {
 void Launcher::CheckGates(int64_t now) {
   if (phase_ != Phase::kGating) return;
   bool all_open = true;
+  if (!capture_gate_open_) {
+    if (now < capture_gate_deadline_) {
+      all_open = false;
+    } else if (cfg_.capture.on_timeout == ReadyTimeoutPolicy::kStartApp) {
+      capture_gate_open_ = true;
+      Say("capture: no consumer connected within %lld ms: starting the app anyway; its events wait in the feed "
+          "(capture.on_timeout = \"start-app\")",
+          static_cast<long long>(cfg_.capture.consumer_timeout_ms));
+    } else {
+      Say("capture: no consumer connected within %lld ms: not starting the app (capture.on_timeout = \"fail\"), "
+          "exit code %d",
+          static_cast<long long>(cfg_.capture.consumer_timeout_ms), kExitAgentFailed);
+      agent_failure_exit_ = true;
+      BeginStopAgents();
+      return;
+    }
+  }
   for (auto& a : agents_) {
     if (a->gate_open) continue;
     ProbeGate(a.get(), now);
@@ -620,6 +795,7 @@ void Launcher::Tick(int64_t now) {
   }
   CheckGates(now);
   CheckAgentGroups(now);
+  ReportCaptureDrops(now, false);
   if (phase_ == Phase::kStoppingApp && app_pid_ > 0 && now >= app_kill_at_) {
     Say("the app did not exit within %lld ms of SIGTERM: SIGKILL", static_cast<long long>(cfg_.app_stop_grace_ms));
     SignalApp(SIGKILL);
@@ -660,6 +836,9 @@ int Launcher::NextTimeout(int64_t now) {
         next = std::min(next, a->next_probe_ms);
     }
   }
+  if (phase_ == Phase::kGating && !capture_gate_open_) next = std::min(next, capture_gate_deadline_);
+  if (feed_ && feed_->dropped_events() != drops_reported_) next = std::min(next, next_drop_report_ms_);
+  if (reap_more_) next = now;
   if (phase_ == Phase::kStoppingApp) next = std::min(next, app_kill_at_);
   if (phase_ == Phase::kEndingLeftovers) next = std::min(next, leftovers_kill_at_);
   if (phase_ == Phase::kStoppingAgents) next = std::min(next, agents_kill_at_);
@@ -670,6 +849,13 @@ int Launcher::NextTimeout(int64_t now) {
 }
 
 void Launcher::FinalFlush() {
+  if (tracer_) tracer_->Flush();
+  if (sink_) {
+    std::string err;
+    if (!sink_->Close(&err)) Say("capture: %s", err.c_str());
+    sink_.reset();
+  }
+  ReportCaptureDrops(NowMs(), true);
   for (auto& a : agents_) {
     DrainAgent(a.get(), &a->out_fd, &a->out_framer, true);
     DrainAgent(a.get(), &a->err_fd, &a->err_framer, true);
@@ -722,8 +908,14 @@ int Launcher::Run() {
                           : p1_.is_subreaper ? "kilt-run is a child subreaper"
                                              : "warning: not PID 1 and the kernel refused PR_SET_CHILD_SUBREAPER; "
                                                "orphans are not ours");
+  if (!SetUpCapture()) {
+    FinalFlush();
+    int code = agent_failure_exit_ ? kExitAgentFailed : kExitUsage;
+    kilt_pid1_teardown(&p1_);
+    return code;
+  }
   BuildAgents();
-  pfds_.reserve(2 + agents_.size() * 4);
+  pfds_.reserve(2 + agents_.size() * 4 + feed::FeedServer::kMaxPollFds);
   pfd_owner_.reserve(2 + agents_.size() * 4);
   for (auto& a : agents_) StartAgent(a.get());
   if (phase_ == Phase::kGating) CheckGates(NowMs());
@@ -749,15 +941,24 @@ int Launcher::Run() {
         pfd_owner_.push_back({a.get(), k});
       }
     }
+    size_t feed_at = pfds_.size(), feed_n = 0;
+    if (feed_) {
+      pfds_.resize(feed_at + feed::FeedServer::kMaxPollFds);
+      feed_n = feed_->FillPollFds(&pfds_[feed_at]);
+      pfds_.resize(feed_at + feed_n);
+      for (size_t i = 0; i < feed_n; ++i) pfd_owner_.push_back({nullptr, -4});
+    }
     int timeout = NextTimeout(NowMs());
     int n = poll(pfds_.data(), pfds_.size(), timeout);
     if (n < 0 && errno != EINTR) {
       Say("poll: %s", strerror(errno));
       break;
     }
+    if (feed_ && feed_n > 0 && n > 0) feed_->HandlePollFds(&pfds_[feed_at], feed_n);
     for (size_t i = 0; n > 0 && i < pfds_.size(); ++i) {
       if (!pfds_[i].revents) continue;
       auto [a, k] = pfd_owner_[i];
+      if (k == -4) continue;  // the feed's, handled above
       if (k == -2) out_->Drain();
       else if (k == -3) diag_->Drain();
       else if (k == 0) DrainAgent(a, &a->out_fd, &a->out_framer, false);
@@ -777,12 +978,16 @@ int Launcher::Run() {
     }
     // Signals last: a SIGCHLD reaps after the pipes of this round were read.
     struct signalfd_siginfo si;
+    bool chld = reap_more_;
     while (kilt_pid1_read_signal(&p1_, &si, &e) == 1) {
-      if (si.ssi_signo == SIGCHLD) {
-        if (kilt_pid1_reap(&Launcher::OnReaped, this, nullptr, &e) < 0) Say("waitpid: %s", strerror(e.err));
-      } else {
-        OnSignal(si);
-      }
+      if (si.ssi_signo == SIGCHLD) chld = true;
+      else OnSignal(si);
+    }
+    if (chld) {
+      int reaped = kilt_pid1_reap_max(&Launcher::OnReaped, this, kReapBatch, nullptr, &e);
+      if (reaped < 0) Say("waitpid: %s", strerror(e.err));
+      reap_more_ = reaped == kReapBatch;
+      if (tracer_) tracer_->Flush();
     }
     Tick(NowMs());
     out_->Drain();

@@ -22,6 +22,8 @@ struct LaunchOptions {
   bool config_ok = true;              // false: run the app without agents, saying why loudly
   std::string config_error;           // "FILE:LINE:COL: KEY: what" when !config_ok
   std::vector<std::string> app_argv;  // exactly as given after "--"
+  std::string capture_file;           // --capture-file: the capture also written there (scap file)
+  bool capture_json = false;          // --capture-json: the capture also as JSON lines on stdout
 };
 
 // Runs everything and returns kilt-run's exit code. Writes its own messages to stderr.

@@ -29,7 +29,11 @@ const char kUsage[] =
     "Options (only before APP; everything after the first \"--\" or the first non-option is APP's argv):\n"
     "  --config FILE  configuration (default: $KILT_CONFIG, else /kilt/run.cfg)\n"
     "  --strict       an invalid or missing configuration is an error (as strict = true in the file)\n"
-    "  --check        self-test: configuration, agent binaries, ptrace, read-only /kilt, init duties\n"
+    "  --check        self-test: configuration, agent binaries, the capture (ptrace + seccomp), read-only\n"
+    "                 /kilt, init duties\n"
+    "  --capture-file FILE  trace the app (the capture) and write its events to FILE, a scap capture\n"
+    "                 that Falco replays and sysdig reads (kilt capture -w uses this)\n"
+    "  --capture-json trace the app and write its events as JSON lines on stdout (kilt capture -o json)\n"
     "  --version      print the version\n"
     "  --help         print this help\n"
     "\n"
@@ -41,7 +45,8 @@ const char kUsage[] =
 
 int main(int argc, char** argv) {
   std::string config_path;
-  bool have_config_flag = false, strict = false, check = false;
+  bool have_config_flag = false, strict = false, check = false, capture_json = false;
+  std::string capture_file;
   int i = 1;
   for (; i < argc; ++i) {
     const char* a = argv[i];
@@ -69,6 +74,14 @@ int main(int argc, char** argv) {
       }
       config_path = argv[++i];
       have_config_flag = true;
+    } else if (strcmp(a, "--capture-file") == 0) {
+      if (i + 1 >= argc) {
+        kilt::Diag("--capture-file needs a FILE (kilt-run --help)");
+        return kilt::kExitUsage;
+      }
+      capture_file = argv[++i];
+    } else if (strcmp(a, "--capture-json") == 0) {
+      capture_json = true;
     } else if (strncmp(a, "--config=", 9) == 0) {
       config_path = a + 9;
       have_config_flag = true;
@@ -89,6 +102,8 @@ int main(int argc, char** argv) {
 
   kilt::LaunchOptions opts;
   for (; i < argc; ++i) opts.app_argv.emplace_back(argv[i]);
+  opts.capture_file = capture_file;
+  opts.capture_json = capture_json;
   std::string err;
   if (!kilt::LoadRunConfig(config_path, &opts.config, &err)) {
     if (strict || opts.config.strict) {

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture/tracer.h"
 #include "launcher/config.h"
 
 namespace kilt {
@@ -69,49 +70,36 @@ void CheckAgent(const AgentConfig& a, Report* r) {
   }
 }
 
-// Attaches to a child of our own: what a ptrace-based agent needs at the least. Seccomp profiles and
-// Yama (kernel.yama.ptrace_scope = 3) are what typically forbid it.
-void CheckPtrace(Report* r) {
-  int pfd[2];
-  if (pipe2(pfd, O_CLOEXEC) != 0) {
-    r->Fail("ptrace: pipe2: %s", strerror(errno));
-    return;
-  }
-  pid_t pid = fork();
-  if (pid < 0) {
-    r->Fail("ptrace: fork: %s", strerror(errno));
-    close(pfd[0]), close(pfd[1]);
-    return;
-  }
-  if (pid == 0) {
-    close(pfd[1]);
-    char c;
-    ssize_t n = read(pfd[0], &c, 1);  // wait until the parent is done
-    _exit(n < 0 ? 1 : 0);
-  }
-  close(pfd[0]);
-  // The raw syscall: glibc and musl declare ptrace() with different request types.
-  long rc = syscall(SYS_ptrace, 0x4206 /* PTRACE_SEIZE */, pid, 0, 0);
-  int err = errno;
-  kill(pid, SIGKILL);
-  close(pfd[1]);
-  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
-  bool cap = false;
+// The capture traces the app with ptrace and a seccomp filter (capture/tracer.h): probe both on a child of
+// our own, as the real start does. Seccomp profiles, Yama (ptrace_scope 3) or a platform that refuses
+// PTRACE_TRACEME/SEIZE (some EKS Fargate reports) are what forbid it.
+void CheckCapture(const RunConfig& cfg, Report* r) {
+  // Run inside a traced app (a shell in the container under /kilt/run), this check is itself traced, and
+  // a tracee cannot trace: that is the capture working, not failing.
   if (FILE* f = fopen("/proc/self/status", "re")) {
     char line[256];
-    while (fgets(line, sizeof line, f)) {
-      unsigned long long eff;
-      if (sscanf(line, "CapEff: %llx", &eff) == 1) cap = (eff >> 19) & 1;  // CAP_SYS_PTRACE = 19
-    }
+    long tracer = 0;
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "TracerPid: %ld", &tracer) == 1) break;
     fclose(f);
+    if (tracer > 0) {
+      r->Ok("capture: on: this check itself runs traced (by pid %ld), inside the app's process tree", tracer);
+      return;
+    }
   }
-  if (rc == 0)
-    r->Ok("ptrace is allowed (attached to a child of ours; CAP_SYS_PTRACE %s)", cap ? "present" : "absent");
-  else
-    r->Fail("ptrace is not allowed: %s (add SYS_PTRACE to LinuxParameters.Capabilities.Add, or check the "
-            "seccomp profile)",
-            strerror(err));
+  std::string reason;
+  bool works = capture::ProbeCapture(&reason);
+  bool wanted = cfg.capture_enabled();
+  if (works) {
+    r->Ok("capture: ptrace and seccomp work here%s", wanted ? "; the app's syscalls will be captured"
+                                                             : " (the capture is not enabled in the config)");
+  } else if (wanted) {
+    r->Fail("CAPTURE IS OFF: %s: the app would run untraced, so the agents would see none of its syscalls "
+            "(on ECS add SYS_PTRACE to LinuxParameters.Capabilities.Add, or check the seccomp profile)",
+            reason.c_str());
+  } else {
+    r->Ok("capture: not enabled in the config (and not possible here: %s)", reason.c_str());
+  }
 }
 
 void CheckPayloadReadOnly(Report* r) {
@@ -163,7 +151,7 @@ int RunSelfCheck(const std::string& config_path) {
   } else {
     r.Fail("config: %s", err.c_str());
   }
-  CheckPtrace(&r);
+  CheckCapture(cfg, &r);
   CheckPayloadReadOnly(&r);
   CheckInit(&r);
   printf("%s: %d check%s failed\n", r.failed() ? "FAILED" : "PASSED", r.failed(), r.failed() == 1 ? "" : "s");

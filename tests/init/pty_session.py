@@ -64,6 +64,11 @@ def state(pid):
     return f[0] if f else None
 
 
+def stopped(pid):
+    """Stopped by a signal (T), or in a group-stop kept by the capture's tracer with PTRACE_LISTEN (t)."""
+    return state(pid) in ("T", "t")
+
+
 def read_text(path):
     try:
         with open(path) as f:
@@ -184,7 +189,7 @@ def inside():
         sleep_pid = find_child(init, "sleep")
     check("the shell's job runs", sleep_pid is not None)
     t.send(b"\x1a")  # ^Z
-    check("^Z stops the shell's foreground job", wait_until(lambda: state(sleep_pid) == "T"))
+    check("^Z stops the shell's foreground job", wait_until(lambda: stopped(sleep_pid)))
     check("the shell reports its job stopped", t.expect(r"Stopped"))
     t.send(b"fg\n")
     check("fg resumes the job", wait_until(lambda: state(sleep_pid) in ("S", "R")))
@@ -216,8 +221,8 @@ def job():
     check("^C reaches the app exactly once (forwarded by the init, not also from the kernel)",
           lines.count("INT") == 1, f"log: {lines}")
     t.send(b"\x1a")  # ^Z: the terminal's SIGTSTP goes to the init's group
-    check("^Z stops the app", wait_until(lambda: state(app) == "T"))
-    check("^Z stops the init too", wait_until(lambda: state(init) == "T"))
+    check("^Z stops the app", wait_until(lambda: stopped(app)))
+    check("^Z stops the init too", wait_until(lambda: stopped(init)))
     check("the shell reports the job stopped", t.expect(r"Stopped"))
     t.send(b"fg\n")
     check("fg resumes the init", wait_until(lambda: state(init) in ("S", "R")))

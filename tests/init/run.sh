@@ -13,6 +13,7 @@ K=$(realpath "$1")
 H=$(realpath "$2")
 KIND=$(basename "$K")   # kilt-init or kilt-run
 T_NAME=$([ "$KIND" = kilt-run ] && echo init-run || echo init)
+[ "${KILT_TEST_CAPTURE:-0}" = 1 ] && T_NAME=$T_NAME-capture
 . "$(dirname "$0")/../lib/testlib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "init: these tests need root (unshare -p)"; exit 1; }
@@ -54,6 +55,8 @@ k_argv() {
     echo "[signals]"; echo "scope = \"$scope\""
     [ ${#rw[@]} -gt 0 ] && echo "rewrite = { $(IFS=,; echo "${rw[*]}") }"
     if [ -n "$grace" ]; then echo "[shutdown]"; echo "leftover_grace = $grace"; fi
+    # KILT_TEST_CAPTURE=1: the same scenarios with the app traced (capture/tracer.h).
+    if [ "${KILT_TEST_CAPTURE:-0}" = 1 ]; then echo "[capture]"; echo "enabled = true"; fi
   } >"$cfg"
   K_ARGV=("$K" --config "$cfg" -- "$@")
 }
@@ -128,6 +131,8 @@ log_lacks() { ! log_has "$@"; }
 survivors_none() { [ "$1" = pid1 ] || [ "$(cat "$W/survivors" 2>/dev/null)" = 0 ]; }
 state_of() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; } # fine here: no comm with spaces
 state_is() { [ "$(state_of "$1")" = "$2" ]; }
+# Stopped: by a signal (T), or, under the capture's tracer, in a group-stop it keeps with PTRACE_LISTEN (t).
+stopped() { case "$(state_of "$1")" in T | t) return 0 ;; *) return 1 ;; esac; }
 # Running or sleeping, not stopped (T) nor traced (t), nor gone.
 not_stopped() { case "$(state_of "$1")" in R | S) return 0 ;; *) return 1 ;; esac; }
 log_count_at_least() { [ "$(grep -cx "$2" "$W/$1.log" 2>/dev/null)" -ge "$3" ]; }
@@ -333,7 +338,7 @@ test_stop_signals() {
   local s
   for s in TSTP TTIN TTOU; do
     kill -$s "$INIT"
-    check "$m: app stopped by $s" wait_for state_is "$app" T
+    check "$m: app stopped by $s" wait_for stopped "$app"
     if [ "$m" = pid1 ]; then
       check "$m: SIG$s does not stop the init as PID 1 (state $(state_of "$INIT"))" not_stopped "$INIT"
     else

@@ -6,6 +6,7 @@ KRUN=$(realpath "$1")
 HELPERS=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
 T_NAME=launcher
+[ "${KILT_TEST_CAPTURE:-0}" = 1 ] && T_NAME=launcher-capture
 . "$HERE/../lib/testlib.sh"
 
 W=$(mktemp -d /tmp/kilt-launcher-test.XXXXXX)
@@ -26,7 +27,11 @@ has_text() { grep -qF -- "$2" "$1" 2>/dev/null; }
 # ns CMD...: runs CMD as PID 1 of a new PID namespace.
 ns() { unshare -pf --mount-proc "$@"; }
 
-cfg() { cat > "$W/$1.cfg"; }
+# cfg NAME: the run.cfg on stdin; KILT_TEST_CAPTURE=1 runs every scenario with the app traced (the capture).
+cfg() {
+  cat > "$W/$1.cfg"
+  if [ "${KILT_TEST_CAPTURE:-0}" = 1 ]; then printf '[capture]\nenabled = true\n' >> "$W/$1.cfg"; fi
+}
 # await NAME: shell code for an app that waits until an agent has created $W/NAME.
 await() { echo "while [ ! -e $W/$1 ]; do sleep 0.02; done"; }
 
@@ -198,15 +203,16 @@ ns "$KRUN" --config "$W/always.cfg" -- sh -c "
 expect_eq "restart = always restarts clean exits too" 3 "$(wc -l < "$W/runs2")"
 
 echo "# an agent's helpers do not outlive it: its process group ends before the next run"
-# Each run first counts the sleeps in the namespace (the previous run's helpers), then forks 1,000 of them
-# (10 ignoring SIGTERM) and exits 1. Before each restart the previous run's group must be gone.
+# Each run first counts the helpers (sleep 1001, told apart from the app's own polling sleeps by their
+# argument) in the namespace (the previous run's), then forks 1,000 of them (10 ignoring SIGTERM) and
+# exits 1. Before each restart the previous run's group must be gone.
 cfg forker <<C
 [shutdown]
 leftover_grace = "300ms"
 [[agent]]
 name = "forker"
 path = "/bin/sh"
-args = ["-c", "grep -lx sleep /proc/[0-9]*/comm 2>/dev/null | wc -l >> $W/forker.before; i=0; while [ \$i -lt 990 ]; do sleep 1000 & i=\$((i+1)); done; i=0; while [ \$i -lt 10 ]; do (trap '' TERM; exec sleep 1000) & i=\$((i+1)); done; exit 1"]
+args = ["-c", "grep -lzx '100[1]' /proc/[0-9]*/cmdline 2>/dev/null | wc -l >> $W/forker.before; i=0; while [ \$i -lt 990 ]; do sleep 1001 & i=\$((i+1)); done; i=0; while [ \$i -lt 10 ]; do (trap '' TERM; exec sleep 1001) & i=\$((i+1)); done; exit 1"]
 restart = "on-failure"
 backoff_initial = "10ms"
 restart_limit = 2
@@ -214,7 +220,7 @@ C
 rm -f "$W/forker.before"
 ns "$KRUN" --config "$W/forker.cfg" -- sh -c "
   for i in \$(seq 6000); do grep -q 'IS OFF' $W/forker.err 2>/dev/null && break; sleep 0.02; done
-  for i in \$(seq 6000); do [ \$(grep -lx sleep /proc/[0-9]*/comm 2>/dev/null | wc -l) = 0 ] && exit 0; sleep 0.02; done
+  for i in \$(seq 6000); do [ \$(grep -lzx '100[1]' /proc/[0-9]*/cmdline 2>/dev/null | wc -l) = 0 ] && exit 0; sleep 0.02; done
   exit 1" >/dev/null 2>"$W/forker.err"; rc=$?
 expect_eq "each run found no helper of the run before it (3 runs)" "0 0 0" "$(tr '\n' ' ' < "$W/forker.before" | sed 's/ $//')"
 expect_eq "after the agent gave up, its last run's 1,000 helpers are gone too, while the app runs" 0 "$rc"
@@ -476,6 +482,7 @@ path = "/bin/sh"
 args = ["-c", "trap 'echo agent-term; exit 0' TERM; echo agent pid $$; echo >&3; while :; do sleep 0.05; done"]
 ready = { fd = 3, timeout = "30s" }
 C
+  if [ "${KILT_TEST_CAPTURE:-0}" = 1 ]; then printf '[capture]\nenabled = true\n' >> "$B/kilt/run.cfg"; fi
   (cd "$B" && runc spec)
   jq --arg kilt "$B/kilt" '.process.terminal = false | .root.readonly = false
      | .process.args = ["/kilt/run", "--", "/bin/sh", "-c", "echo app pid1=$(cat /proc/1/comm); /kilt/run --check; exit 11"]

@@ -1,0 +1,646 @@
+#include "capture/tracer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "capture/ptrace_arch.h"
+#include "capture/scap_encoder.h"
+#include "capture/tracer_proc.h"
+
+namespace kilt::capture {
+namespace {
+
+constexpr unsigned kSeizeOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD |
+                                   PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+                                   PTRACE_O_TRACEEXEC;
+
+// scap's executable flags (libs driver/ppm_events_public.h).
+constexpr uint32_t kExeWritable = 1u << 0, kExeUpperLayer = 1u << 1, kExeFromMemfd = 1u << 2,
+                   kExeLowerLayer = 1u << 3;
+
+// Scratch space for one event: tracee strings and /proc files, reused for every event.
+constexpr size_t kStr = 4096;  // one path or string argument (PATH_MAX)
+enum ScratchSlot { kS0, kS1, kS2, kSCmdline, kSEnv, kSCwd, kSExe, kSCgroup, kSStatus, kSStat, kSlots };
+constexpr size_t kScratchBytes = kSlots * kStr;
+
+bool IsStopSignal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
+
+// ERESTARTSYS and friends: the syscall is restarted after a signal handler and stops again then.
+bool IsRestart(int64_t rval) { return rval <= -512 && rval >= -516; }
+
+uint64_t TimespecNs(const struct timespec& ts) { return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + ts.tv_nsec; }
+
+}  // namespace
+
+// ---- the task table: fixed capacity, open addressing, backward-shift deletion ---------------------------
+
+struct Tracer::Task {
+  pid_t tid = 0;      // 0: free slot
+  pid_t tgid = 0;
+  pid_t parent = 0;   // a leader's reaper-to-be: its parent's tgid, or our pid once orphaned
+  bool started = false;    // its first stop (or the seize) has been seen
+  bool announced = false;  // the clone event that introduces it has been emitted
+  bool held = false;       // stopped at its first stop until its parent's clone event is handled
+  bool in_syscall = false; // resumed with PTRACE_SYSCALL: its exit stop is next
+  int64_t nr = -1;
+  uint64_t args[6] = {};
+};
+
+class Tracer::TaskTable {
+ public:
+  explicit TaskTable(size_t max) : max_(max) {
+    size_t cap = 16;
+    while (cap < max * 2) cap <<= 1;
+    slots_.reset(new Task[cap]);
+    mask_ = cap - 1;
+  }
+  Task* Find(pid_t tid) {
+    for (size_t i = Hash(tid);; i = (i + 1) & mask_) {
+      if (slots_[i].tid == tid) return &slots_[i];
+      if (slots_[i].tid == 0) return nullptr;
+    }
+  }
+  Task* Insert(pid_t tid) {
+    if (Task* t = Find(tid)) return t;
+    if (size_ >= max_) return nullptr;
+    size_t i = Hash(tid);
+    while (slots_[i].tid != 0) i = (i + 1) & mask_;
+    slots_[i] = Task{};
+    slots_[i].tid = tid;
+    ++size_;
+    return &slots_[i];
+  }
+  void Erase(Task* t) {
+    size_t i = static_cast<size_t>(t - slots_.get());
+    slots_[i] = Task{};
+    --size_;
+    // Backward shift: move later entries of the probe run into the hole so lookups never stop early.
+    for (size_t j = (i + 1) & mask_; slots_[j].tid != 0; j = (j + 1) & mask_) {
+      size_t home = Hash(slots_[j].tid);
+      bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (between) continue;
+      slots_[i] = slots_[j];
+      slots_[j] = Task{};
+      i = j;
+    }
+  }
+  template <typename F>
+  void ForEach(F f) {
+    for (size_t i = 0; i <= mask_; ++i)
+      if (slots_[i].tid != 0) f(&slots_[i]);
+  }
+  size_t size() const { return size_; }
+
+ private:
+  size_t Hash(pid_t tid) const { return (static_cast<uint32_t>(tid) * 2654435761u) & mask_; }
+  std::unique_ptr<Task[]> slots_;
+  size_t mask_ = 0, size_ = 0, max_;
+};
+
+// ---- set-up and the spawn hooks -----------------------------------------------------------------------
+
+Tracer::Tracer() = default;
+Tracer::~Tracer() = default;
+
+bool Tracer::Init(const Options& options, EventOutput* output, std::string* err) {
+  options_ = options;
+  output_ = output;
+  self_ = getpid();
+  if (!BuildSeccompProgram(&filter_)) {
+    *err = "the seccomp filter does not fit its program (a bug)";
+    return false;
+  }
+  if (options_.container_start_ns == 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    options_.container_start_ns = TimespecNs(ts);
+  }
+  tasks_ = std::make_unique<TaskTable>(options_.max_tasks);
+  buf_ = std::make_unique<scap::OwnedEventBuffer>(std::max(options_.buffer_bytes, scap::kMaxEventSize * 2));
+  scratch_.reset(new char[kScratchBytes]);
+  hooks_.ctx = this;
+  hooks_.attach = &Tracer::AttachHook;
+  hooks_.before_exec = &Tracer::BeforeExecHook;
+  hooks_.await_exec = &Tracer::AwaitExecHook;
+  return true;
+}
+
+int Tracer::AttachHook(void* ctx, pid_t child) {
+  auto* self = static_cast<Tracer*>(ctx);
+  if (ptrace(PTRACE_SEIZE, child, nullptr, reinterpret_cast<void*>(static_cast<uintptr_t>(kSeizeOptions))) != 0)
+    return -1;
+  Task* t = self->tasks_->Insert(child);
+  if (!t) {
+    errno = ENOSPC;
+    return -1;
+  }
+  t->tgid = child;
+  t->parent = self->self_;
+  t->started = t->announced = true;  // a seized child does not stop first; its exec introduces it
+  return 0;
+}
+
+// Runs in the child (a copy of our memory): installs the filter, the last step before exec.
+int Tracer::BeforeExecHook(void* ctx) {
+  auto* self = static_cast<Tracer*>(ctx);
+  bool nnp = false;
+  return InstallSeccompProgram(self->filter_, &nnp);
+}
+
+// Follows the child to its exec: until then it can stop only for a signal (it runs no traced syscall:
+// exec is not in the filter), and we must not sit in read() while it waits for us.
+int Tracer::AwaitExecHook(void* ctx, pid_t child, int report_fd, kilt_pid1_error* e) {
+  (void)report_fd;
+  auto* self = static_cast<Tracer*>(ctx);
+  for (;;) {
+    int st;
+    pid_t r = waitpid(child, &st, __WALL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      e->call = "waitpid (traced child)";
+      e->err = errno;
+      return -1;
+    }
+    Task* t = self->tasks_->Find(child);
+    if (!WIFSTOPPED(st)) {  // it failed before exec: the report pipe says why
+      if (t) self->tasks_->Erase(t);
+      return 0;
+    }
+    if (!t) {  // cannot happen: attach inserted it
+      e->call = "await exec (unknown child)";
+      e->err = ESRCH;
+      return -1;
+    }
+    bool exec = (st >> 16) == PTRACE_EVENT_EXEC;
+    self->OnStop(t, st);
+    if (exec) {
+      char status[2048];
+      ssize_t n = ReadProcFile(child, "status", status, sizeof status - 1);
+      self->no_new_privs_ = n > 0 && std::string_view(status, static_cast<size_t>(n)).find("NoNewPrivs:\t1") !=
+                                         std::string_view::npos;
+      return 1;
+    }
+  }
+}
+
+// ---- wait statuses -------------------------------------------------------------------------------------
+
+bool Tracer::OnWaitStatus(pid_t pid, int status) {
+  Task* t = tasks_->Find(pid);
+  if (WIFSTOPPED(status)) {
+    ++stats_.stops;
+    if (!t) {
+      // Not seen yet: a new task (auto-attached at fork) whose first stop came before its parent's event.
+      t = tasks_->Insert(pid);
+      if (!t) {
+        // The table is full: let it run untraced rather than stall it.
+        ++stats_.untracked;
+        ptrace(PTRACE_DETACH, pid, nullptr, nullptr);
+        return true;
+      }
+      stats_.tasks = tasks_->size();
+      stats_.max_tasks_seen = std::max(stats_.max_tasks_seen, stats_.tasks);
+    }
+    OnStop(t, status);
+    return true;
+  }
+  if (!t) return false;  // not a traced task (an agent), or untraced
+  bool our_child = t->tid == t->tgid && t->parent == self_;
+  OnDeath(t, status);
+  return !our_child;
+}
+
+void Tracer::OnStop(Task* t, int status) {
+  int sig = WSTOPSIG(status);
+  int event = (status >> 16) & 0xff;
+  switch (event) {
+    case PTRACE_EVENT_SECCOMP:
+      return OnSeccompStop(t);
+    case PTRACE_EVENT_EXEC:
+      return OnExec(t);
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE:
+      return OnClone(t, event);
+    case PTRACE_EVENT_STOP:
+      if (IsStopSignal(sig)) {
+        // Group-stop (SIGSTOP, ^Z...): stay stopped, as untraced, yet let SIGCONT wake it (PTRACE_LISTEN).
+        // PTRACE_CONT here would run the task despite the stop: pdig's and Datadog's tracers get this wrong.
+        ptrace(PTRACE_LISTEN, t->tid, nullptr, nullptr);
+        return;
+      }
+      if (!t->started) return OnNewTaskStop(t);
+      return Resume(t, 0);  // the end of a LISTEN (SIGCONT), or an interrupt
+    default:
+      break;
+  }
+  if (sig == (SIGTRAP | 0x80)) return OnSyscallExit(t);
+  // A signal on its way to the task: deliver it, as if nobody were tracing.
+  if (!t->started) t->started = true;
+  Resume(t, sig);
+}
+
+void Tracer::Resume(Task* t, int sig) {
+  // ESRCH: killed meanwhile (SIGKILL needs no tracer); its death is reported later.
+  ptrace(PTRACE_CONT, t->tid, nullptr, reinterpret_cast<void*>(static_cast<uintptr_t>(sig)));
+}
+
+void Tracer::OnSeccompStop(Task* t) {
+  SyscallStop s;
+  if (!GetSyscallStop(t->tid, &s) || s.op != SyscallStop::kSeccomp) return Resume(t, 0);
+  switch (SyscallTraceMode(s.nr)) {
+    case TraceMode::kEntryOnly: {
+      // close: the fd is all the event needs; a close that fails (EBADF) changes nothing either.
+      scap::CloseExit e;
+      e.fd = static_cast<int32_t>(s.args[0]);
+      Emit(t->tid, e);
+      return Resume(t, 0);
+    }
+    case TraceMode::kExit:
+      t->in_syscall = true;
+      t->nr = s.nr;
+      for (int i = 0; i < 6; ++i) t->args[i] = s.args[i];
+      // To its exit stop; from there PTRACE_CONT again, so untraced syscalls never stop.
+      ptrace(PTRACE_SYSCALL, t->tid, nullptr, nullptr);
+      return;
+    case TraceMode::kNotTraced:
+      return Resume(t, 0);
+  }
+}
+
+void Tracer::OnSyscallExit(Task* t) {
+  SyscallStop s;
+  if (t->in_syscall && GetSyscallStop(t->tid, &s) && s.op == SyscallStop::kExit && !IsRestart(s.rval))
+    EmitSyscall(t->tid, t->nr, t->args, s.rval);
+  t->in_syscall = false;
+  t->nr = -1;
+  Resume(t, 0);
+}
+
+void Tracer::OnExec(Task* t) {
+  unsigned long former = 0;
+  ptrace(PTRACE_GETEVENTMSG, t->tid, nullptr, &former);
+  if (former != 0 && static_cast<pid_t>(former) != t->tid) {
+    // A non-leader thread exec'd: it now has the leader's tid, and its own tid is gone without a death
+    // report (ptrace(2), "execve(2) under ptrace").
+    if (Task* old = tasks_->Find(static_cast<pid_t>(former))) {
+      scap::ProcExit e;
+      Emit(old->tid, e);
+      tasks_->Erase(old);
+      t = tasks_->Find(t->tgid ? t->tgid : t->tid);
+      if (!t) return;
+    }
+  }
+  int64_t nr = -1;
+  uint64_t args[6];
+  bool at = GetSyscallFromRegs(t->tid, &nr, args) && nr == SYS_execveat;
+  t->tgid = t->tid;
+  t->in_syscall = false;
+  t->announced = true;
+  EmitExecve(t->tid, at, 0);
+  Resume(t, 0);
+}
+
+void Tracer::OnClone(Task* parent, int event) {
+  unsigned long msg = 0;
+  if (ptrace(PTRACE_GETEVENTMSG, parent->tid, nullptr, &msg) != 0) return Resume(parent, 0);
+  pid_t child = static_cast<pid_t>(msg);
+  uint64_t flags = 0;
+  int64_t nr = -1;
+  uint64_t args[6];
+  if (event == PTRACE_EVENT_VFORK) {
+    flags = CLONE_VM | CLONE_VFORK;
+  } else if (GetSyscallFromRegs(parent->tid, &nr, args)) {
+    if (nr == SYS_clone) {
+      flags = args[0];
+#ifdef SYS_clone3
+    } else if (nr == SYS_clone3) {
+      uint64_t f = 0;  // struct clone_args starts with its u64 flags
+      if (ReadTraceeMemory(parent->tid, args[0], &f, sizeof f) == static_cast<ssize_t>(sizeof f)) flags = f;
+#else
+    } else if (nr == 435) {
+      uint64_t f = 0;
+      if (ReadTraceeMemory(parent->tid, args[0], &f, sizeof f) == static_cast<ssize_t>(sizeof f)) flags = f;
+#endif
+    }
+  }
+  Task* c = tasks_->Insert(child);
+  if (c) {
+    c->tgid = (flags & CLONE_THREAD) ? parent->tgid : child;
+    Task* pl = tasks_->Find(parent->tgid);
+    // CLONE_PARENT and threads share the caller's parent; otherwise the caller's process is it.
+    c->parent = (flags & (CLONE_PARENT | CLONE_THREAD)) ? (pl ? pl->parent : self_) : parent->tgid;
+    c->announced = true;
+    stats_.tasks = tasks_->size();
+    stats_.max_tasks_seen = std::max(stats_.max_tasks_seen, stats_.tasks);
+  } else {
+    ++stats_.untracked;
+  }
+  EmitCloneCaller(parent, child, event, flags);
+  if (c && c->held) {
+    c->held = false;
+    Resume(c, 0);
+  }
+  Resume(parent, 0);
+}
+
+void Tracer::OnNewTaskStop(Task* t) {
+  t->started = true;
+  if (t->announced) return Resume(t, 0);
+  // Its parent's fork/clone event is still to come: keep it stopped until then, so that Falco learns of
+  // it before any event of its own.
+  t->held = true;
+}
+
+void Tracer::OnDeath(Task* t, int status) {
+  scap::ProcExit e;
+  e.wait_status = status;
+  Emit(t->tid, e);
+  pid_t dead = t->tid;
+  bool leader = t->tid == t->tgid;
+  tasks_->Erase(t);
+  stats_.tasks = tasks_->size();
+  if (!leader) return;
+  // Its children are ours now (as PID 1 or child subreaper); and a child held for its parent's clone
+  // event would wait forever if the parent died between the fork and the event.
+  tasks_->ForEach([&](Task* c) {
+    if (c->tid == c->tgid && c->parent == dead) c->parent = self_;
+    if (c->held) {
+      char text[1024];
+      ssize_t n = ReadProcFile(c->tid, "status", text, sizeof text - 1);
+      ProcStatus ps;
+      if (n > 0 && ParseProcStatus(std::string_view(text, static_cast<size_t>(n)), &ps)) {
+        pid_t p = ps.tgid != c->tid ? static_cast<pid_t>(ps.tgid) : static_cast<pid_t>(ps.ppid);
+        if (p != dead && p != self_) return;
+        c->tgid = static_cast<pid_t>(ps.tgid);
+      }
+      c->held = false;
+      c->announced = true;
+      EmitCloneChild(c->tid, dead, c->tgid != c->tid ? CLONE_THREAD : 0);
+      Resume(c, 0);
+    }
+  });
+}
+
+// ---- events ----------------------------------------------------------------------------------------------
+
+uint64_t Tracer::Now() const {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return TimespecNs(ts);
+}
+
+void Tracer::Encoded(scap::EncodeStatus st) {
+  if (st == scap::EncodeStatus::kOk) ++stats_.events;
+  else ++stats_.lost_events;
+}
+
+void Tracer::Flush() {
+  if (buf_->empty()) return;
+  if (output_) output_->Take(buf_->bytes());
+  buf_->Clear();
+}
+
+namespace {
+
+// What the execve and clone events say about a process, read from /proc into the scratch slots.
+struct ProcRead {
+  scap::ProcessInfo info;
+  ProcStatus status;
+  ProcStat stat;
+};
+
+std::string_view Slot(char* scratch, ScratchSlot s, ssize_t n) {
+  return n > 0 ? std::string_view(scratch + s * kStr, static_cast<size_t>(n)) : std::string_view();
+}
+
+// cmdline "argv0\0argv1\0...": exe = argv0, args = the rest.
+void SplitCmdline(std::string_view cmdline, scap::ProcessInfo* info) {
+  size_t nul = cmdline.find('\0');
+  if (nul == std::string_view::npos) {
+    info->exe = cmdline;
+    info->args = std::string_view("", 0);
+    return;
+  }
+  info->exe = cmdline.substr(0, nul);
+  info->args = cmdline.substr(nul + 1);
+}
+
+void ReadProcess(pid_t tid, char* scratch, bool for_exec, uint64_t container_start_ns, ProcRead* r) {
+  scap::ProcessInfo& info = r->info;
+  info.tid = tid;
+  ssize_t n = ReadProcFile(tid, "stat", scratch + kSStat * kStr, kStr - 1);
+  if (n > 0) ParseProcStat(Slot(scratch, kSStat, n), &r->stat);
+  n = ReadProcFile(tid, "status", scratch + kSStatus * kStr, kStr - 1);
+  if (n > 0) ParseProcStatus(Slot(scratch, kSStatus, n), &r->status);
+  info.pid = r->status.tgid ? r->status.tgid : tid;
+  info.ptid = r->status.ppid ? r->status.ppid : r->stat.ppid;
+  info.comm = std::string_view(r->stat.comm);
+  info.pgft_maj = r->stat.majflt;
+  info.pgft_min = r->stat.minflt;
+  info.vm_size_kb = r->status.vm_size_kb;
+  info.vm_rss_kb = r->status.vm_rss_kb;
+  info.vm_swap_kb = r->status.vm_swap_kb;
+  info.uid = r->status.euid;
+  info.gid = r->status.egid;
+  n = ReadProcFile(tid, "cmdline", scratch + kSCmdline * kStr, scap::kMaxArgsEnvSize);
+  SplitCmdline(Slot(scratch, kSCmdline, n), &info);
+  n = ReadProcLink(tid, "cwd", scratch + kSCwd * kStr, kStr);
+  if (n > 0) {
+    // libsinsp keeps cwd with a trailing slash.
+    char* cwd = scratch + kSCwd * kStr;
+    if (cwd[n - 1] != '/' && static_cast<size_t>(n) + 1 < kStr) cwd[n++] = '/';
+    info.cwd = std::string_view(cwd, static_cast<size_t>(n));
+  }
+  n = ReadProcFile(tid, "cgroup", scratch + kS0 * kStr, kStr - 1);
+  size_t cg = n > 0 ? ConvertCgroups(Slot(scratch, kS0, n), scratch + kSCgroup * kStr, kStr) : 0;
+  info.cgroups = std::string_view(scratch + kSCgroup * kStr, cg);
+  struct rlimit rl;
+  if (syscall(SYS_prlimit64, tid, RLIMIT_NOFILE, nullptr, &rl) == 0) info.fdlimit = rl.rlim_cur;
+  if (!for_exec) {
+    info.vtid = tid;
+    info.vpid = info.pid;
+    return;
+  }
+  n = ReadProcFile(tid, "environ", scratch + kSEnv * kStr, scap::kMaxArgsEnvSize);
+  info.env = Slot(scratch, kSEnv, n);
+  info.tty = r->stat.tty_nr;
+  info.pgid = info.vpgid = r->stat.pgrp;
+  char num[24];
+  n = ReadProcFile(tid, "loginuid", num, sizeof num - 1);
+  if (n > 0) {
+    num[n] = '\0';
+    info.loginuid = static_cast<uint32_t>(strtoul(num, nullptr, 10));
+  }
+  info.cap_inheritable = r->status.cap_inh;  // Linux bits: the encoder converts
+  info.cap_permitted = r->status.cap_prm;
+  info.cap_effective = r->status.cap_eff;
+  n = ReadProcLink(tid, "exe", scratch + kSExe * kStr, kStr);
+  std::string_view exepath = Slot(scratch, kSExe, n);
+  info.trusted_exepath = exepath;
+  if (exepath.substr(0, 7) == "/memfd:") info.exe_flags |= kExeFromMemfd;
+  char path[64];
+  struct stat exe_st, root_st;
+  snprintf(path, sizeof path, "/proc/%d/exe", static_cast<int>(tid));
+  if (stat(path, &exe_st) == 0) {
+    info.exe_ino = exe_st.st_ino;
+    info.exe_ino_ctime = TimespecNs(exe_st.st_ctim);
+    info.exe_ino_mtime = TimespecNs(exe_st.st_mtim);
+    // The overlay heuristic (no user-space API tells the layer): an executable on the container's root
+    // filesystem that changed after the container started was written in it (the upper layer).
+    snprintf(path, sizeof path, "/proc/%d/root/", static_cast<int>(tid));
+    if (!(info.exe_flags & kExeFromMemfd) && stat(path, &root_st) == 0 && root_st.st_dev == exe_st.st_dev)
+      info.exe_flags |= info.exe_ino_ctime >= container_start_ns ? kExeUpperLayer : kExeLowerLayer;
+    bool writable = r->status.euid == 0 ||
+                    (exe_st.st_uid == r->status.euid ? (exe_st.st_mode & S_IWUSR)
+                     : exe_st.st_gid == r->status.egid ? (exe_st.st_mode & S_IWGRP)
+                                                        : (exe_st.st_mode & S_IWOTH));
+    if (writable) info.exe_flags |= kExeWritable;
+  }
+}
+
+}  // namespace
+
+void Tracer::EmitExecve(pid_t tid, bool execveat, int64_t res) {
+  ProcRead r;
+  ReadProcess(tid, scratch_.get(), true, options_.container_start_ns, &r);
+  if (execveat) {
+    scap::ExecveatExit e;
+    e.res = res;
+    e.proc = r.info;
+    Emit(tid, e);
+  } else {
+    scap::ExecveExit e;
+    e.res = res;
+    e.proc = r.info;
+    Emit(tid, e);
+  }
+}
+
+void Tracer::EmitCloneCaller(Task* parent, pid_t child, int event, uint64_t flags) {
+  ProcRead r;
+  ReadProcess(parent->tid, scratch_.get(), false, options_.container_start_ns, &r);
+  scap::CloneExit e;
+  e.kind = event == PTRACE_EVENT_VFORK ? scap::CloneKind::kVfork
+           : event == PTRACE_EVENT_FORK && (flags & CLONE_THREAD) == 0 && flags == 0 ? scap::CloneKind::kFork
+                                                                                     : scap::CloneKind::kClone;
+  e.res = child;
+  e.proc = r.info;
+  e.flags = flags;
+  Emit(parent->tid, e);
+}
+
+void Tracer::EmitCloneChild(pid_t tid, pid_t ptid, uint64_t flags) {
+  ProcRead r;
+  ReadProcess(tid, scratch_.get(), false, options_.container_start_ns, &r);
+  scap::CloneExit e;
+  e.kind = scap::CloneKind::kClone;
+  e.res = 0;
+  e.proc = r.info;
+  if (ptid) e.proc.ptid = ptid;
+  e.flags = flags;
+  Emit(tid, e);
+}
+
+void Tracer::Snapshot() {
+  Flush();
+  // Parents before children: a process is emitted once its parent has been, or when its parent is not
+  // traced (the app's root, orphans).
+  std::vector<Task*> leaders, threads;
+  tasks_->ForEach([&](Task* t) {
+    if (!t->announced) return;
+    (t->tid == t->tgid ? leaders : threads).push_back(t);
+  });
+  std::vector<bool> done(leaders.size(), false);
+  size_t left = leaders.size();
+  while (left > 0) {
+    size_t before = left;
+    for (size_t i = 0; i < leaders.size(); ++i) {
+      if (done[i]) continue;
+      pid_t p = leaders[i]->parent;
+      bool parent_pending = false;
+      for (size_t j = 0; j < leaders.size(); ++j)
+        if (!done[j] && j != i && leaders[j]->tid == p) parent_pending = true;
+      if (parent_pending) continue;
+      EmitExecve(leaders[i]->tid, false, 0);
+      done[i] = true;
+      --left;
+    }
+    if (left == before) break;  // a cycle cannot happen; never loop forever anyway
+  }
+  for (Task* t : threads) EmitCloneChild(t->tid, t->tgid, CLONE_THREAD | CLONE_VM | CLONE_FILES | CLONE_FS | CLONE_SIGHAND);
+  Flush();
+}
+
+size_t Tracer::traced_tasks() const { return tasks_ ? tasks_->size() : 0; }
+
+// ---- the probe -------------------------------------------------------------------------------------------
+
+bool ProbeCapture(std::string* reason) {
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) != 0) {
+    *reason = std::string("pipe2: ") + strerror(errno);
+    return false;
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    *reason = std::string("fork: ") + strerror(errno);
+    close(sync[0]);
+    close(sync[1]);
+    return false;
+  }
+  if (child == 0) {
+    close(sync[1]);
+    char c;
+    while (read(sync[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    SeccompProgram p;
+    bool nnp;
+    if (!BuildSeccompProgram(&p) || InstallSeccompProgram(p, &nnp) != 0) _exit(100 + (errno & 0x3f));
+    _exit(0);
+  }
+  close(sync[0]);
+  bool ok = true;
+  if (ptrace(PTRACE_SEIZE, child, nullptr, reinterpret_cast<void*>(static_cast<uintptr_t>(PTRACE_O_EXITKILL))) != 0) {
+    *reason = std::string("ptrace(PTRACE_SEIZE): ") + strerror(errno);
+    ok = false;
+    kill(child, SIGKILL);
+  }
+  close(sync[1]);
+  int st = 0;
+  for (;;) {
+    pid_t r = waitpid(child, &st, __WALL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) break;
+    if (WIFSTOPPED(st)) {  // a signal on its way: pass it on
+      ptrace(PTRACE_CONT, child, nullptr, reinterpret_cast<void*>(static_cast<uintptr_t>(WSTOPSIG(st))));
+      continue;
+    }
+    break;
+  }
+  if (ok && WIFEXITED(st) && WEXITSTATUS(st) >= 100) {
+    *reason = std::string("seccomp: ") + strerror(WEXITSTATUS(st) - 100);
+    ok = false;
+  } else if (ok && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+    *reason = "the probe child did not finish cleanly";
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace kilt::capture

@@ -1,0 +1,47 @@
+// What the tracer reads about a tracee from /proc when its events need state a stop does not show
+// (comm, credentials, capabilities, cwd, the executable, cgroups). Read lazily: only at exec, fork and
+// when a snapshot is asked for, never per ordinary syscall. Fixed buffers, no allocation; a file that
+// cannot be read (the task died, or access is denied) leaves its fields empty or zero, which libsinsp
+// reads as "not available".
+#ifndef KILT_CAPTURE_TRACER_PROC_H_
+#define KILT_CAPTURE_TRACER_PROC_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace kilt::capture {
+
+// Reads /proc/PID/NAME (NAME e.g. "cmdline", "task/TID/stat") into buf; returns the bytes read, or -1.
+ssize_t ReadProcFile(pid_t pid, const char* name, char* buf, size_t cap);
+// readlink /proc/PID/NAME; returns the length (buf NUL-terminated), or -1.
+ssize_t ReadProcLink(pid_t pid, const char* name, char* buf, size_t cap);
+
+// /proc/PID/stat (or task/TID/stat): the fields the events use.
+struct ProcStat {
+  char comm[17] = "";  // the kernel's comm (not escaped, unlike /proc/PID/status)
+  int64_t ppid = 0, pgrp = 0, session = 0;
+  uint32_t tty_nr = 0;
+  uint64_t minflt = 0, majflt = 0;
+  uint64_t starttime_ticks = 0;  // since boot, in clock ticks
+};
+bool ParseProcStat(std::string_view text, ProcStat* out);
+
+// /proc/PID/status: credentials, capabilities, memory, and the namespace view of the ids.
+struct ProcStatus {
+  int64_t tgid = 0, ppid = 0;
+  uint32_t euid = 0, egid = 0;
+  uint64_t cap_inh = 0, cap_prm = 0, cap_eff = 0;
+  uint32_t vm_size_kb = 0, vm_rss_kb = 0, vm_swap_kb = 0;
+};
+bool ParseProcStatus(std::string_view text, ProcStatus* out);
+
+// /proc/PID/cgroup → scap's NUL-separated "subsys=path" list (cgroup v1: one entry per controller; the
+// unified v2 hierarchy: the usual controllers with its path). Returns the bytes written into out.
+size_t ConvertCgroups(std::string_view proc_cgroup, char* out, size_t cap);
+
+}  // namespace kilt::capture
+
+#endif  // KILT_CAPTURE_TRACER_PROC_H_
