@@ -22,6 +22,7 @@
 
 #include "base/diag.h"
 #include "base/file.h"
+#include "init/pid1.h"
 #include "local/bundle.h"
 #include "local/image_store.h"
 #include "local/local.h"
@@ -239,28 +240,11 @@ bool TaskRunner::Start(Container* c, std::string* err) {
     *err = std::string("pipe: ") + std::strerror(errno);
     return false;
   }
-  std::vector<std::string> argv = {o_.runc,    "--root",  o_.runc_root, "run",
-                                   "--bundle", c->bundle, c->id};
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = fork();
+  pid_t pid = Spawn({o_.runc, "--root", o_.runc_root, "run", "--bundle", c->bundle, c->id}, out[1], errp[1],
+                    /*own_group=*/true, err);
   if (pid < 0) {
-    *err = std::string("fork: ") + std::strerror(errno);
+    for (int fd : {out[0], out[1], errp[0], errp[1]}) close(fd);
     return false;
-  }
-  if (pid == 0) {
-    // Own process group: a Ctrl-C on the terminal reaches kilt local only, which then stops the
-    // task in order (runc would otherwise forward the SIGINT to every container at once).
-    setpgid(0, 0);
-    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
-    dup2(out[1], 1);
-    dup2(errp[1], 2);
-    execvp(cargv[0], cargv.data());
-    dprintf(2, "cannot run %s: %s\n", cargv[0], std::strerror(errno));
-    _exit(127);
   }
   close(out[1]);
   close(errp[1]);
@@ -392,7 +376,7 @@ void TaskRunner::Reap() {
       Container& c = cs_[i];
       if (c.runc_pid != pid) continue;
       c.runc_pid = -1;
-      c.exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+      c.exit_code = kilt_pid1_exit_code(ws);
       c.state = State::kExited;
       Say("container %s exited with status %d", c.spec->name.c_str(), c.exit_code);
       if (c.spec->essential && !stopping_)
