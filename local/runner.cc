@@ -104,7 +104,8 @@ class TaskRunner {
   void BeginStop(const std::string& reason, int exit_from);
   void DriveStop();
   void HandleSignals();
-  void Reap();
+  void Reap();                              // collects every exited runc (init/pid1's reaper)
+  void Reaped(pid_t pid, int wait_status);  // one of them
   bool Drained() const;
   bool Runc(const std::vector<std::string>& args, std::string* output);
   void Cleanup();
@@ -368,20 +369,20 @@ void TaskRunner::HandleSignals() {
 }
 
 void TaskRunner::Reap() {
-  for (;;) {
-    int ws = 0;
-    pid_t pid = waitpid(-1, &ws, WNOHANG);
-    if (pid <= 0) return;
-    for (size_t i = 0; i < cs_.size(); ++i) {
-      Container& c = cs_[i];
-      if (c.runc_pid != pid) continue;
-      c.runc_pid = -1;
-      c.exit_code = kilt_pid1_exit_code(ws);
-      c.state = State::kExited;
-      Say("container %s exited with status %d", c.spec->name.c_str(), c.exit_code);
-      if (c.spec->essential && !stopping_)
-        BeginStop("essential container " + c.spec->name + " exited", static_cast<int>(i));
-    }
+  kilt_pid1_error e = {};
+  auto reaped = [](void* self, pid_t pid, int ws) { static_cast<TaskRunner*>(self)->Reaped(pid, ws); };
+  if (kilt_pid1_reap(reaped, this, nullptr, &e) < 0) Say("%s: %s", e.call, std::strerror(e.err));
+}
+
+void TaskRunner::Reaped(pid_t pid, int wait_status) {
+  for (size_t i = 0; i < cs_.size(); ++i) {
+    Container& c = cs_[i];
+    if (c.runc_pid != pid) continue;
+    c.runc_pid = -1;
+    c.exit_code = kilt_pid1_exit_code(wait_status);
+    c.state = State::kExited;
+    Say("container %s exited with status %d", c.spec->name.c_str(), c.exit_code);
+    if (c.spec->essential && !stopping_) BeginStop("essential container " + c.spec->name + " exited", static_cast<int>(i));
   }
 }
 
