@@ -69,6 +69,8 @@ EXPECTED=(
   "shell-from-web|Run shell untrusted|sh"
   "k8s-api|Contact K8S API Server From Container|nc"
   "trusted-later|Read sensitive file trusted after startup|httpd"
+  "falco-restart|-|"
+  "after-restart|Read sensitive file untrusted|cat"
   # These two do the attack, but the rule cannot fire here (docs/falco.md): they must stay silent, so that the
   # day they fire the table is updated.
   #  - System user interactive: user.name is <NA> for a non-root uid, libs reads a container's /etc/passwd
@@ -96,6 +98,7 @@ for e in "${EXPECTED[@]}"; do
   check "$label: the alert reached stdout within 2 s of the syscall (${late} s)" \
     python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 2.0 else 1)" "$late"
 done
+check "kilt-run restarted Falco after its SIGKILL" grep -q 'agent \\"falco\\" .*restart 1' "$T/err"
 a=$(grep -m1 '"rule":"Read sensitive file untrusted"' "$T/out" | cut -d' ' -f2-)
 expect_eq "the alert carries the task's container (ECS metadata)" "$DOCKER_ID shop registry.example/shop/api ecs $TASK_ARN" \
   "$(jq -r '.msg.output_fields | [."container.id", ."container.name", ."container.image.repository", ."kilt.platform", ."kilt.task"] | join(" ")' <<<"$a" 2>/dev/null)"
