@@ -8,18 +8,21 @@
 #     of open+close pairs (2 events each) ended by one read of /etc/shadow, timed from the flood's start to the
 #     arrival of that read's alert (events are handled in order, so all of the flood was consumed by then);
 #     dropped events (kilt-run's count, Falco's syscall_event_drops) reported beside it;
-#   - Falco's memory (VmRSS idle, VmHWM at the end) and CPU (user+sys per phase), sampled from the host.
+#   - Falco's memory (VmRSS idle, VmHWM at the end) and CPU (user+sys per phase), sampled from the host;
+#   - events per second Falco alone consumes, without drops: FALCO_FLOOD (bench/falco_flood.cc) serves a flood
+#     on the capture's feed (no tracer) to Falco in a container, ended by one event that raises an alert.
 # BENCH_FALCO_SECONDS (default 20) scales the run; `BENCH_FALCO_SECONDS=2` is a smoke run.
 #
-# usage: bench/falco.sh FALCO_TREE KILT_RUN KILT_ATTACK OUT.md     (root: runc, ip netns)
+# usage: bench/falco.sh FALCO_TREE KILT_RUN KILT_ATTACK FALCO_FLOOD OUT.md     (root: runc, ip netns)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-[ $# = 4 ] || { echo "usage: bench/falco.sh FALCO_TREE KILT_RUN KILT_ATTACK OUT.md"; exit 2; }
-TREE=$(realpath "$1"); KRUN=$(realpath "$2"); ATTACK=$(realpath "$3"); OUT=$4
+[ $# = 5 ] || { echo "usage: bench/falco.sh FALCO_TREE KILT_RUN KILT_ATTACK FALCO_FLOOD OUT.md"; exit 2; }
+TREE=$(realpath "$1"); KRUN=$(realpath "$2"); ATTACK=$(realpath "$3"); FLOOD=$(realpath "$4"); OUT=$5
 [ "$(id -u)" = 0 ] || { echo "bench/falco.sh: needs root (runc, ip netns)"; exit 1; }
 S=${BENCH_FALCO_SECONDS:-20}
 LATENCY_N=$((S * 25))   # half the run: 25 reads a second
 FLOOD_N=$((S * 5000))
+ALONE_N=$((S * 50000))  # Falco alone: open + close pairs
 
 . tests/falco/task_lib.sh
 task_init kilt-bench-falco
@@ -71,6 +74,41 @@ cpu_idle=$(cpu_between "$(head -1 "$T/samples" | cut -d' ' -f1)" "$(mark latency
 cpu_lat=$(cpu_between "$(mark latency)" "$(mark flood)")
 cpu_flood=$(cpu_between "$(mark flood)" "$sentinel")
 
+# ---- Falco alone: the flood on the feed, no tracer ----------------------------------------------------------
+# Falco in a container of its own (the tree at /kilt/falco, the shipped falco.yaml through start), sharing the
+# host's network namespace so that it reaches the flood's abstract socket.
+ADDR=@kilt-bench-flood-$$
+FB=$T/flood-bundle
+mkdir -p "$FB" "$T/flood-root"
+(cd "$FB" && runc spec)
+jq --arg root "$T/flood-root" --arg tree "$TREE" --arg sock "KILT_CAPTURE_SOCKET=$ADDR" \
+   '.process.args = ["/kilt/falco/start"] | .process.terminal = false | .process.env = [$sock]
+   | .root = {path: $root, readonly: false} | .linux.namespaces |= map(select(.type != "network"))
+   | .mounts += [{destination: "/kilt/falco", type: "bind", source: $tree, options: ["rbind", "ro"]}]' \
+   < "$FB/config.json" > "$FB/config.new" && mv "$FB/config.new" "$FB/config.json"
+timeout -k 5 $((150 + S * 10)) "$FLOOD" "$ADDR" "$ALONE_N" > "$T/flood.out" 2> "$T/flood.err" &
+FLOODER=$!
+timeout -k 5 $((150 + S * 10)) runc --root "$RUNC_ROOT" run --bundle "$FB" "$ID-alone" < /dev/null 2> "$T/alone.err" |
+  while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done > "$T/alone.out" &
+ALONE=$!
+for _ in $(seq $((1200 + S * 100))); do
+  grep -q '"rule":"Read sensitive file untrusted"' "$T/alone.out" && break
+  kill -0 "$ALONE" 2>/dev/null || break
+  sleep 0.1
+done
+runc --root "$RUNC_ROOT" kill "$ID-alone" TERM 2>/dev/null
+wait "$ALONE"
+runc --root "$RUNC_ROOT" delete -f "$ID-alone" >/dev/null 2>&1
+wait "$FLOODER"
+alone_end=$(grep '"rule":"Read sensitive file untrusted"' "$T/alone.out" | head -1 | cut -d' ' -f1)
+alone_start=$(awk '$1 == "start" {printf "%.6f\n", $2 / 1e9}' "$T/flood.out")
+alone_rate='not measured (see the run'"'"'s logs)'
+if [ -n "$alone_end" ] && [ -n "$alone_start" ]; then
+  alone_rate=$(python3 -c "import sys; s = float(sys.argv[2]) - float(sys.argv[1]); print(f'{int(int(sys.argv[3]) / s)} events/s ({s:.3f} s)')" \
+    "$alone_start" "$alone_end" $((ALONE_N * 2)))
+fi
+alone_drops=$(grep -o 'event drop detected: [0-9]* occurrences' "$T/alone.err" | tail -1 | grep -o '[0-9]*' || true)
+
 mkdir -p "$(dirname "$OUT")"
 cat > "$OUT" <<MD
 ## falco
@@ -84,11 +122,12 @@ load average $(cut -d' ' -f1 /proc/loadavg) at the end, BENCH_FALCO_SECONDS=$S.
 | alert latency, syscall → alert line on stdout ($n alerts, one read of /etc/shadow every 20 ms) | median $(python3 -c "print(f'{$med * 1000:.1f}')") ms, p99 $(python3 -c "print(f'{$p99 * 1000:.1f}')") ms, max $(python3 -c "print(f'{$max * 1000:.1f}')") ms |
 | events through the pipeline (tracer → feed → plugin → rules): $events events (open + close) | $rate events/s ($flood_s s; the app's own loop took $app_s s under the tracer) |
 | dropped events: kilt-run's feed / Falco's syscall_event_drops | ${kdrops:-0} / ${fdrops:-0} |
+| events Falco alone consumes from the feed (no tracer): $((ALONE_N * 2)) events (open + close), Falco's syscall_event_drops | $alone_rate, ${alone_drops:-?} drops |
 | Falco's memory: VmRSS idle / VmHWM at the end | $((${idle_rss:-0} / 1024)) MiB / $((${hwm:-0} / 1024)) MiB |
 | Falco's CPU (one core = 100 %): idle / 25 alerts a second / the flood | $cpu_idle % / $cpu_lat % / $cpu_flood % |
 
-The pipeline's rate is bounded by the tracer (two ptrace stops per open, one per close, on the app's side),
-not by Falco: the flood is as fast as the traced app can make it. A rate for Falco alone would need a feed
-without a tracer (a FeedServer flood); not measured here.
+The pipeline's rate is bounded by the tracer (two ptrace stops per open, one per close, on the app's side):
+compare it with the rate of Falco alone, fed by \`bench/falco_flood.cc\` on the same feed and plugin; that flood
+never drops (it pushes only while the feed's buffer has room), so Falco's rate is how fast it consumes.
 MD
 cat "$OUT"
