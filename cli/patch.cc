@@ -7,13 +7,14 @@
 #include <vector>
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include "base/file.h"
+#include "base/json.h"
 #include "base/json_parse.h"
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "patcher/cfn_yaml.h"
+#include "patcher/ecs.h"
 #include "patcher/json.h"
 #include "patcher/patcher.h"
 #include "patcher/recipe.h"
@@ -145,7 +146,7 @@ void Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
     if (!hinted) ask.push_back(n);
   }
   if (ask.empty()) return;
-  ImageConfigResolver resolver{LookupOptions{}};
+  registry::ImageConfigResolver resolver{registry::LookupOptions{}};
   for (const std::string& e : resolver.Resolve(ask, &in->images))
     std::fprintf(stderr, "kilt patch: lookup: %s\n", e.c_str());
 }
@@ -169,43 +170,31 @@ int RunPatch(int argc, char** argv) {
   // A byte-order mark is kept as it is: the text after it decides the format and is what is edited.
   const std::string bom = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? text.substr(0, 3) : std::string();
   const std::string_view body = std::string_view(text).substr(bom.size());
-  size_t first = body.find_first_not_of(" \t\r\n");
-  bool yaml = !a.ecs && (first == std::string::npos || body[first] != '{');
 
   rapidjson::Document doc;
   YamlStyle style;
   base::SourceNode json_map;
-  if (yaml) {
-    if (!ParseCfnYaml(body, &doc, &style, &err)) {
-      std::fprintf(stderr, "kilt patch: %s:%s\n", name.c_str(), err.c_str());
-      return 2;
-    }
-  } else {
+  bool yaml = false;
+  bool read = false;
+  if (a.ecs) {
     base::JsonLimits limits;
     limits.max_bytes = kMaxTemplateBytes;
     base::JsonParseResult r = base::ParseJson(body, limits, &doc, &json_map);
-    if (!r.ok()) {
-      std::fprintf(stderr, "kilt patch: %s:%s: %s\n", name.c_str(), base::LineColumn(body, r.offset).c_str(),
-                   r.message.c_str());
-      return 2;
-    }
+    read = r.ok();
+    if (!read) err = base::LineColumn(body, r.offset) + ": " + r.message;
+  } else {
+    read = ParseTemplate(body, &doc, &style, &yaml, &err, &json_map);
+  }
+  if (!read) {
+    std::fprintf(stderr, "kilt patch: %s:%s\n", name.c_str(), err.c_str());
+    return 2;
   }
   // The document as read, to compare the patched one with (YAML strings stay references into doc's
   // allocator: the copy shares them).
   rapidjson::Document before;
   before.CopyFrom(doc, before.GetAllocator());
 
-  if (a.parameter_defaults && !a.ecs && doc.IsObject()) {
-    auto params = doc.FindMember("Parameters");
-    if (params != doc.MemberEnd() && params->value.IsObject()) {
-      for (auto& p : params->value.GetObject()) {
-        if (!p.value.IsObject()) continue;
-        auto def = p.value.FindMember("Default");
-        if (def != p.value.MemberEnd() && def->value.IsString())
-          in.parameters.emplace(p.name.GetString(), def->value.GetString());
-      }
-    }
-  }
+  if (a.parameter_defaults && !a.ecs) AddParameterDefaults(doc, &in.parameters);
   if (!a.ecs && !(doc.IsObject() && Member(doc, "Resources") != nullptr && Member(doc, "Resources")->IsObject())) {
     // Patching a Kubernetes manifest or an ECS task definition as a template would "change nothing".
     std::fprintf(stderr,

@@ -2,8 +2,10 @@
 # /kilt/falco, with its configuration and its start program. See docs/falco.md.
 #
 #   make falco      build Falco (or reuse the machine-wide cache) and stage build/falco/kilt-falco/
-#   make test-falco the start program's unit tests, the cache's tests (fake recipe), then tests/falco/run.sh
-#                   (the built Falco under runc: empty and alpine-like rootfs, default rules replayed)
+#   make test-falco the start program's unit tests, the cache's tests (fake recipe), tests/falco/run.sh (the
+#                   built Falco under runc: empty and alpine-like rootfs, the rules the tracer cannot feed yet
+#                   replayed), tests/falco/task.sh (a task under runc: kilt-run traces the app, Falco's default
+#                   rules fire live)
 #
 # Falco itself is not part of `make all`: a cold build takes 10-15 minutes on 2 cores. It is built once
 # per machine into ${KILT_CACHE_DIR:-/var/cache/kilt}/falco-<key>/ by falco/falco-cache.sh (key: the
@@ -73,14 +75,35 @@ fuzz-falco: $(TESTBIN)/falco/identity_fuzz
 	$(TESTBIN)/falco/identity_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 $(B)/fuzz/falco
 
 # One scenario command as a capture file, written with the capture encoder (replayed by tests/falco/run.sh).
-$(TESTBIN)/falco/scenario_capture: tests/falco/scenario_capture.cc $(CAPTURE_LIB) $(BASE_LIB) $(CAPTURE_GEN_HDR)
+$(TESTBIN)/falco/scenario_capture: tests/falco/scenario_capture.cc tests/falco/scenario_events.h $(CAPTURE_LIB) \
+                                   $(BASE_LIB) $(CAPTURE_GEN_HDR)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(HOST_CXXFLAGS) $(CAPTURE_INCLUDES) $< $(CAPTURE_LIB) $(BASE_LIB) -o $@
+
+# The attack steps busybox cannot do, run inside the traced app of tests/falco/task.sh (static: the test
+# rootfs has no libc).
+$(TESTBIN)/falco/kilt-attack: tests/falco/attacks.c | $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CC) $(PAYLOAD_CFLAGS) $(PAYLOAD_LDFLAGS) $< -o $@
 
 .PHONY: test-falco
 TEST_SUITES += falco
 test-falco: $(TESTBIN)/falco/identity_test $(FALCO_STAMP) $(TESTBIN)/falco/scenario_capture \
-            $(TESTBIN)/capture/scap_scenario
+            $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack
 	$(TESTBIN)/falco/identity_test
 	tests/falco/cache_test.sh
-	tests/falco/run.sh $(FALCO_TREE) $(TESTBIN)/falco/scenario_capture $(TESTBIN)/capture/scap_scenario
+	tests/falco/run.sh $(FALCO_TREE) $(TESTBIN)/falco/scenario_capture
+	tests/falco/task.sh $(FALCO_TREE) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack
+
+# Falco in a task: alert latency, events/s through the pipeline, Falco's memory and CPU (bench/falco.sh).
+# BENCH_FALCO_SECONDS=2 makes it a smoke run.
+BENCH_SUITES += falco
+.PHONY: bench-falco
+bench-falco: $(FALCO_STAMP) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack $(TESTBIN)/falco/falco_flood
+	bench/falco.sh $(FALCO_TREE) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack $(TESTBIN)/falco/falco_flood \
+	  $(B)/bench/falco.md
+# A flood of events for Falco alone, served on the capture's feed (no tracer).
+$(TESTBIN)/falco/falco_flood: bench/falco_flood.cc tests/falco/scenario_events.h $(CAPTURE_LIB) $(BASE_LIB) \
+                              $(CAPTURE_GEN_HDR)
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(HOST_CXXFLAGS) $(CAPTURE_INCLUDES) $< $(CAPTURE_LIB) $(BASE_LIB) -o $@

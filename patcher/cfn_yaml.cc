@@ -805,4 +805,20 @@ std::string EmitCfnYaml(const rapidjson::Value& v, const YamlStyle& style) {
   return YamlValueText(v, YamlPlace::kAtColumn, 0, style, {}) + "\n";
 }
 
+bool ParseTemplate(std::string_view text, rapidjson::Document* out, YamlStyle* style, bool* yaml,
+                   std::string* err, base::SourceNode* json_map) {
+  // A byte-order mark does not decide the format: a JSON file behind one is still JSON.
+  const size_t bom = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+  const size_t first = text.find_first_not_of(" \t\r\n", bom);
+  *yaml = first == std::string_view::npos || text[first] != '{';
+  if (*yaml) return ParseCfnYaml(text, out, style, err);
+  const std::string_view body = text.substr(bom);
+  base::JsonLimits limits;
+  limits.max_bytes = kMaxTemplateBytes;
+  const base::JsonParseResult r = base::ParseJson(body, limits, out, json_map);
+  if (r.ok()) return true;
+  *err = base::LineColumn(body, r.offset) + ": " + r.message;
+  return false;
+}
+
 }  // namespace kilt

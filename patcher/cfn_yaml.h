@@ -44,6 +44,14 @@ struct YamlStyle {
 [[nodiscard]] bool ParseCfnYaml(std::string_view text, rapidjson::Document* out, YamlStyle* style,
                                 std::string* err);
 
+// Reads a template (or an ECS task definition) in either form: JSON when its first non-blank character
+// (after a UTF-8 byte-order mark) is '{', else CloudFormation YAML. *yaml says which, and *style how to
+// write YAML back. JSON is read with the template limits (kMaxTemplateBytes, base::kMaxJsonDepth,
+// duplicate keys refused); with `json_map`, where each JSON value is (offsets after the byte-order mark).
+// *err: "LINE:COL: what".
+[[nodiscard]] bool ParseTemplate(std::string_view text, rapidjson::Document* out, YamlStyle* style, bool* yaml,
+                                 std::string* err, base::SourceNode* json_map = nullptr);
+
 // Where a new value goes, for YamlValueText.
 enum class YamlPlace {
   kAfterKey,   // right after "key:" on its line; `column` is the key's column

@@ -6,7 +6,7 @@
 #include "registry/auth.h"
 #include "base/encoding.h"
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 using rapidjson::Value;
@@ -155,4 +155,4 @@ RegistryCredentials PullSecretStore::Credentials(const std::string& ns,
   return merged;
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

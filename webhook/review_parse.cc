@@ -15,7 +15,7 @@
 
 #include "webhook/review_parse.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 base::JsonParseResult ParseReviewInPlace(char* text, size_t size, rapidjson::Document* doc) {
   base::JsonLimits limits;
@@ -25,4 +25,4 @@ base::JsonParseResult ParseReviewInPlace(char* text, size_t size, rapidjson::Doc
   return base::json_internal::ParseLimited<rapidjson::kParseInsituFlag>(is, size, limits, doc, text, nullptr);
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

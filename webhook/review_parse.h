@@ -9,13 +9,13 @@
 
 #include "base/json_parse.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 // Parses the NUL-terminated `text` (`size` bytes before the NUL) into *doc, in place (doc's strings
 // point into text, which must outlive it). Duplicate member names are not looked for: the apiserver
 // writes the review.
 base::JsonParseResult ParseReviewInPlace(char* text, size_t size, rapidjson::Document* doc);
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_REVIEW_PARSE_H_

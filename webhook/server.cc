@@ -26,7 +26,7 @@
 
 #include "webhook/log.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 using Clock = std::chrono::steady_clock;
 
@@ -682,4 +682,4 @@ int Server::Run() {
   return exit_status;
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

@@ -24,7 +24,7 @@
 #include "webhook/metrics.h"
 #include "webhook/tls_store.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 // What a handler answers to a ServerRequest.
 struct ServerResponse {
@@ -73,6 +73,6 @@ class Server {
   std::atomic<bool> draining_{false};
 };
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_SERVER_H_

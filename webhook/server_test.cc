@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 // The real server on an ephemeral loopback port with a fresh self-signed certificate, run in a
@@ -274,4 +274,4 @@ TEST_CASE("shutdown serves a request begun before it and closes the idle connect
 }
 
 }  // namespace
-}  // namespace kilt
+}  // namespace kilt::webhook

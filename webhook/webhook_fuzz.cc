@@ -15,15 +15,15 @@
 
 namespace {
 
-const kilt::AdmissionConfig& Config(bool fail_open) {
-  static kilt::AdmissionConfig open = [] {
-    kilt::AdmissionConfig c;
+const kilt::webhook::AdmissionConfig& Config(bool fail_open) {
+  static kilt::webhook::AdmissionConfig open = [] {
+    kilt::webhook::AdmissionConfig c;
     c.recipe.kilt_image = "kilt:1";
     c.recipe.hints.push_back({"img", {"/e"}, {"c"}});
     return c;
   }();
-  static kilt::AdmissionConfig closed = [] {
-    kilt::AdmissionConfig c = open;
+  static kilt::webhook::AdmissionConfig closed = [] {
+    kilt::webhook::AdmissionConfig c = open;
     c.fail_open = false;
     return c;
   }();
@@ -38,16 +38,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] % 2 == 0) {
     // Pieces of (data[0] / 2 % 7 + 1) bytes, and pipelined requests one after the other.
     const size_t piece = data[0] / 2 % 7 + 1;
-    kilt::RequestParser p(4096);
+    kilt::webhook::RequestParser p(4096);
     size_t at = 0;
     while (at < in.size()) {
       size_t used = 0;
       const size_t n = std::min(piece, in.size() - at);
-      kilt::RequestParser::State st = p.Feed(in.data() + at, n, &used);
+      kilt::webhook::RequestParser::State st = p.Feed(in.data() + at, n, &used);
       if (used > n) __builtin_trap();
       at += used;
-      if (st == kilt::RequestParser::State::kError) break;
-      if (st == kilt::RequestParser::State::kDone) {
+      if (st == kilt::webhook::RequestParser::State::kError) break;
+      if (st == kilt::webhook::RequestParser::State::kDone) {
         if (p.request().body.size() > 4096) __builtin_trap();
         p.Reset();
       } else if (used < n) {
@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return 0;
   }
-  kilt::AdmissionResult r = kilt::ReviewAdmission(in, Config(data[0] % 4 == 1));
+  kilt::webhook::AdmissionResult r = kilt::webhook::ReviewAdmission(in, Config(data[0] % 4 == 1));
   if (r.http_status != 200) return 0;
   rapidjson::Document answer;
   answer.Parse(r.body.c_str(), r.body.size());
