@@ -1,21 +1,9 @@
-# cli/: the `kilt` command. Subcommands from other components link in when their libraries exist.
+# cli/: the `kilt` command: `patch` and `recipe` (patcher/), `image-config` (registry/), `local` (local/).
 CLI_SRCS := $(filter-out %_test.cc %_fuzz.cc,$(wildcard cli/*.cc))
-CLI_LIBS := build/lib/libkilt_patcher.a
-CLI_FLAGS :=
-ifneq ($(wildcard registry/lookup.h),)
-CLI_LIBS += build/lib/libkilt_registry.a build/lib/libkilt_net.a
-CLI_FLAGS += -DKILT_HAVE_REGISTRY
-endif
-ifneq ($(wildcard local/build.mk),)
-CLI_LIBS += build/lib/libkilt_local.a
-endif
+CLI_LIBS := $(call kilt_libs,local patcher registry net base)
 
 ALL += $(BIN)/kilt
 
-$(OBJ)/cli/%.o: %.cc
+$(BIN)/kilt: $(CLI_SRCS:%.cc=$(OBJ)/host/%.o) $(CLI_LIBS)
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(HOST_CXXFLAGS) $(CLI_FLAGS) -c $< -o $@
-
-$(BIN)/kilt: $(CLI_SRCS:%.cc=$(OBJ)/cli/%.o) $(CLI_LIBS)
-	@mkdir -p $(@D)
-	$(HOST_CXX) $(HOST_CXXFLAGS) $(filter %.o,$^) -Wl,--start-group $(CLI_LIBS) -Wl,--end-group -o $@ $(PATCHER_LDLIBS) $(REGISTRY_LDLIBS) $(LOCAL_LDLIBS)
+	$(HOST_CXX) $^ -o $@ $(PATCHER_LDLIBS) $(NET_LDLIBS)

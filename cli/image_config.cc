@@ -3,10 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "base/file.h"
+#include "base/json.h"
 #include "cli/commands.h"
 #include "registry/lookup.h"
 #include "registry/reference.h"
@@ -32,32 +32,6 @@ constexpr char kUsage[] =
     "\n"
     "Amazon ECR registries are authenticated with the standard AWS credential variables\n"
     "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). See docs/image-lookup.md.\n";
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 }  // namespace
 
@@ -126,8 +100,8 @@ int RunImageConfig(int argc, char** argv) {
   if (!credentials_file.empty()) {
     std::string text, err;
     RegistryCredential cred;
-    if (!ReadFile(credentials_file, &text)) {
-      std::fprintf(stderr, "kilt image-config: cannot read %s\n", credentials_file.c_str());
+    if (!base::ReadFile(credentials_file, &text, &err)) {
+      std::fprintf(stderr, "kilt image-config: cannot read %s\n", err.c_str());
       return 2;
     }
     if (!ParseRepositoryCredentialsSecret(text, &cred, &err)) {
@@ -148,8 +122,10 @@ int RunImageConfig(int argc, char** argv) {
     std::fprintf(stderr, "kilt image-config: %s\n", err.c_str());
     return 1;
   }
-  std::printf("{\"digest\": %s, \"config\": %s}\n", JsonString(r.digest).c_str(),
-              r.config_json.c_str());
+  std::string out = "{\"digest\": ";
+  base::AppendJsonString(&out, r.digest);
+  out += ", \"config\": " + r.config_json + "}\n";
+  std::fputs(out.c_str(), stdout);
   return 0;
 }
 

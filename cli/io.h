@@ -1,4 +1,4 @@
-// File helpers for the kilt subcommands: whole-file reads and atomic writes (nothing half-written).
+// What the kilt subcommands read and show besides base/file.h: an input that may be stdin, and a diff.
 #ifndef KILT_CLI_IO_H_
 #define KILT_CLI_IO_H_
 
@@ -7,11 +7,7 @@
 namespace kilt {
 
 // Reads `path` ("-" = stdin) into *out. Returns false and sets *err ("PATH: reason") on failure.
-[[nodiscard]] bool ReadWholeFile(const std::string& path, std::string* out, std::string* err);
-
-// Writes `data` to `path` through a temporary file in the same directory and rename(2), so readers see
-// the old file or the new one, never a part.
-[[nodiscard]] bool WriteFileAtomically(const std::string& path, const std::string& data, std::string* err);
+[[nodiscard]] bool ReadInput(const std::string& path, std::string* out, std::string* err);
 
 // Runs `diff -u` between two texts labelled a/LABEL and b/LABEL, writing the diff to stdout.
 // Returns false and sets *err when diff cannot run.

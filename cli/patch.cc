@@ -12,13 +12,12 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "cli/commands.h"
+#include "base/file.h"
 #include "cli/io.h"
 #include "patcher/cfn_yaml.h"
 #include "patcher/patcher.h"
 #include "patcher/recipe.h"
-#ifdef KILT_HAVE_REGISTRY
 #include "registry/lookup.h"
-#endif
 
 namespace kilt {
 
@@ -161,7 +160,7 @@ bool LoadRecipe(const Args& a, Recipe* r) {
     }
   } else {
     std::string text;
-    if (!ReadWholeFile(a.recipe, &text, &err) || !ParseRecipe(text, a.recipe, r, &err)) {
+    if (!ReadInput(a.recipe, &text, &err) || !ParseRecipe(text, a.recipe, r, &err)) {
       std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
       return false;
     }
@@ -173,7 +172,7 @@ bool LoadRecipe(const Args& a, Recipe* r) {
   return true;
 }
 
-bool Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
+void Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
   std::vector<ImageNeed> needs = a.ecs ? ListEcsImageNeeds(doc, *in) : ListTemplateImageNeeds(doc, *in);
   // Hints from the recipe answer without a registry; the lookup is for the rest.
   std::vector<ImageNeed> ask;
@@ -182,16 +181,10 @@ bool Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
     for (const ImageHint& h : in->recipe.hints) hinted |= h.image == n.image;
     if (!hinted) ask.push_back(n);
   }
-  if (ask.empty()) return true;
-#ifdef KILT_HAVE_REGISTRY
+  if (ask.empty()) return;
   ImageConfigResolver resolver{LookupOptions{}};
   for (const std::string& e : resolver.Resolve(ask, &in->images))
     std::fprintf(stderr, "kilt patch: lookup: %s\n", e.c_str());
-  return true;
-#else
-  std::fprintf(stderr, "kilt patch: --lookup: this kilt was built without the registry client\n");
-  return false;
-#endif
 }
 
 }  // namespace
@@ -205,7 +198,7 @@ int RunPatch(int argc, char** argv) {
   in.parameters = a.parameters;
 
   std::string text, err;
-  if (!ReadWholeFile(a.input, &text, &err)) {
+  if (!ReadInput(a.input, &text, &err)) {
     std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
     return 2;
   }
@@ -247,7 +240,7 @@ int RunPatch(int argc, char** argv) {
       }
     }
   }
-  if (a.lookup && !Lookup(a, doc, &in)) return 2;
+  if (a.lookup) Lookup(a, doc, &in);
   PatchReport rep = a.ecs ? PatchEcsTaskDefinition(&doc, in) : PatchTemplate(&doc, in);
   if (!rep.ok()) {
     for (const PatchError& e : rep.errors) std::fprintf(stderr, "kilt patch: %s: %s\n", name.c_str(), e.ToString().c_str());
@@ -275,7 +268,7 @@ int RunPatch(int argc, char** argv) {
         std::fprintf(stderr, "kilt patch: writing stdout: %s\n", std::strerror(errno));
         return 2;
       }
-    } else if (!WriteFileAtomically(a.out, output, &err)) {
+    } else if (!base::WriteFileAtomically(a.out, output, &err)) {
       std::fprintf(stderr, "kilt patch: %s\n", err.c_str());
       return 2;
     }

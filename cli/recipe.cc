@@ -21,7 +21,7 @@ int RunRecipe(int argc, char** argv) {
   if (argc == 3 && arg == "--check") {
     std::string text, err;
     Recipe r;
-    if (!ReadWholeFile(argv[2], &text, &err) || !ParseRecipe(text, argv[2], &r, &err)) {
+    if (!ReadInput(argv[2], &text, &err) || !ParseRecipe(text, argv[2], &r, &err)) {
       std::fprintf(stderr, "kilt recipe: %s\n", err.c_str());
       return 2;
     }

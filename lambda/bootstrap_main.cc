@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "base/strings.h"
 #include "lambda/config.h"
 #include "lambda/macro.h"
 #include "lambda/runtime_api.h"
@@ -42,25 +43,13 @@ class RegistryLookup : public ImageLookup {
   ImageConfigResolver resolver_;
 };
 
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 LookupOptions LambdaLookupOptions() {
   LookupOptions o;
   o.use_docker_config = false;  // no ~/.docker in Lambda; credentials come from the execution role
   if (const char* ca = getenv("KILT_REGISTRY_CA_FILE")) o.ca_file = ca;
   // Plain-http registries: only for tests and private mirrors, named one by one.
   if (const char* insecure = getenv("KILT_INSECURE_REGISTRIES"))
-    o.insecure_http_registries = SplitComma(insecure);
+    o.insecure_http_registries = base::Split(insecure, ',');
   return o;
 }
 

@@ -4,62 +4,31 @@
 # are linked statically, glibc dynamically (getaddrinfo/NSS under static glibc is fragile), and a test
 # checks that no symbol needs a glibc newer than 2.34 (docs/lambda.md).
 
-LAMBDA_LIB_SRCS := lambda/macro.cc lambda/config.cc lambda/runtime_api.cc
+LAMBDA_SRCS      := lambda/macro.cc lambda/config.cc lambda/runtime_api.cc
+$(eval $(call kilt_library,lambda,$(LAMBDA_SRCS)))
+LAMBDA_DEPS      := lambda patcher registry net base
 LAMBDA_BOOTSTRAP := $(B)/lambda/bootstrap
 LAMBDA_ZIP       := $(B)/lambda/kilt-macro.zip
+LAMBDA_LINK      := -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--build-id=none -s
 
-LAMBDA_LIBS = build/lib/libkilt_patcher.a build/lib/libkilt_registry.a build/lib/libkilt_net.a
-
-$(LAMBDA_BOOTSTRAP): $(LAMBDA_LIB_SRCS:%.cc=$(OBJ)/host/%.o) $(OBJ)/host/lambda/bootstrap_main.o \
-    $(OBJ)/host/lambda/glibc_compat.o $(LAMBDA_LIBS)
+$(LAMBDA_BOOTSTRAP): $(OBJ)/host/lambda/bootstrap_main.o $(OBJ)/host/lambda/glibc_compat.o \
+                     $(call kilt_libs,$(LAMBDA_DEPS))
 	@mkdir -p $(@D)
-	$(HOST_CXX) -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--build-id=none -s \
-	  $(filter %.o,$^) -Wl,--start-group $(LAMBDA_LIBS) -Wl,--end-group -o $@ $(REGISTRY_LDLIBS)
+	$(HOST_CXX) $(LAMBDA_LINK) $^ -o $@ $(NET_LDLIBS)
 
 ALL += $(LAMBDA_BOOTSTRAP)
 
-# arm64 (Graviton): the same link with Debian's cross compiler, arm64 OpenSSL from multiarch
-# (libssl-dev:arm64) and http_parser's arm64 static library, which tools/deps.sh unpacks beside them
-# (its -dev package cannot be co-installed for two architectures). The patcher, registry and net
-# sources are compiled here for aarch64 into one private archive (their build.mk files build the host
-# arch only); the link takes only the members the bootstrap needs. Not in ALL: `make package` and
-# `make test-lambda` build it (a cross build of every library would slow a plain `make`).
-LAMBDA_ARM64_CXX       := aarch64-linux-gnu-g++
-LAMBDA_ARM64_CC        := aarch64-linux-gnu-gcc
-LAMBDA_ARM64_OBJ       := $(OBJ)/arm64-glibc
+# arm64 (Graviton): the same link with the aarch64 glibc toolchain of mk/toolchain.mk. Not in ALL:
+# `make package` and `make test-lambda` build it (a cross build of every library would slow a plain
+# `make`). The YAML reader and the pod patcher are archived too but never linked (--gc-sections, and
+# nothing the macro calls refers to them).
 LAMBDA_ARM64_BOOTSTRAP := $(B)/lambda/arm64/bootstrap
 LAMBDA_ARM64_ZIP       := $(B)/lambda/kilt-macro-arm64.zip
-LAMBDA_ARM64_DEPS_LIB  := $(LAMBDA_ARM64_OBJ)/libkilt_lambda_deps.a
-# Less the YAML reader and the pod patcher (the macro gets JSON and patches task definitions): the
-# slowest files to compile, and never linked in.
-LAMBDA_ARM64_DEP_SRCS  := $(filter-out %_test.cc %_fuzz.cc %_main.cc patcher/cfn_yaml.cc patcher/pod.cc,\
-                            $(wildcard patcher/*.cc registry/*.cc net/*.cc))
-LAMBDA_ARM64_STATIC    := /usr/lib/aarch64-linux-gnu/libssl.a /usr/lib/aarch64-linux-gnu/libcrypto.a \
-                          /usr/local/lib/aarch64-linux-gnu/libhttp_parser.a
-LAMBDA_ARM64_LDLIBS    := $(LAMBDA_ARM64_STATIC) -ldl -lpthread
-# No -g: the binary is stripped anyway, and the objects are only for this link.
-LAMBDA_ARM64_CXXFLAGS  := $(filter-out -g,$(HOST_CXXFLAGS))
-LAMBDA_ARM64_CFLAGS    := $(filter-out -g,$(HOST_CFLAGS))
 
-$(LAMBDA_ARM64_OBJ)/%.o: %.cc
+$(LAMBDA_ARM64_BOOTSTRAP): $(ARM64_GLIBC_OBJ)/lambda/bootstrap_main.o $(ARM64_GLIBC_OBJ)/lambda/glibc_compat.o \
+                           $(call kilt_arm64_libs,$(LAMBDA_DEPS)) | $(ARM64_GLIBC_STATIC)
 	@mkdir -p $(@D)
-	$(LAMBDA_ARM64_CXX) $(LAMBDA_ARM64_CXXFLAGS) -c $< -o $@
-$(LAMBDA_ARM64_OBJ)/%.o: %.c
-	@mkdir -p $(@D)
-	$(LAMBDA_ARM64_CC) $(LAMBDA_ARM64_CFLAGS) -c $< -o $@
-
-$(LAMBDA_ARM64_DEPS_LIB): $(LAMBDA_ARM64_DEP_SRCS:%.cc=$(LAMBDA_ARM64_OBJ)/%.o)
-	rm -f $@ && aarch64-linux-gnu-ar rcsD $@ $^
-
-$(LAMBDA_ARM64_STATIC):
-	@echo "kilt: $@ (for the arm64 Lambda bootstrap) is missing; run 'make deps'" >&2; exit 1
-
-$(LAMBDA_ARM64_BOOTSTRAP): $(LAMBDA_LIB_SRCS:%.cc=$(LAMBDA_ARM64_OBJ)/%.o) \
-    $(LAMBDA_ARM64_OBJ)/lambda/bootstrap_main.o $(LAMBDA_ARM64_OBJ)/lambda/glibc_compat.o $(LAMBDA_ARM64_DEPS_LIB) \
-    $(LAMBDA_ARM64_STATIC)
-	@mkdir -p $(@D)
-	$(LAMBDA_ARM64_CXX) -static-libstdc++ -static-libgcc -Wl,--gc-sections -Wl,--build-id=none -s \
-	  $(filter %.o,$^) $(LAMBDA_ARM64_DEPS_LIB) -o $@ $(LAMBDA_ARM64_LDLIBS)
+	$(ARM64_GLIBC_CXX) $(LAMBDA_LINK) $^ -o $@ $(ARM64_GLIBC_LDLIBS)
 
 .PHONY: package-lambda lambda-arm64
 package-lambda: $(LAMBDA_ZIP) $(LAMBDA_ARM64_ZIP) ## (lambda) the macro's zips (x86_64, arm64): bootstrap + default recipe
@@ -73,30 +42,25 @@ $(LAMBDA_ZIP): $(LAMBDA_BOOTSTRAP) lambda/package.sh
 $(LAMBDA_ARM64_ZIP): $(LAMBDA_ARM64_BOOTSTRAP) $(LAMBDA_BOOTSTRAP) lambda/package.sh
 	lambda/package.sh $(LAMBDA_ARM64_BOOTSTRAP) $@ $(LAMBDA_BOOTSTRAP)
 
-# Unit tests (sanitizers on): the event handler with a fake lookup, the configuration, base64.
+# Unit tests (sanitizers on): the event handler with a fake lookup, the configuration.
 LAMBDA_TESTS := $(wildcard lambda/*_test.cc)
-$(TESTBIN)/lambda_unit: $(LAMBDA_TESTS:%.cc=$(OBJ)/san/%.o) $(LAMBDA_LIB_SRCS:%.cc=$(OBJ)/san/%.o) \
-    $(CATCH_MAIN) $(LAMBDA_LIBS)
+$(TESTBIN)/lambda_unit: $(LAMBDA_TESTS:%.cc=$(OBJ)/san/%.o) $(CATCH_MAIN) $(call kilt_san_libs,$(LAMBDA_DEPS))
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(TEST_SANFLAGS) $(filter %.o,$^) -Wl,--start-group $(LAMBDA_LIBS) -Wl,--end-group \
-	  -o $@ $(REGISTRY_LDLIBS)
+	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@ $(NET_LDLIBS)
 
 # The same unit tests cross-built for aarch64 and run under qemu (no sanitizers: ASan does not run
 # under qemu user-mode): aarch64's unsigned char and its memory model, on the handler's edge cases.
-$(TESTBIN)/lambda_unit_arm64: $(LAMBDA_TESTS:%.cc=$(LAMBDA_ARM64_OBJ)/%.o) \
-    $(LAMBDA_LIB_SRCS:%.cc=$(LAMBDA_ARM64_OBJ)/%.o) $(LAMBDA_ARM64_OBJ)/tests/catch_main.o \
-    $(LAMBDA_ARM64_OBJ)/lambda/glibc_compat.o $(LAMBDA_ARM64_DEPS_LIB) $(LAMBDA_ARM64_STATIC)
+$(TESTBIN)/lambda_unit_arm64: $(LAMBDA_TESTS:%.cc=$(ARM64_GLIBC_OBJ)/%.o) $(ARM64_GLIBC_OBJ)/tests/catch_main.o \
+    $(ARM64_GLIBC_OBJ)/lambda/glibc_compat.o $(call kilt_arm64_libs,$(LAMBDA_DEPS)) | $(ARM64_GLIBC_STATIC)
 	@mkdir -p $(@D)
-	$(LAMBDA_ARM64_CXX) -static-libstdc++ -static-libgcc $(filter %.o,$^) $(LAMBDA_ARM64_DEPS_LIB) \
-	  -o $@ $(LAMBDA_ARM64_LDLIBS)
+	$(ARM64_GLIBC_CXX) -static-libstdc++ -static-libgcc $^ -o $@ $(ARM64_GLIBC_LDLIBS)
 
 # The HTTP client's fetch tool for aarch64, and a script that runs it under qemu: net's end-to-end
 # test (TLS: the arm64 static OpenSSL's handshake, verification, CA paths) runs on it as on the host one.
-$(TESTBIN)/kilt-http-fetch-arm64: $(LAMBDA_ARM64_OBJ)/net/http_fetch_main.o $(LAMBDA_ARM64_DEPS_LIB) \
-    $(LAMBDA_ARM64_STATIC)
+$(TESTBIN)/kilt-http-fetch-arm64: $(ARM64_GLIBC_OBJ)/net/http_fetch_main.o $(call kilt_arm64_libs,net base) \
+                                  | $(ARM64_GLIBC_STATIC)
 	@mkdir -p $(@D)
-	$(LAMBDA_ARM64_CXX) -static-libstdc++ -static-libgcc $(filter %.o,$^) $(LAMBDA_ARM64_DEPS_LIB) \
-	  -o $@ $(LAMBDA_ARM64_LDLIBS)
+	$(ARM64_GLIBC_CXX) -static-libstdc++ -static-libgcc $^ -o $@ $(ARM64_GLIBC_LDLIBS)
 $(TESTBIN)/kilt-http-fetch-arm64.qemu: $(TESTBIN)/kilt-http-fetch-arm64
 	printf '#!/bin/sh\nexec qemu-aarch64-static -L /usr/aarch64-linux-gnu "%s" "$$@"\n' "$(abspath $<)" > $@
 	chmod 0755 $@
@@ -111,17 +75,16 @@ test-lambda: $(TESTBIN)/lambda_unit $(TESTBIN)/lambda_unit_arm64 $(TESTBIN)/kilt
 	tests/lambda/bootstrap_test.sh $(LAMBDA_BOOTSTRAP) $(LAMBDA_ZIP)
 	tests/lambda/bootstrap_arm64_test.sh $(LAMBDA_ARM64_BOOTSTRAP) $(LAMBDA_ARM64_ZIP)
 
-# Bench anchor: the Runtime API loop alone (echo), linked like the bootstrap.
+# Bench anchor: the Runtime API loop alone (echo), linked like the bootstrap; the same for arm64, for the
+# informational qemu line of the bench.
 $(TESTBIN)/lambda-echo-bootstrap: $(OBJ)/host/bench/lambda_echo_bootstrap.o $(OBJ)/host/lambda/glibc_compat.o \
-    build/lib/libkilt_net.a
+                                  $(call kilt_libs,net base)
 	@mkdir -p $(@D)
-	$(HOST_CXX) -static-libstdc++ -static-libgcc $(filter %.o,$^) build/lib/libkilt_net.a -o $@ $(NET_LDLIBS)
-
-# The same anchor for arm64, for the informational qemu line of the bench.
-$(TESTBIN)/lambda-echo-bootstrap-arm64: $(LAMBDA_ARM64_OBJ)/bench/lambda_echo_bootstrap.o \
-    $(LAMBDA_ARM64_OBJ)/lambda/glibc_compat.o $(LAMBDA_ARM64_DEPS_LIB)
+	$(HOST_CXX) -static-libstdc++ -static-libgcc $^ -o $@ $(NET_LDLIBS)
+$(TESTBIN)/lambda-echo-bootstrap-arm64: $(ARM64_GLIBC_OBJ)/bench/lambda_echo_bootstrap.o \
+    $(ARM64_GLIBC_OBJ)/lambda/glibc_compat.o $(call kilt_arm64_libs,net base) | $(ARM64_GLIBC_STATIC)
 	@mkdir -p $(@D)
-	$(LAMBDA_ARM64_CXX) -static-libstdc++ -static-libgcc $(filter %.o,$^) $(LAMBDA_ARM64_DEPS_LIB) -o $@ $(LAMBDA_ARM64_LDLIBS)
+	$(ARM64_GLIBC_CXX) -static-libstdc++ -static-libgcc $^ -o $@ $(ARM64_GLIBC_LDLIBS)
 
 BENCH_SUITES += lambda
 .PHONY: bench-lambda
@@ -132,16 +95,9 @@ bench-lambda: $(LAMBDA_BOOTSTRAP) $(TESTBIN)/lambda-echo-bootstrap $(LAMBDA_ARM6
 	  $(LAMBDA_ARM64_BOOTSTRAP) $(TESTBIN)/lambda-echo-bootstrap-arm64 > $(B)/bench/lambda.md.tmp
 	mv $(B)/bench/lambda.md.tmp $(B)/bench/lambda.md
 
-# libFuzzer (clang) over the event handler and the patcher under it; FUZZ_SECONDS per run. The
-# patcher's sources are compiled in (instrumented) rather than linked from its g++-built library.
-LAMBDA_FUZZ_SRCS = lambda/macro_fuzz.cc lambda/macro.cc $(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc))
-$(TESTBIN)/lambda_fuzz: lambda/macro_fuzz.cc lambda/macro.cc lambda/macro.h $(wildcard patcher/*.cc patcher/*.h)
-	@mkdir -p $(@D)
-	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined $(LAMBDA_FUZZ_SRCS) -o $@ -lyaml-cpp
-
+# libFuzzer over the event handler and the patcher under it.
+$(eval $(call kilt_fuzzer,lambda_fuzz,lambda/macro_fuzz.cc,lambda patcher base,-lyaml-cpp))
 FUZZ_SUITES += lambda
 .PHONY: fuzz-lambda
 fuzz-lambda: $(TESTBIN)/lambda_fuzz
-	@mkdir -p $(B)/fuzz/lambda
-	cp -n tests/lambda/fuzz_seeds/* $(B)/fuzz/lambda/ 2>/dev/null || true
-	$(TESTBIN)/lambda_fuzz -max_total_time=$${FUZZ_SECONDS:-120} -max_len=16384 $(B)/fuzz/lambda
+	$(call kilt_fuzz_run,lambda_fuzz,120,tests/lambda/fuzz_seeds/*,16384)

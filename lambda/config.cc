@@ -1,40 +1,13 @@
 #include "lambda/config.h"
 
-#include "registry/encoding.h"
+#include <unistd.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
+
+#include "base/encoding.h"
+#include "base/file.h"
 
 namespace kilt::lambda {
-namespace {
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream s;
-  s << f.rdbuf();
-  *out = s.str();
-  return !f.bad();
-}
-
-bool FileExists(const std::string& path) {
-  std::ifstream f(path);
-  return static_cast<bool>(f);
-}
-
-}  // namespace
-
-bool DecodeBase64(std::string_view in, std::string* out) {
-  // Multi-line base64 (as pasted into a CloudFormation parameter) is fine; the decoding itself is the
-  // registry client's (one base64 in the project).
-  std::string compact;
-  compact.reserve(in.size());
-  for (char c : in)
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') compact += c;
-  return registry::Base64Decode(compact, out);
-}
-
 bool LoadMacroConfig(const EnvLookup& env, MacroConfig* out, std::string* err) {
   auto get = [&](const char* name) -> std::string {
     const char* v = env(name);
@@ -46,7 +19,8 @@ bool LoadMacroConfig(const EnvLookup& env, MacroConfig* out, std::string* err) {
     toml = get("KILT_RECIPE");
     source = "KILT_RECIPE";
   } else if (env("KILT_RECIPE_BASE64") != nullptr && !get("KILT_RECIPE_BASE64").empty()) {
-    if (!DecodeBase64(get("KILT_RECIPE_BASE64"), &toml)) {
+    // Multi-line base64 (as pasted into a CloudFormation parameter) is fine.
+    if (!base::Base64Decode(get("KILT_RECIPE_BASE64"), &toml, /*skip_whitespace=*/true)) {
       *err =
           "KILT_RECIPE_BASE64 is not valid base64 (encode the recipe with `base64 -w0 "
           "recipe.toml`)";
@@ -58,9 +32,9 @@ bool LoadMacroConfig(const EnvLookup& env, MacroConfig* out, std::string* err) {
     bool explicit_path = !path.empty();
     if (!explicit_path && !get("LAMBDA_TASK_ROOT").empty())
       path = get("LAMBDA_TASK_ROOT") + "/recipe.toml";
-    if (!path.empty() && (explicit_path || FileExists(path))) {
-      if (!ReadFile(path, &toml)) {
-        *err = "cannot read the recipe " + path + (explicit_path ? " (KILT_RECIPE_FILE)" : "");
+    if (!path.empty() && (explicit_path || access(path.c_str(), F_OK) == 0)) {
+      if (!base::ReadFile(path, &toml, err)) {
+        *err = "cannot read the recipe " + *err + (explicit_path ? " (KILT_RECIPE_FILE)" : "");
         return false;
       }
       source = path;

@@ -25,9 +25,6 @@ using EnvLookup = std::function<const char*(const char*)>;
 // Errors name the variable (never its value: it may hold secrets).
 [[nodiscard]] bool LoadMacroConfig(const EnvLookup& env, MacroConfig* out, std::string* err);
 
-// Standard base64 (RFC 4648, padding optional, whitespace ignored). False on any other character.
-[[nodiscard]] bool DecodeBase64(std::string_view in, std::string* out);
-
 }  // namespace kilt::lambda
 
 #endif  // KILT_LAMBDA_CONFIG_H_

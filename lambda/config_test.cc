@@ -20,19 +20,6 @@ struct FakeEnv {
   }
 };
 
-TEST_CASE("DecodeBase64 decodes RFC 4648 text and refuses the rest") {
-  std::string out;
-  REQUIRE(DecodeBase64("aW1hZ2UgPSAieCI=", &out));
-  CHECK(out == "image = \"x\"");
-  REQUIRE(DecodeBase64("aW1h\nZ2U=", &out));
-  CHECK(out == "image");
-  REQUIRE(DecodeBase64("", &out));
-  CHECK(out.empty());
-  CHECK_FALSE(DecodeBase64("aW1h*2U=", &out));
-  CHECK_FALSE(DecodeBase64("aW1hZ2U=x", &out));
-  CHECK_FALSE(DecodeBase64("a", &out));
-}
-
 TEST_CASE("without any setting the built-in default recipe is used, lookups on") {
   FakeEnv env;
   MacroConfig c;

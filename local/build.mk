@@ -1,18 +1,12 @@
-# local/: `kilt local run` (build/lib/libkilt_local.a, linked into build/bin/kilt), its unit tests and the
-# end-to-end suite `make test-local` (tests/local/).
+# local/: `kilt local run` (linked into build/bin/kilt), its unit tests and the end-to-end suite
+# `make test-local` (tests/local/).
 LOCAL_SRCS := $(filter-out %_test.cc,$(wildcard local/*.cc))
-LOCAL_TESTS := $(wildcard local/*_test.cc)
-# The template reader (YAML) comes from the patcher library.
-LOCAL_LDLIBS := build/lib/libkilt_patcher.a -lyaml-cpp
+$(eval $(call kilt_library,local,$(LOCAL_SRCS)))
 
-build/lib/libkilt_local.a: $(LOCAL_SRCS:%.cc=$(OBJ)/host/%.o)
+$(TESTBIN)/local_test: $(patsubst %.cc,$(OBJ)/san/%.o,$(wildcard local/*_test.cc)) $(CATCH_MAIN) \
+                       $(call kilt_san_libs,local patcher registry net base)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
-
-$(TESTBIN)/local_test: $(LOCAL_TESTS:%.cc=$(OBJ)/san/%.o) $(LOCAL_SRCS:%.cc=$(OBJ)/san/%.o) $(CATCH_MAIN) \
-                       build/lib/libkilt_patcher.a
-	@mkdir -p $(@D)
-	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ $(LOCAL_LDLIBS)
+	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@ $(PATCHER_LDLIBS) $(NET_LDLIBS)
 
 TEST_SUITES += local
 

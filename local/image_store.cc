@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "base/file.h"
 #include "local/process.h"
 
 namespace kilt {
@@ -27,10 +28,7 @@ bool IsDir(const std::string& p) {
 
 bool LoadJson(const std::string& path, rapidjson::Document* doc, std::string* err) {
   std::string text;
-  if (!ReadFile(path, &text)) {
-    *err = "cannot read " + path;
-    return false;
-  }
+  if (!base::ReadFile(path, &text, err)) return false;
   doc->Parse(text.c_str(), text.size());
   if (doc->HasParseError() || !doc->IsObject()) {
     *err = path + ": not a JSON object";
@@ -257,18 +255,19 @@ bool ImageStore::Unpack(const ImageSpec& image, const std::string& rootfs, std::
   }
   bool ok =
       symlink((image.layout_dir + "/blobs/sha256").c_str(), (tmp + "/blobs/sha256").c_str()) == 0 &&
-      WriteFile(tmp + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
+      base::WriteFileAtomically(tmp + "/oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", &e);
   std::string size;
   struct stat st;
   if (ok && stat(BlobPath(image.layout_dir, image.manifest_digest).c_str(), &st) == 0)
     size = std::to_string(st.st_size);
   ok = ok && !size.empty() &&
-       WriteFile(tmp + "/index.json",
+       base::WriteFileAtomically(tmp + "/index.json",
                  "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
                  "vnd.oci.image.manifest.v1+json\","
                  "\"digest\":\"" +
                      image.manifest_digest + "\",\"size\":" + size +
-                     ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"kilt-local\"}}]}");
+                     ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"kilt-local\"}}]}",
+                 &e);
   if (!ok) {
     *err = "image " + image.reference + ": cannot prepare " + tmp;
     return false;
@@ -279,7 +278,7 @@ bool ImageStore::Unpack(const ImageSpec& image, const std::string& rootfs, std::
     *err = "image " + image.reference + ": unpack failed: " + e;
     return false;
   }
-  (void)RemoveTree(tmp, &e);  // only a symlink and two small files; the work dir goes later anyway
+  (void)base::RemoveTree(tmp, &e);  // only a symlink and two small files; the work dir goes later anyway
   return true;
 }
 

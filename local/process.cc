@@ -1,16 +1,12 @@
 #include "local/process.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace kilt {
 namespace local {
@@ -80,41 +76,6 @@ bool RunChecked(const std::vector<std::string>& argv, std::string* err) {
     return false;
   }
   return true;
-}
-
-namespace {
-int RemoveOne(const char* path, const struct stat*, int type, struct FTW*) {
-  int rc = (type == FTW_DP) ? rmdir(path) : unlink(path);
-  return rc == 0 || errno == ENOENT ? 0 : -1;
-}
-}  // namespace
-
-bool RemoveTree(const std::string& path, std::string* err) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) return errno == ENOENT;
-  // FTW_PHYS: never follow symlinks out of the tree; FTW_DEPTH: children before their directory;
-  // FTW_MOUNT: do not cross into something still mounted.
-  if (nftw(path.c_str(), RemoveOne, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) {
-    *err = "cannot remove " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-bool WriteFile(const std::string& path, const std::string& data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return false;
-  f << data;
-  return static_cast<bool>(f.flush());
 }
 
 }  // namespace local

@@ -19,13 +19,6 @@ namespace local {
 // *err.
 [[nodiscard]] bool RunChecked(const std::vector<std::string>& argv, std::string* err);
 
-// Removes a directory tree (like rm -rf), not following symlinks. Returns false with *err on
-// failure.
-[[nodiscard]] bool RemoveTree(const std::string& path, std::string* err);
-
-bool ReadFile(const std::string& path, std::string* out);
-bool WriteFile(const std::string& path, const std::string& data);
-
 }  // namespace local
 }  // namespace kilt
 

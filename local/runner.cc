@@ -20,6 +20,8 @@
 #include <memory>
 #include <set>
 
+#include "base/diag.h"
+#include "base/file.h"
 #include "local/bundle.h"
 #include "local/image_store.h"
 #include "local/local.h"
@@ -34,37 +36,10 @@ using Clock = std::chrono::steady_clock;
 
 void Say(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void Say(const char* fmt, ...) {
-  char buf[2048];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+  base::VSay("kilt-local", fmt, ap);
   va_end(ap);
-  if (n < 0) return;
-  std::string line = "kilt-local: " + std::string(buf, std::min<size_t>(n, sizeof buf - 2)) + "\n";
-  (void)!write(2, line.data(), line.size());
-}
-
-void WriteAll(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = write(fd, s.data() + off, s.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
-}
-
-bool MkdirP(const std::string& path) {
-  std::string cur;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    cur = path.substr(0, j);
-    if (!cur.empty() && mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return false;
-    i = j + 1;
-  }
-  return true;
 }
 
 // One output stream of one container: bytes in, whole prefixed lines out (one write per line).
@@ -75,7 +50,7 @@ class LinePrefixer {
     buf_.append(data, n);
     size_t start = 0, nl;
     while ((nl = buf_.find('\n', start)) != std::string::npos) {
-      WriteAll(out_fd_, prefix_ + buf_.substr(start, nl - start + 1));
+      (void)base::WriteAll(out_fd_, prefix_ + buf_.substr(start, nl - start + 1));
       start = nl + 1;
     }
     buf_.erase(0, start);
@@ -84,7 +59,7 @@ class LinePrefixer {
   }
   void Flush() {
     if (buf_.empty()) return;
-    WriteAll(out_fd_, prefix_ + buf_ + "\n");
+    (void)base::WriteAll(out_fd_, prefix_ + buf_ + "\n");
     buf_.clear();
   }
 
@@ -173,10 +148,7 @@ bool TaskRunner::Prepare(std::string* err) {
     return false;
   }
   work_ = buf.data();
-  if (!MkdirP(work_ + "/scratch") || !MkdirP(work_ + "/volumes")) {
-    *err = "cannot create directories in " + work_;
-    return false;
-  }
+  if (!base::MakeDirs(work_ + "/scratch", err) || !base::MakeDirs(work_ + "/volumes", err)) return false;
   ImageStore store(o_.images_dir, work_ + "/scratch");
   size_t width = 0;
   for (const auto& spec : task_.containers) width = std::max(width, spec.name.size());
@@ -200,10 +172,7 @@ bool TaskRunner::Prepare(std::string* err) {
       *err = "container " + c.spec->name + ": " + *err;
       return false;
     }
-    if (!MkdirP(c.bundle)) {
-      *err = "cannot create " + c.bundle;
-      return false;
-    }
+    if (!base::MakeDirs(c.bundle, err)) return false;
     Say("unpacking %s for container %s", c.spec->image.c_str(), c.spec->name.c_str());
     if (!store.Unpack(c.image, c.bundle + "/rootfs", err)) {
       *err = "container " + c.spec->name + ": " + *err;
@@ -222,8 +191,9 @@ bool TaskRunner::PrepareBundle(Container* c, std::map<std::string, Container*>& 
   std::string rootfs = c->bundle + "/rootfs";
   ProcessSpec p;
   std::string passwd, group, home;
-  ReadFile(rootfs + "/etc/passwd", &passwd);
-  ReadFile(rootfs + "/etc/group", &group);
+  std::string ignored;  // an image without them: numeric ids only
+  (void)base::ReadFile(rootfs + "/etc/passwd", &passwd, &ignored);
+  (void)base::ReadFile(rootfs + "/etc/group", &group, &ignored);
   std::string user = s.user.empty() ? c->image.user : s.user;
   if (!ResolveUser(user, passwd, group, &p.uid, &p.gid, &home, err)) {
     *err = "container " + s.name + ": " + *err;
@@ -244,26 +214,19 @@ bool TaskRunner::PrepareBundle(Container* c, std::map<std::string, Container*>& 
       // The source's volume shows the image's content at that path, as Docker's first use of a
       // volume does; both containers see the same directory.
       std::string host = src->bundle + "/rootfs" + vol;
-      if (!MkdirP(host)) {
-        *err = "cannot create " + host;
-        return false;
-      }
+      if (!base::MakeDirs(host, err)) return false;
       binds.push_back({host, vol, vf.read_only});
     }
   }
   for (const auto& mp : s.mount_points) {
     std::string host = work_ + "/volumes/" + mp.source_volume;
-    if (!MkdirP(host)) {
-      *err = "cannot create " + host;
-      return false;
-    }
+    if (!base::MakeDirs(host, err)) return false;
     binds.push_back({host, mp.container_path, mp.read_only});
   }
   std::string hostname = s.name;
-  if (!WriteFile(c->bundle + "/config.json", RuntimeSpecJson(p, binds, hostname, s.cap_add))) {
-    *err = "cannot write " + c->bundle + "/config.json";
+  if (!base::WriteFileAtomically(c->bundle + "/config.json", RuntimeSpecJson(p, binds, hostname, s.cap_add),
+                                 err))
     return false;
-  }
   std::string cmd;
   for (const auto& a : p.args) cmd += (cmd.empty() ? "" : " ") + a;
   Say("container %s: %s (uid %u)", s.name.c_str(), cmd.c_str(), p.uid);
@@ -553,7 +516,7 @@ void TaskRunner::Cleanup() {
   }
   if (!work_.empty()) {
     std::string err;
-    if (!RemoveTree(work_, &err)) Say("warning: %s", err.c_str());
+    if (!base::RemoveTree(work_, &err)) Say("warning: %s", err.c_str());
   }
   if (sigfd_ >= 0) {
     close(sigfd_);
@@ -566,8 +529,8 @@ void TaskRunner::Cleanup() {
 
 int RunLocalTask(const LocalOptions& o) {
   std::string text, err;
-  if (!ReadFile(o.task_path, &text)) {
-    Say("cannot read %s: %s", o.task_path.c_str(), std::strerror(errno));
+  if (!base::ReadFile(o.task_path, &text, &err)) {
+    Say("cannot read %s", err.c_str());
     return kLocalFailed;
   }
   TaskSpec task;

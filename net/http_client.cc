@@ -22,21 +22,12 @@
 #include <memory>
 #include <mutex>
 
+#include "base/strings.h"
+
 namespace kilt::net {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool IsIpLiteral(const std::string& host) {
   unsigned char buf[sizeof(struct in6_addr)];
@@ -449,7 +440,7 @@ bool NeedsContentLength(const HttpRequest& req) {
 
 bool HasHeader(const Headers& h, std::string_view name) {
   for (const auto& kv : h)
-    if (EqualsIgnoreCase(kv.first, name)) return true;
+    if (base::EqualsIgnoreCase(kv.first, name)) return true;
   return false;
 }
 
@@ -459,73 +450,17 @@ bool ValidHeaderText(std::string_view s) {
 
 }  // namespace
 
-std::string Url::HostHeader() const {
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (!((scheme == "http" && port == 80) || (scheme == "https" && port == 443)))
-    h += ":" + std::to_string(port);
-  return h;
-}
-
-bool ParseUrl(std::string_view url, Url* out, std::string* err) {
-  struct http_parser_url u;
-  http_parser_url_init(&u);
-  if (url.empty() || http_parser_parse_url(url.data(), url.size(), 0, &u) != 0) {
-    *err = "invalid URL \"" + std::string(url) + "\": expected http[s]://host[:port]/path";
-    return false;
-  }
-  auto field = [&](int f) -> std::string {
-    if (!(u.field_set & (1 << f))) return "";
-    return std::string(url.substr(u.field_data[f].off, u.field_data[f].len));
-  };
-  Url r;
-  r.scheme = field(UF_SCHEMA);
-  for (char& c : r.scheme) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-  if (r.scheme != "http" && r.scheme != "https") {
-    *err = "invalid URL \"" + std::string(url) + "\": scheme must be http or https";
-    return false;
-  }
-  if (u.field_set & (1 << UF_USERINFO)) {
-    *err = "invalid URL: credentials in the URL are not supported; send them in a header";
-    return false;
-  }
-  r.host = field(UF_HOST);
-  if (r.host.empty()) {
-    *err = "invalid URL \"" + std::string(url) + "\": no host";
-    return false;
-  }
-  if (u.field_set & (1 << UF_PORT)) {
-    if (u.port == 0) {
-      *err = "invalid URL \"" + std::string(url) + "\": port 0";
-      return false;
-    }
-    r.port = u.port;
-  } else {
-    r.port = r.scheme == "https" ? 443 : 80;
-  }
-  r.target = field(UF_PATH);
-  if (r.target.empty()) r.target = "/";
-  if (u.field_set & (1 << UF_QUERY)) r.target += "?" + field(UF_QUERY);
-  *out = std::move(r);
-  return true;
-}
-
-std::string HttpResponse::Header(std::string_view name) const {
-  for (const auto& kv : headers)
-    if (EqualsIgnoreCase(kv.first, name)) return kv.second;
-  return "";
-}
-
 bool HttpFetch(const HttpRequest& req, const HttpOptions& opts, HttpResponse* resp,
                std::string* err) {
   Url url;
   if (!ParseUrl(req.url, &url, err)) return false;
-  const std::string prefix = req.method + " " + url.scheme + "://" + url.HostHeader() + url.target;
+  const std::string prefix = req.method + " " + url.scheme + "://" + url.HostHeader() + url.Target();
   if (req.method.empty() || !ValidHeaderText(req.method) ||
       req.method.find(' ') != std::string::npos) {
     *err = prefix + ": invalid method";
     return false;
   }
-  std::string head = req.method + " " + url.target + " HTTP/1.1\r\n";
+  std::string head = req.method + " " + url.Target() + " HTTP/1.1\r\n";
   if (!HasHeader(req.headers, "Host")) head += "Host: " + url.HostHeader() + "\r\n";
   for (const auto& kv : req.headers) {
     if (kv.first.empty() || !ValidHeaderText(kv.first) || !ValidHeaderText(kv.second) ||
@@ -533,7 +468,7 @@ bool HttpFetch(const HttpRequest& req, const HttpOptions& opts, HttpResponse* re
       *err = prefix + ": invalid request header \"" + kv.first + "\"";
       return false;
     }
-    if (EqualsIgnoreCase(kv.first, "Content-Length") || EqualsIgnoreCase(kv.first, "Connection"))
+    if (base::EqualsIgnoreCase(kv.first, "Content-Length") || base::EqualsIgnoreCase(kv.first, "Connection"))
       continue;  // the client owns framing
     head += kv.first + ": " + kv.second + "\r\n";
   }
@@ -568,6 +503,16 @@ bool HttpFetch(const HttpRequest& req, const HttpOptions& opts, HttpResponse* re
     }
   }
   return true;
+}
+
+bool FetchTransport::RoundTrip(const HttpRequest& req, std::chrono::milliseconds timeout,
+                               HttpResponse* resp, std::string* err) {
+  HttpOptions opts = opts_;
+  const int ms = static_cast<int>(std::max<long long>(1, timeout.count()));
+  opts.connect_timeout_ms = ms;
+  opts.read_timeout_ms = ms;
+  opts.deadline = std::min(opts.deadline, Clock::now() + timeout);
+  return HttpFetch(req, opts, resp, err);
 }
 
 }  // namespace kilt::net

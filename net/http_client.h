@@ -1,5 +1,6 @@
-// A small blocking HTTP/1.1 client: one request per connection, plain TCP or TLS (OpenSSL).
-// Used by the Lambda Runtime API loop (lambda/) and the OCI registry client (registry/).
+// A small blocking HTTP/1.1 client: one request per connection, plain TCP or TLS (OpenSSL), speaking the
+// types of net/http.h. Used by the Lambda Runtime API loop (lambda/), the OCI registry client (registry/)
+// and the webhook's apiserver client.
 //
 // Why not libcurl: the Lambda bootstrap links OpenSSL statically and must run on an older glibc; a
 // few hundred lines over OpenSSL + Debian's http_parser keep the binary small and its dependencies
@@ -10,42 +11,10 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
+
+#include "net/http.h"
 
 namespace kilt::net {
-
-// An absolute URL split into what a request needs. Only http and https are accepted.
-struct Url {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // DNS name or IP literal, without IPv6 brackets
-  int port = 0;        // explicit port, or 80 / 443 by scheme
-  std::string target;  // path + "?query", at least "/"; the fragment is dropped
-  // "host:port" as sent in the Host header (port omitted when it is the scheme's default).
-  std::string HostHeader() const;
-};
-
-// Parses "http[s]://host[:port][/path][?query]". IPv6 literals in brackets are accepted.
-// Userinfo ("user:pass@") is rejected: credentials belong in headers, never in logged URLs.
-[[nodiscard]] bool ParseUrl(std::string_view url, Url* out, std::string* err);
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct HttpRequest {
-  std::string method = "GET";
-  std::string url;
-  Headers headers;   // sent in order; Host, Content-Length and Connection are added by the client
-  std::string body;  // sent with Content-Length when non-empty or when method is POST/PUT/PATCH
-};
-
-struct HttpResponse {
-  int status = 0;
-  Headers headers;   // as received, in order
-  std::string body;  // de-chunked
-  // The first header named `name` (case-insensitive), or "" when absent.
-  std::string Header(std::string_view name) const;
-};
 
 using Deadline = std::chrono::steady_clock::time_point;
 inline constexpr Deadline kNoDeadline = Deadline::max();
@@ -65,6 +34,19 @@ struct HttpOptions {
 // On false, *err says which host and which step failed ("GET https://h/x: connect to h:443: ...").
 [[nodiscard]] bool HttpFetch(const HttpRequest& req, const HttpOptions& opts, HttpResponse* resp,
                              std::string* err);
+
+// HttpTransport over HttpFetch: each round trip gets `timeout` as its connect and read timeouts and as
+// its deadline (one budget for the whole exchange: a server that accepts and then never answers fails
+// within it, whichever phase it stalls in), and `opts` for the rest.
+class FetchTransport : public HttpTransport {
+ public:
+  explicit FetchTransport(HttpOptions opts) : opts_(std::move(opts)) {}
+  bool RoundTrip(const HttpRequest& req, std::chrono::milliseconds timeout, HttpResponse* resp,
+                 std::string* err) override;
+
+ private:
+  HttpOptions opts_;
+};
 
 }  // namespace kilt::net
 

@@ -93,22 +93,35 @@ TEST_CASE("ParseUrl splits http and https URLs") {
   CHECK(u.scheme == "https");
   CHECK(u.host == "registry-1.docker.io");
   CHECK(u.port == 443);
-  CHECK(u.target == "/v2/library/nginx/manifests/1.25");
+  CHECK(u.path == "/v2/library/nginx/manifests/1.25");
+  CHECK(u.Target() == u.path);
   CHECK(u.HostHeader() == "registry-1.docker.io");
 
   REQUIRE(ParseUrl("http://127.0.0.1:9001/2018-06-01/runtime/invocation/next?x=1#frag", &u, &err));
   CHECK(u.port == 9001);
-  CHECK(u.target == "/2018-06-01/runtime/invocation/next?x=1");
+  CHECK(u.path == "/2018-06-01/runtime/invocation/next");
+  CHECK(u.query == "x=1");
+  CHECK(u.Target() == "/2018-06-01/runtime/invocation/next?x=1");
   CHECK(u.HostHeader() == "127.0.0.1:9001");
 
   REQUIRE(ParseUrl("http://[::1]:8080", &u, &err));
   CHECK(u.host == "::1");
-  CHECK(u.target == "/");
+  CHECK(u.Target() == "/");
   CHECK(u.HostHeader() == "[::1]:8080");
 
   REQUIRE(ParseUrl("HTTP://example.com", &u, &err));
   CHECK(u.scheme == "http");
   CHECK(u.port == 80);
+}
+
+TEST_CASE("ResolveLocation follows a redirect's Location as a browser would") {
+  Url u;
+  std::string err;
+  REQUIRE(ParseUrl("https://r.example:5000/v2/app/blobs/sha256:1?x=1", &u, &err));
+  CHECK(ResolveLocation(u, "https://storage.example/b?sig=abc") == "https://storage.example/b?sig=abc");
+  CHECK(ResolveLocation(u, "//cdn.example/b") == "https://cdn.example/b");
+  CHECK(ResolveLocation(u, "/other") == "https://r.example:5000/other");
+  CHECK(ResolveLocation(u, "sha256:2") == "https://r.example:5000/v2/app/blobs/sha256:2");
 }
 
 TEST_CASE("ParseUrl rejects what it cannot fetch, saying why") {

@@ -9,6 +9,8 @@
 #include <rapidjson/writer.h>
 #include <yaml-cpp/yaml.h>
 
+#include "base/strings.h"
+
 namespace kilt {
 
 namespace {
@@ -159,8 +161,7 @@ class Reader {
 bool NeedsQuotes(const std::string& s) {
   if (s.empty()) return true;
   static const char* kWords[] = {"~", "null", "true", "false", "yes", "no", "on", "off", "y", "n"};
-  std::string lower;
-  for (char c : s) lower += static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  const std::string lower = base::ToLower(s);
   for (const char* w : kWords)
     if (lower == w) return true;
   unsigned char c0 = static_cast<unsigned char>(s[0]);

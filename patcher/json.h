@@ -1,5 +1,5 @@
-// Small RapidJSON helpers shared by the task-definition patchers, and the CloudFormation intrinsic-function
-// vocabulary (an intrinsic is an object with exactly one member named "Ref", "Condition" or "Fn::*").
+// The CloudFormation intrinsic-function vocabulary: an intrinsic is an object with exactly one member named
+// "Ref", "Condition" or "Fn::*".
 #ifndef KILT_PATCHER_JSON_H_
 #define KILT_PATCHER_JSON_H_
 
@@ -8,20 +8,19 @@
 
 #include <rapidjson/document.h>
 
+#include "base/json.h"
+
 namespace kilt {
 
-using JsonAlloc = rapidjson::Document::AllocatorType;
-
-// The member `key` of `obj`, or null when `obj` is not an object or has no such member.
-const rapidjson::Value* Member(const rapidjson::Value& obj, std::string_view key);
-rapidjson::Value* Member(rapidjson::Value& obj, std::string_view key);
-
-// Sets obj[key] = v, replacing an existing member in place (key order kept) or appending a new one.
-void SetMember(rapidjson::Value* obj, std::string_view key, rapidjson::Value v, JsonAlloc& a);
-bool RemoveMember(rapidjson::Value* obj, std::string_view key);
-
-rapidjson::Value Str(std::string_view s, JsonAlloc& a);
-rapidjson::Value Copy(const rapidjson::Value& v, JsonAlloc& a);
+// base's JSON helpers, under the names the patcher has always used.
+using base::Copy;
+using base::Describe;
+using base::JsonAlloc;
+using base::Member;
+using base::RemoveMember;
+using base::SetMember;
+using base::Str;
+using base::ToJson;
 
 // The name of the intrinsic function `v` is ("Ref", "Fn::If", ...), or "" when it is not one.
 std::string_view IntrinsicName(const rapidjson::Value& v);
@@ -32,11 +31,6 @@ bool IsNoValue(const rapidjson::Value& v);
 bool SplitIf(const rapidjson::Value& v, const rapidjson::Value** cond, const rapidjson::Value** then_v,
              const rapidjson::Value** else_v);
 rapidjson::Value MakeIf(const rapidjson::Value& cond, rapidjson::Value then_v, rapidjson::Value else_v, JsonAlloc& a);
-
-// A short, deterministic rendering of `v` for error messages (compact JSON, cut at ~120 bytes).
-std::string Describe(const rapidjson::Value& v);
-// Compact JSON of `v`.
-std::string ToJson(const rapidjson::Value& v);
 
 }  // namespace kilt
 

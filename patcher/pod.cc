@@ -14,6 +14,8 @@
 #include <set>
 #include <string_view>
 
+#include "base/json.h"
+#include "base/strings.h"
 #include "patcher/change_log.h"
 #include "patcher/command.h"
 
@@ -23,28 +25,7 @@ namespace {
 using rapidjson::Value;
 using Alloc = rapidjson::Document::AllocatorType;
 
-// obj[key], or null. Keys are literals, so their length is known at compile time, and a member whose
-// name has another length is passed over without a call to memcmp: a review makes a few hundred
-// lookups (rapidjson's FindMember(const char*) measures the key and copies it into a Value first).
-const Value* Find(const Value& obj, std::string_view key) {
-  if (!obj.IsObject()) return nullptr;
-  for (const auto& m : obj.GetObject()) {
-    if (m.name.GetStringLength() == key.size() && memcmp(m.name.GetString(), key.data(), key.size()) == 0)
-      return &m.value;
-  }
-  return nullptr;
-}
-
-Value* FindMut(Value* obj, std::string_view key) { return const_cast<Value*>(Find(*obj, key)); }
-
-// The string at obj[key], empty when absent or not a string. Comparisons use the view: a review
-// compares names a few hundred times, and most of them would otherwise allocate a std::string.
-std::string_view ViewAt(const Value& obj, std::string_view key) {
-  const Value* v = Find(obj, key);
-  return v && v->IsString() ? std::string_view(v->GetString(), v->GetStringLength()) : std::string_view();
-}
-
-std::string StringAt(const Value& obj, std::string_view key) { return std::string(ViewAt(obj, key)); }
+std::string StringAt(const Value& obj, std::string_view key) { return std::string(base::StringMember(obj, key)); }
 
 // Where the patcher makes its changes: the pod's allocator and, when the caller wants a JSON Patch,
 // the log of what changed (patcher/change_log.h). Every change to the pod goes through the functions
@@ -73,7 +54,7 @@ std::string Child(const std::string& path, std::string_view key) {
 
 // Sets obj[key] (an object at `path`) to `v`. `key` is referenced, not copied: pass a literal.
 void Set(Edit& e, Value* obj, const std::string& path, const char* key, Value v) {
-  if (Value* old = FindMut(obj, key)) {
+  if (Value* old = base::Member(*obj, key)) {
     *old = v;
     e.Replaced(path, key);
   } else {
@@ -85,10 +66,10 @@ void Set(Edit& e, Value* obj, const std::string& path, const char* key, Value v)
 // Returns obj[key] (obj an object at `path`), creating it as an empty object (or array) when absent or
 // null. A value of another type is returned as it is: callers check the type they need.
 Value& Ensure(Edit& e, Value* obj, const std::string& path, const char* key, rapidjson::Type type) {
-  Value* v = FindMut(obj, key);
+  Value* v = base::Member(*obj, key);
   if (v && !v->IsNull()) return *v;
   Set(e, obj, path, key, Value(type));
-  return *FindMut(obj, key);
+  return *base::Member(*obj, key);
 }
 
 // Appends `v` to `arr`, the array at `path`.
@@ -101,7 +82,7 @@ void Append(Edit& e, Value* arr, const std::string& path, Value v) {
 // list is set to `items` whole, as one change. A value of another type is left alone.
 void AppendAll(Edit& e, Value* obj, const std::string& path, const char* key, Value items) {
   if (items.Empty()) return;
-  Value* list = FindMut(obj, key);
+  Value* list = base::Member(*obj, key);
   if (!list || list->IsNull()) return Set(e, obj, path, key, std::move(items));
   if (!list->IsArray()) return;
   const std::string list_path = Child(path, key);
@@ -119,42 +100,9 @@ Value StringArray(const std::vector<std::string>& items, Alloc& a) {
   return arr;
 }
 
-// Reads an optional list of strings; false if present but not a list of strings.
-bool ReadStringList(const Value* v, std::vector<std::string>* out) {
-  out->clear();
-  if (!v || v->IsNull()) return true;
-  if (!v->IsArray()) return false;
-  for (const auto& e : v->GetArray()) {
-    if (!e.IsString()) return false;
-    out->emplace_back(e.GetString(), e.GetStringLength());
-  }
-  return true;
-}
-
-std::vector<std::string> SplitNames(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    std::string item = s.substr(start, end - start);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string JoinNames(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
-bool IsFalse(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s == "false" || s == "disabled" || s == "no" || s == "0";
+bool IsFalse(std::string_view s) {
+  const std::string lower = base::ToLower(s);
+  return lower == "false" || lower == "disabled" || lower == "no" || lower == "0";
 }
 
 // Values taken from the image config are not subject to kubelet's $(VAR) expansion when the image
@@ -185,7 +133,7 @@ bool SameCapability(std::string_view x, std::string_view y) {
 
 // "namespace/name" of a pod for messages; generateName pods have no name yet.
 std::string PodId(const Value& pod) {
-  const Value* md = Find(pod, "metadata");
+  const Value* md = base::Member(pod, "metadata");
   std::string ns = md ? StringAt(*md, "namespace") : "";
   std::string name = md ? StringAt(*md, "name") : "";
   if (name.empty() && md) {
@@ -197,20 +145,20 @@ std::string PodId(const Value& pod) {
 }
 
 std::string Annotation(const Value& pod, std::string_view key) {
-  const Value* md = Find(pod, "metadata");
-  const Value* ann = md ? Find(*md, "annotations") : nullptr;
+  const Value* md = base::Member(pod, "metadata");
+  const Value* ann = md ? base::Member(*md, "annotations") : nullptr;
   return ann ? StringAt(*ann, key) : "";
 }
 
 bool HasLabel(const Value& pod, std::string_view key) {
-  const Value* md = Find(pod, "metadata");
-  const Value* labels = md ? Find(*md, "labels") : nullptr;
-  return labels && Find(*labels, key);
+  const Value* md = base::Member(pod, "metadata");
+  const Value* labels = md ? base::Member(*md, "labels") : nullptr;
+  return labels && base::Member(*labels, key);
 }
 
 bool IsWindowsPod(const Value& spec) {
-  const Value* sel = Find(spec, "nodeSelector");
-  return sel && ViewAt(*sel, "kubernetes.io/os") == "windows";
+  const Value* sel = base::Member(spec, "nodeSelector");
+  return sel && base::StringMember(*sel, "kubernetes.io/os") == "windows";
 }
 
 // Which containers the annotations select (empty `only` means all).
@@ -224,18 +172,18 @@ struct Selection {
 };
 
 bool MountsVolume(const Value& container, const std::string& volume) {
-  const Value* mounts = Find(container, "volumeMounts");
+  const Value* mounts = base::Member(container, "volumeMounts");
   if (!mounts || !mounts->IsArray()) return false;
   for (const auto& m : mounts->GetArray())
-    if (ViewAt(m, "name") == volume) return true;
+    if (base::StringMember(m, "name") == volume) return true;
   return false;
 }
 
 bool MountsPath(const Value& container, const std::string& path) {
-  const Value* mounts = Find(container, "volumeMounts");
+  const Value* mounts = base::Member(container, "volumeMounts");
   if (!mounts || !mounts->IsArray()) return false;
   for (const auto& m : mounts->GetArray()) {
-    std::string_view at = ViewAt(m, "mountPath");
+    std::string_view at = base::StringMember(m, "mountPath");
     if (at.size() > path.size() && at.back() == '/') at.remove_suffix(1);
     if (at == path) return true;
   }
@@ -244,7 +192,7 @@ bool MountsPath(const Value& container, const std::string& path) {
 
 // command == recipe.entrypoint (an absent or null command is an empty one) and the payload is mounted.
 bool AlreadyPatched(const Value& container, const Recipe& recipe, const PodOptions& opt) {
-  const Value* command = Find(container, "command");
+  const Value* command = base::Member(container, "command");
   if (command && !command->IsNull()) {
     if (!command->IsArray() || command->Size() != recipe.entrypoint.size()) return false;
     for (rapidjson::SizeType i = 0; i < command->Size(); i++) {
@@ -280,7 +228,7 @@ bool LookupImage(const PatchInput& in, const ImageNeed& need, ImageConfig* out) 
 void MergeEnv(Edit& ed, Value* container, const std::string& path, const Recipe& recipe,
               const std::string& pod_id, const std::string& image) {
   Alloc& a = ed.a;
-  Value* env = FindMut(container, "env");
+  Value* env = base::Member(*container, "env");
   if (env && !env->IsNull() && !env->IsArray()) return;  // typed decode would have rejected it
   Value added(rapidjson::kArrayType);  // an absent env stays absent unless a variable is added
   std::vector<RecipeEnv> vars = RecipeEnvironment(recipe, {pod_id, StringAt(*container, "name"), image});
@@ -289,7 +237,7 @@ void MergeEnv(Edit& ed, Value* container, const std::string& path, const Recipe&
     bool exists = false;
     if (env && env->IsArray()) {
       for (rapidjson::SizeType i = 0; i < env->Size(); i++)
-        if (ViewAt((*env)[i], "name") == var.name) existing = i, exists = true;
+        if (base::StringMember((*env)[i], "name") == var.name) existing = i, exists = true;
     }
     if (!RecipeVariableWins(var, exists)) continue;
     Value e(rapidjson::kObjectType);
@@ -328,15 +276,15 @@ void AddCapabilities(Edit& e, Value* container, const std::string& path, const s
     v.AddMember(rapidjson::StringRef(key), inner, e.a);
     return v;
   };
-  Value* sc = FindMut(container, "securityContext");
+  Value* sc = base::Member(*container, "securityContext");
   if (!sc || sc->IsNull()) return Set(e, container, path, "securityContext", wrap("capabilities", wrap("add", std::move(add))));
   if (!sc->IsObject()) return;  // typed decode would have rejected it; leave it alone
   const std::string sc_path = Child(path, "securityContext");
-  Value* capabilities = FindMut(sc, "capabilities");
+  Value* capabilities = base::Member(*sc, "capabilities");
   if (!capabilities || capabilities->IsNull()) return Set(e, sc, sc_path, "capabilities", wrap("add", std::move(add)));
   if (!capabilities->IsObject()) return;
   const std::string caps_path = Child(sc_path, "capabilities");
-  Value* present = FindMut(capabilities, "add");
+  Value* present = base::Member(*capabilities, "add");
   if (!present || present->IsNull()) return Set(e, capabilities, caps_path, "add", std::move(add));
   if (!present->IsArray()) return;
   const std::string add_path = Child(caps_path, "add");
@@ -352,10 +300,10 @@ void AddCapabilities(Edit& e, Value* container, const std::string& path, const s
 // Appends `names` to a comma-separated annotation, keeping existing entries and order.
 void MergeAnnotationList(Edit& e, Value* annotations, const std::string& path, const char* key,
                          const std::vector<std::string>& names) {
-  std::vector<std::string> list = SplitNames(StringAt(*annotations, key));
+  std::vector<std::string> list = base::Split(StringAt(*annotations, key), ',');
   for (const auto& n : names)
     if (std::find(list.begin(), list.end(), n) == list.end()) list.push_back(n);
-  SetString(e, annotations, path, key, JoinNames(list));
+  SetString(e, annotations, path, key, base::Join(list, ","));
 }
 
 Value InitContainer(const Recipe& recipe, const PodOptions& opt, Alloc& a) {
@@ -421,8 +369,8 @@ bool PlanPod(const Value& pod, const PodOptions& opt, PodPlan* plan, std::vector
                        "(the webhook only receives pods)"});
     return false;
   }
-  const Value* spec = Find(pod, "spec");
-  const Value* containers = spec ? Find(*spec, "containers") : nullptr;
+  const Value* spec = base::Member(pod, "spec");
+  const Value* containers = spec ? base::Member(*spec, "containers") : nullptr;
   if (!containers || !containers->IsArray() || containers->Empty()) {
     errors->push_back({plan->id, "", "the pod has no spec.containers: nothing to patch"});
     return false;
@@ -444,7 +392,7 @@ bool PlanPod(const Value& pod, const PodOptions& opt, PodPlan* plan, std::vector
   for (const auto& c : containers->GetArray()) names.insert(StringAt(c, "name"));
   bool ok = true;
   auto read_selection = [&](const char* key, std::set<std::string>* out) {
-    for (const auto& n : SplitNames(Annotation(pod, key))) {
+    for (const auto& n : base::Split(Annotation(pod, key), ',')) {
       if (!names.count(n)) {
         std::string known;
         for (const auto& k : names) known += (known.empty() ? "" : ", ") + k;
@@ -466,9 +414,9 @@ bool PlanPod(const Value& pod, const PodOptions& opt, PodPlan* plan, std::vector
 bool ReadCommand(const Value& c, const std::string& id, std::vector<std::string>* command,
                  bool* has_command, std::vector<std::string>* args, bool* has_args,
                  std::vector<PatchError>* errors) {
-  const Value* cv = Find(c, "command");
-  const Value* av = Find(c, "args");
-  if (!ReadStringList(cv, command) || !ReadStringList(av, args)) {
+  const Value* cv = base::Member(c, "command");
+  const Value* av = base::Member(c, "args");
+  if (!base::ReadStringList(cv, command) || !base::ReadStringList(av, args)) {
     errors->push_back({id, StringAt(c, "name"), "command/args must be lists of strings"});
     return false;
   }
@@ -481,8 +429,8 @@ bool ReadCommand(const Value& c, const std::string& id, std::vector<std::string>
 }  // namespace
 
 std::string PodPlatform(const Value& pod) {
-  const Value* spec = Find(pod, "spec");
-  const Value* sel = spec ? Find(*spec, "nodeSelector") : nullptr;
+  const Value* spec = base::Member(pod, "spec");
+  const Value* sel = spec ? base::Member(*spec, "nodeSelector") : nullptr;
   std::string arch = sel ? StringAt(*sel, "kubernetes.io/arch") : "";
   if (arch == "arm64" || arch == "aarch64") return "linux/arm64";
   return "linux/amd64";
@@ -541,15 +489,15 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
   }
   Value& spec = pod["spec"];
   const bool fargate = HasLabel(pod, kFargateProfileLabel) ||
-                       ViewAt(spec, "schedulerName") == "fargate-scheduler";
+                       base::StringMember(spec, "schedulerName") == "fargate-scheduler";
 
   // Our volume and init container may exist from an earlier pass; anything else by those names is
   // the user's and we must not take it over.
   bool have_volume = false, have_init = false;
-  if (const Value* vols = Find(spec, "volumes"); vols && vols->IsArray()) {
+  if (const Value* vols = base::Member(spec, "volumes"); vols && vols->IsArray()) {
     for (const auto& v : vols->GetArray()) {
-      if (ViewAt(v, "name") != opt.volume_name) continue;
-      if (!Find(v, "emptyDir")) {
+      if (base::StringMember(v, "name") != opt.volume_name) continue;
+      if (!base::Member(v, "emptyDir")) {
         report.errors.push_back({plan.id, "",
                                  "the pod already has a volume named " + opt.volume_name +
                                      " that is not Kilt's emptyDir: rename it"});
@@ -558,9 +506,9 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
       have_volume = true;
     }
   }
-  if (const Value* inits = Find(spec, "initContainers"); inits && inits->IsArray()) {
+  if (const Value* inits = base::Member(spec, "initContainers"); inits && inits->IsArray()) {
     for (const auto& c : inits->GetArray())
-      if (ViewAt(c, "name") == opt.init_container_name) have_init = true;
+      if (base::StringMember(c, "name") == opt.init_container_name) have_init = true;
   }
 
   const std::vector<std::string>& caps = recipe.capabilities;
@@ -654,7 +602,7 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
     // included) starts.
     Value rebuilt(rapidjson::kArrayType);
     rebuilt.PushBack(InitContainer(recipe, opt, a), a);
-    Value* inits = FindMut(&spec, "initContainers");
+    Value* inits = base::Member(spec, "initContainers");
     if (!inits || inits->IsNull()) {
       Set(ed, &spec, "/spec", "initContainers", std::move(rebuilt));
     } else if (inits->IsArray()) {
@@ -671,7 +619,7 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
   MergeAnnotationList(ed, &annotations, ann, kSafeToEvictAnnotation, {opt.volume_name});
   if (fargate && !caps.empty()) {
     SetString(ed, &annotations, ann, kPodCapabilitiesAnnotation,
-              "not added (" + JoinNames(caps) +
+              "not added (" + base::Join(caps, ",") +
                   "): EKS Fargate pods cannot add capabilities; the agent runs with reduced "
                   "visibility");
   }
@@ -689,59 +637,6 @@ PatchReport PatchPod(rapidjson::Document* pod, const PatchInput& in) {
 
 std::vector<ImageNeed> ListPodImageNeeds(const Value& pod, const PatchInput& in) {
   return ListPodImageNeedsWithOptions(pod, in, PodOptions());
-}
-
-bool FindPodTemplates(Value* object, std::vector<PodTemplate>* out, std::vector<std::string>* ignored,
-                      std::string* err) {
-  if (!object->IsObject()) {
-    *err = "a manifest item is not an object";
-    return false;
-  }
-  std::string kind = StringAt(*object, "kind");
-  const Value* md = Find(*object, "metadata");
-  std::string ns = md ? StringAt(*md, "namespace") : "";
-  std::string name = md ? StringAt(*md, "name") : "";
-  std::string resource = kind + "/" + (ns.empty() ? "" : ns + "/") + name;
-  if (kind == "List" || (kind.size() > 4 && kind.compare(kind.size() - 4, 4, "List") == 0)) {
-    Value* items = FindMut(object, "items");
-    if (!items || !items->IsArray()) {
-      *err = resource + ": a List without items";
-      return false;
-    }
-    for (auto& item : items->GetArray())
-      if (!FindPodTemplates(&item, out, ignored, err)) return false;
-    return true;
-  }
-  Value* spec = FindMut(object, "spec");
-  if (kind == "Pod") {
-    if (!spec || !spec->IsObject()) {
-      *err = resource + ": the Pod has no spec";
-      return false;
-    }
-    out->push_back({resource, spec, FindMut(object, "metadata")});
-    return true;
-  }
-  static const std::set<std::string> kWithTemplate = {"Deployment", "ReplicaSet", "StatefulSet",
-                                                      "DaemonSet",  "Job",        "ReplicationController"};
-  Value* holder = nullptr;
-  if (kWithTemplate.count(kind)) {
-    holder = spec;
-  } else if (kind == "CronJob") {
-    Value* job = spec ? FindMut(spec, "jobTemplate") : nullptr;
-    holder = job ? FindMut(job, "spec") : nullptr;
-  } else {
-    ignored->push_back(resource);
-    return true;
-  }
-  Value* tmpl = holder ? FindMut(holder, "template") : nullptr;
-  Value* pod_spec = tmpl ? FindMut(tmpl, "spec") : nullptr;
-  if (!pod_spec || !pod_spec->IsObject()) {
-    *err = resource + ": no pod template (spec" + (kind == "CronJob" ? ".jobTemplate.spec" : "") +
-           ".template.spec)";
-    return false;
-  }
-  out->push_back({resource, pod_spec, FindMut(tmpl, "metadata")});
-  return true;
 }
 
 }  // namespace kilt

@@ -60,20 +60,6 @@ std::vector<ImageNeed> ListPodImageNeedsWithOptions(const rapidjson::Value& pod,
 // The platform ("linux/amd64", "linux/arm64") a pod runs on, from its nodeSelector (kubernetes.io/arch).
 std::string PodPlatform(const rapidjson::Value& pod);
 
-// A pod template found inside a manifest: `resource` names it ("Deployment/ns/name"); `pod_spec`
-// points at the PodSpec and `pod_metadata` at the template's metadata (may be null when absent).
-struct PodTemplate {
-  std::string resource;
-  rapidjson::Value* pod_spec = nullptr;
-  rapidjson::Value* pod_metadata = nullptr;
-};
-
-// Finds the pod templates of a Kubernetes object: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet,
-// Job, CronJob, ReplicationController, or a List of them. Objects without a pod (Service, ...) are
-// appended to *ignored. Returns false with *err on an object that should hold a pod but does not.
-[[nodiscard]] bool FindPodTemplates(rapidjson::Value* object, std::vector<PodTemplate>* out,
-                                    std::vector<std::string>* ignored, std::string* err);
-
 }  // namespace kilt
 
 #endif  // KILT_PATCHER_POD_H_

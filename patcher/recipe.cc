@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <set>
-#include <sstream>
-
 #include <stdexcept>
 
 // toml++ 3.3 asserts on some malformed input ("[\n") before it reports the error, which would abort the
@@ -23,6 +21,8 @@
 #pragma GCC diagnostic ignored "-Wterminate"
 #include <toml++/toml.h>
 #pragma GCC diagnostic pop
+
+#include "base/strings.h"
 
 namespace kilt {
 
@@ -273,16 +273,6 @@ bool ValidEnvName(const std::string& n) {
   return !isdigit(static_cast<unsigned char>(n[0]));
 }
 
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::istringstream in(s);
-  while (std::getline(in, cur, ',')) {
-    size_t b = cur.find_first_not_of(" \t"), e = cur.find_last_not_of(" \t");
-    if (b != std::string::npos) out.push_back(cur.substr(b, e - b + 1));
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -376,9 +366,9 @@ bool ApplyRecipeOverrides(const std::map<std::string, std::string>& overrides, R
       }
       r.opt_in = v == "true";
     } else if (k == "Compatibilities") {
-      r.compatibilities = SplitComma(v);
+      r.compatibilities = base::Split(v, ',');
     } else if (k == "Capabilities") {
-      r.capabilities = SplitComma(v);
+      r.capabilities = base::Split(v, ',');
     } else if (k == "LogGroup") {
       r.log_group = v;
       r.log_mode = v.empty() ? "copy" : "group";

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <functional>
-#include <sstream>
 
+#include "base/strings.h"
 #include "patcher/argv_expr.h"
 #include "patcher/cfn_sub.h"
 
@@ -37,14 +37,6 @@ bool IsString(const Value* v, std::string_view s) {
   return v != nullptr && v->IsString() && std::string_view(v->GetString(), v->GetStringLength()) == s;
 }
 
-std::vector<std::string> SplitColon(const std::string& s) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(s);
-  while (std::getline(in, item, ':'))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 // Mutable access to the branches of a Fn::If.
 bool SplitIfMutable(Value* v, Value** then_v, Value** else_v) {
@@ -171,11 +163,11 @@ bool TaskDefinitionPatcher::Select(const Value& task, Selection* sel) {
       if (key == "kilt-include") tag_include = true;
       if (key == "kilt-ignore-containers") {
         has_tag_ignore_containers = true;
-        tag_ignore_containers = SplitColon(value);
+        tag_ignore_containers = base::Split(value, ':');
       }
       if (key == "kilt-include-containers") {
         has_tag_include_containers = true;
-        tag_include_containers = SplitColon(value);
+        tag_include_containers = base::Split(value, ':');
       }
     }
   }

@@ -5,19 +5,10 @@
 
 #include <rapidjson/document.h>
 
-#include "registry/encoding.h"
+#include "base/encoding.h"
+#include "base/strings.h"
 
 namespace kilt::registry {
-
-namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
 
 bool ParseChallenge(std::string_view h, Challenge* out, std::string* err) {
   size_t i = 0;
@@ -28,7 +19,7 @@ bool ParseChallenge(std::string_view h, Challenge* out, std::string* err) {
   size_t start = i;
   while (i < h.size() && h[i] != ' ' && h[i] != '\t') ++i;
   Challenge c;
-  c.scheme = Lower(h.substr(start, i - start));
+  c.scheme = base::ToLower(h.substr(start, i - start));
   if (c.scheme.empty()) {
     *err = "empty WWW-Authenticate header";
     return false;
@@ -42,7 +33,7 @@ bool ParseChallenge(std::string_view h, Challenge* out, std::string* err) {
     if (i >= h.size()) break;
     size_t k = i;
     while (i < h.size() && h[i] != '=' && h[i] != ' ' && h[i] != ',') ++i;
-    std::string key = Lower(h.substr(k, i - k));
+    std::string key = base::ToLower(h.substr(k, i - k));
     skip_ws();
     if (i >= h.size() || h[i] != '=') {
       // A second challenge ("Bearer ..., Basic ...") starts here; the first one is enough.
@@ -86,11 +77,11 @@ std::string TokenUrl(const Challenge& c, const std::string& repository) {
   char sep = url.find('?') == std::string::npos ? '?' : '&';
   auto service = c.params.find("service");
   if (service != c.params.end()) {
-    url += sep + std::string("service=") + PercentEncode(service->second);
+    url += sep + std::string("service=") + base::PercentEncode(service->second);
     sep = '&';
   }
   // Ask for pull only, whatever scope the challenge named: lookups never need more.
-  url += sep + std::string("scope=") + PercentEncode("repository:" + repository + ":pull");
+  url += sep + std::string("scope=") + base::PercentEncode("repository:" + repository + ":pull");
   return url;
 }
 
@@ -113,7 +104,7 @@ bool ParseTokenResponse(std::string_view body, std::string* token, std::string* 
 }
 
 std::string BasicAuthorization(const RegistryCredential& c) {
-  return "Basic " + Base64Encode(c.username + ":" + c.password);
+  return "Basic " + base::Base64Encode(c.username + ":" + c.password);
 }
 
 std::string NormaliseRegistryKey(std::string_view key) {
@@ -121,7 +112,7 @@ std::string NormaliseRegistryKey(std::string_view key) {
   if (scheme != std::string_view::npos) key = key.substr(scheme + 3);
   size_t slash = key.find('/');
   if (slash != std::string_view::npos) key = key.substr(0, slash);
-  std::string host = Lower(key);
+  std::string host = base::ToLower(key);
   if (host == "index.docker.io" || host == "registry-1.docker.io" || host == "registry.hub.docker.com")
     return "docker.io";
   return host;
@@ -149,7 +140,7 @@ bool ParseDockerConfig(std::string_view json, std::string_view path,
     if (auth != m.value.MemberEnd() && auth->value.IsString() && auth->value.GetStringLength()) {
       std::string decoded;
       size_t colon;
-      if (!Base64Decode(auth->value.GetString(), &decoded) ||
+      if (!base::Base64Decode(auth->value.GetString(), &decoded) ||
           (colon = decoded.find(':')) == std::string::npos) {
         // Never echo the value: it is a credential.
         *err = std::string(path) + ": auths[\"" + key +

@@ -5,7 +5,7 @@
 #include <rapidjson/document.h>
 
 #include "registry/auth.h"
-#include "registry/encoding.h"
+#include "registry/digest.h"
 #include "registry/manifest.h"
 #include "registry/sigv4.h"
 
@@ -55,7 +55,7 @@ std::string Digest(std::string_view body) { return "sha256:" + Sha256Hex(body); 
 
 }  // namespace
 
-std::string DescribeStatus(const HttpResponse& resp) {
+std::string DescribeStatus(const net::HttpResponse& resp) {
   std::string s = "HTTP " + std::to_string(resp.status);
   const char* reason = ReasonPhrase(resp.status);
   if (*reason) s += std::string(" ") + reason;
@@ -79,7 +79,7 @@ std::string DescribeStatus(const HttpResponse& resp) {
   return s;
 }
 
-RegistryClient::RegistryClient(HttpTransport* transport, ClientConfig config)
+RegistryClient::RegistryClient(net::HttpTransport* transport, ClientConfig config)
     : transport_(transport), config_(std::move(config)) {}
 
 std::string RegistryClient::BaseUrl(const Reference& ref) const {
@@ -87,8 +87,8 @@ std::string RegistryClient::BaseUrl(const Reference& ref) const {
   return (plain ? "http://" : "https://") + ref.ApiHost() + "/v2/" + ref.repository;
 }
 
-bool RegistryClient::RoundTrip(const HttpRequest& req, Clock::time_point deadline,
-                               HttpResponse* resp, std::string* err) {
+bool RegistryClient::RoundTrip(const net::HttpRequest& req, Clock::time_point deadline,
+                               net::HttpResponse* resp, std::string* err) {
   auto now = Clock::now();
   if (now >= deadline) {
     *err = "deadline exceeded before " + req.method + " " + req.url;
@@ -114,8 +114,8 @@ bool RegistryClient::FetchEcrCredential(const Reference& ref, const EcrRegistry&
   AwsCredentials aws = config_.aws;
   aws.region = ecr.region;
   std::string endpoint = EcrEndpoint(ecr, config_.ecr_endpoint);
-  HttpRequest req = EcrTokenRequest(ecr, endpoint, aws, now);
-  HttpResponse resp;
+  net::HttpRequest req = EcrTokenRequest(ecr, endpoint, aws, now);
+  net::HttpResponse resp;
   if (!RoundTrip(req, deadline, &resp, err)) {
     *err = "ECR GetAuthorizationToken at " + endpoint + ": " + *err;
     return false;
@@ -193,28 +193,29 @@ bool RegistryClient::Authenticate(const Reference& ref, const std::string& heade
       *err = "HTTP 401 Unauthorized with a Bearer challenge without a realm";
       return false;
     }
-    HttpRequest req;
+    net::HttpRequest req;
     req.url = TokenUrl(ch, ref.repository);
-    Url u;
-    if (!ParseUrl(req.url, &u)) {
+    net::Url u;
+    std::string url_err;
+    if (!net::ParseUrl(req.url, &u, &url_err)) {
       *err = "the Bearer challenge's realm is not an http(s) URL";
       return false;
     }
     if (found) req.headers.emplace_back("Authorization", BasicAuthorization(cred.value));
-    HttpResponse resp;
+    net::HttpResponse resp;
     if (!RoundTrip(req, deadline, &resp, err)) {
-      *err = "token server " + u.HostPort() + ": " + *err;
+      *err = "token server " + u.HostHeader() + ": " + *err;
       return false;
     }
     if (resp.status != 200) {
-      *err = "token server " + u.HostPort() + " refused a pull token: " + DescribeStatus(resp) +
+      *err = "token server " + u.HostHeader() + " refused a pull token: " + DescribeStatus(resp) +
              (found ? "; check " + cred.source
                     : "; the repository may be private: run 'docker login " + ref.registry + "'");
       return false;
     }
     std::string token;
     if (!ParseTokenResponse(resp.body, &token, err)) {
-      *err = "token server " + u.HostPort() + ": " + *err;
+      *err = "token server " + u.HostHeader() + ": " + *err;
       return false;
     }
     authorization = "Bearer " + token;
@@ -234,12 +235,9 @@ bool RegistryClient::Authenticate(const Reference& ref, const std::string& heade
 }
 
 bool RegistryClient::Get(const Reference& ref, const std::string& url, const std::string& accept,
-                         Clock::time_point deadline, HttpResponse* resp, std::string* err) {
-  Url origin;
-  if (!ParseUrl(url, &origin)) {
-    *err = "bad URL " + url;
-    return false;
-  }
+                         Clock::time_point deadline, net::HttpResponse* resp, std::string* err) {
+  net::Url origin;
+  if (!net::ParseUrl(url, &origin, err)) return false;
   bool authenticated = false;
   for (int attempt = 0;; ++attempt) {
     std::string authorization;
@@ -248,7 +246,7 @@ bool RegistryClient::Get(const Reference& ref, const std::string& url, const std
       auto it = auth_.find(AuthKey(ref));
       if (it != auth_.end() && it->second.expires > Clock::now()) authorization = it->second.header;
     }
-    HttpRequest req;
+    net::HttpRequest req;
     req.url = url;
     if (!accept.empty()) req.headers.emplace_back("Accept", accept);
     if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
@@ -268,15 +266,16 @@ bool RegistryClient::Get(const Reference& ref, const std::string& url, const std
                (location.empty() ? " without a Location" : " after too many redirects");
         return false;
       }
-      Url from, to;
-      if (!ParseUrl(req.url, &from)) return false;
-      req.url = ResolveLocation(from, location);
-      if (!ParseUrl(req.url, &to)) {
+      net::Url from, to;
+      std::string url_err;
+      if (!net::ParseUrl(req.url, &from, err)) return false;
+      req.url = net::ResolveLocation(from, location);
+      if (!net::ParseUrl(req.url, &to, &url_err)) {
         *err = "GET " + url + ": redirected to a non-http(s) location";
         return false;
       }
       // Blob redirects go to object storage with a signed URL; our token must not travel there.
-      if (to.HostPort() != origin.HostPort() || to.scheme != origin.scheme) {
+      if (to.HostHeader() != origin.HostHeader() || to.scheme != origin.scheme) {
         req.headers.erase(std::remove_if(req.headers.begin(), req.headers.end(),
                                          [](const auto& h) { return h.first == "Authorization"; }),
                           req.headers.end());
@@ -303,7 +302,7 @@ bool RegistryClient::Fetch(const Reference& ref, const std::string& platform,
                            Clock::time_point deadline, ResolvedImage* out, std::string* err) {
   std::string where = "registry " + ref.registry + ": ";
   std::string base = BaseUrl(ref);
-  HttpResponse resp;
+  net::HttpResponse resp;
   std::string what = "manifest " + ref.repository +
                      (ref.digest.empty() ? ":" + ref.tag : "@" + ref.digest);
   if (!Get(ref, base + "/manifests/" + ref.ManifestReference(), kAcceptManifests, deadline, &resp,

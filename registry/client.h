@@ -12,7 +12,7 @@
 #include <set>
 #include <string>
 
-#include "registry/http.h"
+#include "net/http.h"
 #include "registry/lookup.h"
 #include "registry/reference.h"
 
@@ -36,7 +36,7 @@ struct ClientConfig {
 class RegistryClient {
  public:
   // `transport` must outlive the client.
-  RegistryClient(HttpTransport* transport, ClientConfig config);
+  RegistryClient(net::HttpTransport* transport, ClientConfig config);
 
   // Fetches what `ref` names for `platform`, giving up at `deadline`. On failure *err says what went
   // wrong at which registry, with the HTTP status when there was one (it does not name the image:
@@ -57,8 +57,8 @@ class RegistryClient {
   // GET with the cached Authorization for (registry, repository); answers a 401 once by
   // authenticating, follows redirects (dropping Authorization when the host changes).
   bool Get(const Reference& ref, const std::string& url, const std::string& accept,
-           Clock::time_point deadline, HttpResponse* resp, std::string* err);
-  bool RoundTrip(const HttpRequest& req, Clock::time_point deadline, HttpResponse* resp,
+           Clock::time_point deadline, net::HttpResponse* resp, std::string* err);
+  bool RoundTrip(const net::HttpRequest& req, Clock::time_point deadline, net::HttpResponse* resp,
                  std::string* err);
   bool Authenticate(const Reference& ref, const std::string& challenge_header,
                     Clock::time_point deadline, std::string* err);
@@ -70,7 +70,7 @@ class RegistryClient {
   std::string BaseUrl(const Reference& ref) const;
   std::string AuthKey(const Reference& ref) const { return ref.ApiHost() + "/" + ref.repository; }
 
-  HttpTransport* transport_;
+  net::HttpTransport* transport_;
   ClientConfig config_;
   std::mutex mu_;  // guards the two caches below
   std::map<std::string, CachedAuth> auth_;  // AuthKey → Authorization
@@ -79,7 +79,7 @@ class RegistryClient {
 
 // "HTTP 404 Not Found (MANIFEST_UNKNOWN: manifest unknown)": the status and, when the body is a
 // registry error document, its first code and message.
-std::string DescribeStatus(const HttpResponse& resp);
+std::string DescribeStatus(const net::HttpResponse& resp);
 
 }  // namespace kilt::registry
 

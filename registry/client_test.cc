@@ -8,28 +8,29 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/encoding.h"
 #include "registry/auth.h"
-#include "registry/encoding.h"
+#include "registry/digest.h"
 
 namespace kilt::registry {
 namespace {
 
-using Handler = std::function<HttpResponse(const HttpRequest&)>;
+using Handler = std::function<net::HttpResponse(const net::HttpRequest&)>;
 
-class FakeTransport : public HttpTransport {
+class FakeTransport : public net::HttpTransport {
  public:
   // Exact URL match first, then the longest prefix ending in '*'.
   void On(const std::string& url, Handler h) { handlers_[url] = std::move(h); }
   void Serve(const std::string& url, const std::string& body, const std::string& content_type = "") {
-    On(url, [body, content_type](const HttpRequest&) {
-      HttpResponse r;
+    On(url, [body, content_type](const net::HttpRequest&) {
+      net::HttpResponse r;
       r.status = 200;
       r.body = body;
       if (!content_type.empty()) r.headers.emplace_back("Content-Type", content_type);
       return r;
     });
   }
-  bool RoundTrip(const HttpRequest& req, std::chrono::milliseconds, HttpResponse* resp,
+  bool RoundTrip(const net::HttpRequest& req, std::chrono::milliseconds, net::HttpResponse* resp,
                  std::string* err) override {
     std::lock_guard<std::mutex> lock(mu_);
     log.push_back(req);
@@ -45,14 +46,14 @@ class FakeTransport : public HttpTransport {
     *resp = it->second(req);
     return true;
   }
-  std::vector<HttpRequest> log;
+  std::vector<net::HttpRequest> log;
 
  private:
   std::mutex mu_;
   std::map<std::string, Handler> handlers_;
 };
 
-std::string HeaderOf(const HttpRequest& r, const std::string& name) {
+std::string HeaderOf(const net::HttpRequest& r, const std::string& name) {
   for (const auto& [k, v] : r.headers)
     if (k == name) return v;
   return "";
@@ -60,9 +61,9 @@ std::string HeaderOf(const HttpRequest& r, const std::string& name) {
 
 std::string Digest(const std::string& s) { return "sha256:" + Sha256Hex(s); }
 
-HttpResponse Status(int status, const std::string& body = "",
-                    Headers headers = {}) {
-  HttpResponse r;
+net::HttpResponse Status(int status, const std::string& body = "",
+                    net::Headers headers = {}) {
+  net::HttpResponse r;
   r.status = status;
   r.body = body;
   r.headers = std::move(headers);
@@ -143,7 +144,7 @@ TEST_CASE("Bearer token flow with docker config credentials; the token is reused
   Image img = MakeImage(R"({"Cmd":["x"]})");
   int token_calls = 0;
   auto registry = [&](const std::string& body) {
-    return [&, body](const HttpRequest& r) {
+    return [&, body](const net::HttpRequest& r) {
       if (HeaderOf(r, "Authorization") != "Bearer tok-1")
         return Status(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})",
                       {{"WWW-Authenticate",
@@ -153,7 +154,7 @@ TEST_CASE("Bearer token flow with docker config credentials; the token is reused
   };
   t.On("https://r.example/v2/team/app/manifests/v1", registry(img.manifest));
   t.On("https://r.example/v2/team/app/blobs/" + img.config_digest, registry(img.config));
-  t.On("https://auth.example/token", [&](const HttpRequest& r) {
+  t.On("https://auth.example/token", [&](const net::HttpRequest& r) {
     ++token_calls;
     CHECK(r.url == "https://auth.example/token?service=r.example&scope=repository%3Ateam%2Fapp%3Apull");
     if (HeaderOf(r, "Authorization") != BasicAuthorization({"alice", "pw"})) return Status(401);
@@ -185,7 +186,7 @@ TEST_CASE("Bearer token flow with docker config credentials; the token is reused
 
 TEST_CASE("Basic challenge; a rejected password is an authentication failure") {
   FakeTransport t;
-  t.On("https://r.example/v2/app/manifests/latest", [](const HttpRequest& r) {
+  t.On("https://r.example/v2/app/manifests/latest", [](const net::HttpRequest& r) {
     (void)r;
     return Status(401, "", {{"WWW-Authenticate", R"(Basic realm="r")"}});
   });
@@ -208,7 +209,7 @@ TEST_CASE("ECR: GetAuthorizationToken signed with SigV4, then Basic AWS:password
   Image img = MakeImage(R"({"Entrypoint":["/ecr"]})");
   const std::string host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
   int ecr_calls = 0;
-  t.On("http://127.0.0.1:9/", [&](const HttpRequest& r) {
+  t.On("http://127.0.0.1:9/", [&](const net::HttpRequest& r) {
     ++ecr_calls;
     CHECK(r.method == "POST");
     CHECK(HeaderOf(r, "X-Amz-Target") == "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken");
@@ -216,10 +217,10 @@ TEST_CASE("ECR: GetAuthorizationToken signed with SigV4, then Basic AWS:password
                Catch::StartsWith("AWS4-HMAC-SHA256 Credential=AKID/20150830/eu-west-1/ecr/aws4_request"));
     CHECK(HeaderOf(r, "X-Amz-Security-Token") == "TOKEN");
     return Status(200, R"({"authorizationData":[{"authorizationToken":")" +
-                           Base64Encode("AWS:ecr-pw") + R"(","expiresAt":1440981360}]})");
+                           base::Base64Encode("AWS:ecr-pw") + R"(","expiresAt":1440981360}]})");
   });
   auto registry = [&](const std::string& body) {
-    return [&, body](const HttpRequest& r) {
+    return [&, body](const net::HttpRequest& r) {
       if (HeaderOf(r, "Authorization") != BasicAuthorization({"AWS", "ecr-pw"}))
         return Status(401, "", {{"WWW-Authenticate", R"(Basic realm="https://)" + host + R"(/",service="ecr.amazonaws.com")"}});
       return Status(200, body);
@@ -243,7 +244,7 @@ TEST_CASE("ECR: GetAuthorizationToken signed with SigV4, then Basic AWS:password
   SECTION("ECR refusing the AWS credentials is a clear error") {
     FakeTransport t2;
     t2.On("https://" + host + "/v2/app/manifests/prod", registry(img.manifest));
-    t2.On("http://127.0.0.1:9/", [](const HttpRequest&) {
+    t2.On("http://127.0.0.1:9/", [](const net::HttpRequest&) {
       return Status(400, R"({"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."})");
     });
     RegistryClient c2(&t2, cfg);
@@ -256,13 +257,13 @@ TEST_CASE("ECR: GetAuthorizationToken signed with SigV4, then Basic AWS:password
 TEST_CASE("blob redirects: followed, without our Authorization on another host") {
   FakeTransport t;
   Image img = MakeImage(R"({"Cmd":["r"]})");
-  t.On("https://r.example/v2/app/manifests/latest", [&](const HttpRequest&) {
+  t.On("https://r.example/v2/app/manifests/latest", [&](const net::HttpRequest&) {
     return Status(200, img.manifest);
   });
-  t.On("https://r.example/v2/app/blobs/" + img.config_digest, [](const HttpRequest&) {
+  t.On("https://r.example/v2/app/blobs/" + img.config_digest, [](const net::HttpRequest&) {
     return Status(307, "", {{"Location", "https://storage.example/blob?sig=abc"}});
   });
-  t.On("https://storage.example/blob?sig=abc", [&](const HttpRequest& r) {
+  t.On("https://storage.example/blob?sig=abc", [&](const net::HttpRequest& r) {
     CHECK(HeaderOf(r, "Authorization").empty());
     return Status(200, img.config);
   });
@@ -279,14 +280,14 @@ TEST_CASE("failures name the registry, what was asked and the HTTP status") {
   ResolvedImage out;
   std::string err;
   RegistryClient c(&t, {});
-  t.On("https://r.example/v2/app/manifests/nope", [](const HttpRequest&) {
+  t.On("https://r.example/v2/app/manifests/nope", [](const net::HttpRequest&) {
     return Status(404, R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]})");
   });
   CHECK_FALSE(c.Fetch(Ref("r.example/app:nope"), "linux/amd64", kFar, &out, &err));
   CHECK(err == "registry r.example: manifest app:nope: HTTP 404 Not Found (MANIFEST_UNKNOWN: manifest "
                "unknown); check the repository name and the tag or digest");
 
-  t.On("https://r.example/v2/app/manifests/garbage", [](const HttpRequest&) {
+  t.On("https://r.example/v2/app/manifests/garbage", [](const net::HttpRequest&) {
     return Status(200, "\x01\x02 not json");
   });
   CHECK_FALSE(c.Fetch(Ref("r.example/app:garbage"), "linux/amd64", kFar, &out, &err));
@@ -304,11 +305,11 @@ TEST_CASE("a gateway error is retried once") {
   FakeTransport t;
   Image img = MakeImage(R"({"Cmd":["x"]})");
   int calls = 0;
-  t.On("https://r.example/v2/app/manifests/latest", [&](const HttpRequest&) {
+  t.On("https://r.example/v2/app/manifests/latest", [&](const net::HttpRequest&) {
     return ++calls == 1 ? Status(503) : Status(200, img.manifest);
   });
   t.Serve("https://r.example/v2/app/blobs/" + img.config_digest, img.config);
-  t.On("https://r.example/v2/app/manifests/down", [](const HttpRequest&) { return Status(502); });
+  t.On("https://r.example/v2/app/manifests/down", [](const net::HttpRequest&) { return Status(502); });
   RegistryClient c(&t, {});
   ResolvedImage out;
   std::string err;

@@ -4,19 +4,18 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <rapidjson/document.h>
 
+#include "base/file.h"
 #include "registry/auth.h"
 #include "registry/cache.h"
 #include "registry/client.h"
 #include "registry/manifest.h"
-#include "registry/net_transport.h"
+#include "net/http_client.h"
 #include "registry/reference.h"
 
 namespace kilt {
@@ -65,8 +64,7 @@ class ImageConfigResolver::Impl {
  public:
   explicit Impl(LookupOptions options)
       : options_(std::move(options)),
-        transport_(options_.transport ? options_.transport
-                                      : std::make_shared<registry::NetTransport>(options_.ca_file)),
+        transport_(options_.transport ? options_.transport : NetTransport(options_.ca_file)),
         client_(transport_.get(), MakeClientConfig(options_, &config_error_)),
         cache_(std::chrono::seconds(options_.cache_ttl_seconds)) {}
 
@@ -106,6 +104,14 @@ class ImageConfigResolver::Impl {
   void ClearCache() { cache_.Clear(); }
 
  private:
+  static std::shared_ptr<net::HttpTransport> NetTransport(const std::string& ca_file) {
+    net::HttpOptions o;
+    o.ca_file = ca_file;
+    // Manifests are capped at 4 MiB by registries; configs are small. More is not a registry talking.
+    o.max_response_bytes = 16u << 20;
+    return std::make_shared<net::FetchTransport>(o);
+  }
+
   static registry::ClientConfig MakeClientConfig(const LookupOptions& o, std::string* error) {
     registry::ClientConfig c;
     c.request_timeout = std::chrono::milliseconds(std::max(1, o.request_timeout_ms));
@@ -118,16 +124,12 @@ class ImageConfigResolver::Impl {
       std::string path = o.docker_config_path.empty() ? registry::DefaultDockerConfigPath()
                                                       : o.docker_config_path;
       c.docker_config_path = path;
-      std::ifstream in(path, std::ios::binary);
-      if (in) {
-        std::stringstream ss;
-        ss << in.rdbuf();
-        std::string err;
-        if (!registry::ParseDockerConfig(ss.str(), path, &c.docker_credentials, &err))
-          *error = err;
+      std::string text, err;
+      if (base::ReadFile(path, &text, &err)) {
+        if (!registry::ParseDockerConfig(text, path, &c.docker_credentials, &err)) *error = err;
       } else if (!o.docker_config_path.empty()) {
         // Only a file the user named must exist; docker's default location is optional.
-        *error = "cannot read docker config " + path;
+        *error = "cannot read docker config " + err;
       }
     }
     return c;
@@ -159,7 +161,7 @@ class ImageConfigResolver::Impl {
 
   LookupOptions options_;
   std::string config_error_;  // a broken docker config fails every lookup, with its name
-  std::shared_ptr<registry::HttpTransport> transport_;
+  std::shared_ptr<net::HttpTransport> transport_;
   registry::RegistryClient client_;
   registry::ResolvedImageCache cache_;
   std::mutex flight_mu_;

@@ -19,7 +19,7 @@
 
 namespace kilt {
 
-namespace registry {
+namespace net {
 class HttpTransport;
 }
 
@@ -67,7 +67,7 @@ struct LookupOptions {
   // How long a resolved tag is trusted (digest references are immutable and never expire).
   int cache_ttl_seconds = 300;
   // Replaces the network (tests); default: the net/ HTTP client with ca_file.
-  std::shared_ptr<registry::HttpTransport> transport;
+  std::shared_ptr<net::HttpTransport> transport;
 };
 
 // Everything known about one looked-up image (what `kilt image-config` prints).

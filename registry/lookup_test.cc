@@ -10,23 +10,22 @@
 
 #include <catch2/catch.hpp>
 
-#include "registry/encoding.h"
-#include "registry/http.h"
+#include "base/encoding.h"
+#include "net/http.h"
+#include "registry/digest.h"
 
 namespace kilt {
 namespace {
 
-using registry::HttpRequest;
-using registry::HttpResponse;
 
 // Serves two images on r.example; counts manifest requests; can hold requests until released.
-class Registry : public registry::HttpTransport {
+class Registry : public net::HttpTransport {
  public:
   Registry() {
     Add("app", R"({"Entrypoint":["/app"],"Cmd":["run"]})");
     Add("other", R"({"Cmd":["sh"]})");
   }
-  bool RoundTrip(const HttpRequest& req, std::chrono::milliseconds, HttpResponse* resp,
+  bool RoundTrip(const net::HttpRequest& req, std::chrono::milliseconds, net::HttpResponse* resp,
                  std::string* err) override {
     {
       std::unique_lock<std::mutex> lock(mu_);

@@ -1,8 +1,8 @@
 #include "registry/manifest.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+
+#include "base/json.h"
 
 namespace kilt::registry {
 
@@ -20,18 +20,13 @@ std::string_view StripParams(std::string_view ct) {
   return ct;
 }
 
-std::string GetString(const rapidjson::Value& obj, const char* key) {
-  auto it = obj.FindMember(key);
-  return it != obj.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
 bool ParseDescriptor(const rapidjson::Value& v, Descriptor* d, std::string* err) {
   if (!v.IsObject()) {
     *err = "a descriptor is not a JSON object";
     return false;
   }
-  d->media_type = GetString(v, "mediaType");
-  d->digest = GetString(v, "digest");
+  d->media_type = base::StringMember(v, "mediaType");
+  d->digest = base::StringMember(v, "digest");
   if (d->digest.empty()) {
     *err = "a descriptor has no digest";
     return false;
@@ -40,9 +35,9 @@ bool ParseDescriptor(const rapidjson::Value& v, Descriptor* d, std::string* err)
   if (size != v.MemberEnd() && size->value.IsInt64()) d->size = size->value.GetInt64();
   auto plat = v.FindMember("platform");
   if (plat != v.MemberEnd() && plat->value.IsObject()) {
-    d->os = GetString(plat->value, "os");
-    d->architecture = GetString(plat->value, "architecture");
-    d->variant = GetString(plat->value, "variant");
+    d->os = base::StringMember(plat->value, "os");
+    d->architecture = base::StringMember(plat->value, "architecture");
+    d->variant = base::StringMember(plat->value, "variant");
   }
   return true;
 }
@@ -50,21 +45,9 @@ bool ParseDescriptor(const rapidjson::Value& v, Descriptor* d, std::string* err)
 // null (Docker writes "Entrypoint": null) and absent both mean "not set".
 bool GetStringArray(const rapidjson::Value& obj, const char* key, std::vector<std::string>* out,
                     std::string* err) {
-  out->clear();
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || it->value.IsNull()) return true;
-  if (!it->value.IsArray()) {
-    *err = std::string("config.") + key + " is not an array of strings";
-    return false;
-  }
-  for (const auto& s : it->value.GetArray()) {
-    if (!s.IsString()) {
-      *err = std::string("config.") + key + " is not an array of strings";
-      return false;
-    }
-    out->emplace_back(s.GetString(), s.GetStringLength());
-  }
-  return true;
+  if (base::ReadStringList(base::Member(obj, key), out)) return true;
+  *err = std::string("config.") + key + " is not an array of strings";
+  return false;
 }
 
 }  // namespace
@@ -84,7 +67,7 @@ bool ParseManifest(std::string_view body, std::string_view content_type, Manifes
     return false;
   }
   Manifest m;
-  std::string declared = GetString(doc, "mediaType");
+  std::string declared(base::StringMember(doc, "mediaType"));
   std::string ct(StripParams(content_type));
   // Some registries answer application/json or octet-stream; the body's mediaType is then the truth.
   m.media_type = ct == kDockerManifest || ct == kDockerList || ct == kOciManifest || ct == kOciIndex
@@ -188,8 +171,8 @@ bool ParseImageConfig(std::string_view body, ImageConfigBlob* out, std::string* 
     return false;
   }
   ImageConfigBlob c;
-  c.os = GetString(doc, "os");
-  c.architecture = GetString(doc, "architecture");
+  c.os = base::StringMember(doc, "os");
+  c.architecture = base::StringMember(doc, "architecture");
   auto config = doc.FindMember("config");
   if (config == doc.MemberEnd() || config->value.IsNull()) {
     c.config_json = "{}";
@@ -201,12 +184,9 @@ bool ParseImageConfig(std::string_view body, ImageConfigBlob* out, std::string* 
     if (!GetStringArray(cfg, "Entrypoint", &c.entrypoint, err) ||
         !GetStringArray(cfg, "Cmd", &c.cmd, err) || !GetStringArray(cfg, "Env", &c.env, err))
       return false;
-    c.working_dir = GetString(cfg, "WorkingDir");
-    c.user = GetString(cfg, "User");
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    cfg.Accept(w);
-    c.config_json.assign(buf.GetString(), buf.GetSize());
+    c.working_dir = base::StringMember(cfg, "WorkingDir");
+    c.user = base::StringMember(cfg, "User");
+    c.config_json = base::ToJson(cfg);
   }
   *out = std::move(c);
   return true;

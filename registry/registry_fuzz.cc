@@ -6,8 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/encoding.h"
+#include "net/http.h"
 #include "registry/auth.h"
-#include "registry/encoding.h"
 #include "registry/manifest.h"
 #include "registry/reference.h"
 #include "registry/sigv4.h"
@@ -64,15 +65,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 6: {
       std::string bytes;
-      if (Base64Decode(in, &bytes)) {
+      if (kilt::base::Base64Decode(in, &bytes)) {
         std::string back;
-        if (!Base64Decode(Base64Encode(bytes), &back) || back != bytes) __builtin_trap();
+        if (!kilt::base::Base64Decode(kilt::base::Base64Encode(bytes), &back) || back != bytes) __builtin_trap();
       }
       break;
     }
     case 7: {
-      Url u;
-      if (ParseUrl(in, &u)) (void)ResolveLocation(u, "../x?y");
+      kilt::net::Url u;
+      if (kilt::net::ParseUrl(in, &u, &err)) (void)kilt::net::ResolveLocation(u, "../x?y");
       break;
     }
   }

@@ -6,16 +6,13 @@
 
 #include <rapidjson/document.h>
 
-#include "registry/encoding.h"
+#include "base/encoding.h"
+#include "base/strings.h"
+#include "registry/digest.h"
 
 namespace kilt::registry {
 
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Trims and collapses runs of spaces, as the canonical header form requires.
 std::string CanonicalValue(std::string_view v) {
@@ -43,7 +40,7 @@ std::string CanonicalQuery(std::string_view query) {
       size_t eq = kv.find('=');
       std::string k(kv.substr(0, eq));
       std::string v(eq == std::string_view::npos ? "" : kv.substr(eq + 1));
-      pairs.emplace_back(PercentEncode(k, false), PercentEncode(v, false));
+      pairs.emplace_back(base::PercentEncode(k, false), base::PercentEncode(v, false));
     }
     if (amp == std::string_view::npos) break;
     start = amp + 1;
@@ -64,19 +61,17 @@ std::string AmzDate(std::time_t t) {
   return buf;
 }
 
-SignedParts ComputeSignature(const HttpRequest& req, const AwsCredentials& creds,
+SignedParts ComputeSignature(const net::HttpRequest& req, const AwsCredentials& creds,
                              const SigningScope& scope) {
-  Url url;
-  if (!ParseUrl(req.url, &url)) url.path = "/";
+  net::Url url;
+  std::string url_err;
+  if (!net::ParseUrl(req.url, &url, &url_err)) url.path = "/";
   // Host as the server will see it: the default port is not part of it.
-  std::string host = (url.port.empty() || (url.scheme == "https" && url.port == "443") ||
-                      (url.scheme == "http" && url.port == "80"))
-                         ? url.host
-                         : url.HostPort();
+  std::string host = url.HostHeader();
   std::vector<std::pair<std::string, std::string>> headers;
   bool have_host = false;
   for (const auto& [k, v] : req.headers) {
-    std::string name = Lower(k);
+    std::string name = base::ToLower(k);
     if (name == "authorization") continue;
     if (name == "host") have_host = true;
     headers.emplace_back(name, CanonicalValue(v));
@@ -102,7 +97,7 @@ SignedParts ComputeSignature(const HttpRequest& req, const AwsCredentials& creds
   }
   SignedParts p;
   p.signed_headers = signed_headers;
-  p.canonical_request = req.method + "\n" + PercentEncode(url.path, true) + "\n" +
+  p.canonical_request = req.method + "\n" + base::PercentEncode(url.path, true) + "\n" +
                         CanonicalQuery(url.query) + "\n" + canonical_headers + "\n" +
                         signed_headers + "\n" + Sha256Hex(req.body);
   std::string date = scope.amz_date.substr(0, 8);
@@ -113,13 +108,13 @@ SignedParts ComputeSignature(const HttpRequest& req, const AwsCredentials& creds
   key = HmacSha256(key, scope.region);
   key = HmacSha256(key, scope.service);
   key = HmacSha256(key, "aws4_request");
-  p.signature = HexEncode(HmacSha256(key, p.string_to_sign));
+  p.signature = base::HexEncode(HmacSha256(key, p.string_to_sign));
   p.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id + "/" + credential_scope +
                     ", SignedHeaders=" + signed_headers + ", Signature=" + p.signature;
   return p;
 }
 
-void SignRequest(HttpRequest* req, const AwsCredentials& creds, const SigningScope& scope) {
+void SignRequest(net::HttpRequest* req, const AwsCredentials& creds, const SigningScope& scope) {
   SignedParts p = ComputeSignature(*req, creds, scope);
   req->headers.emplace_back("X-Amz-Date", scope.amz_date);
   if (!creds.session_token.empty())
@@ -134,13 +129,14 @@ std::string EcrEndpoint(const EcrRegistry& ecr, const std::string& override_url)
          ".amazonaws.com" + (ecr.china ? ".cn" : "");
 }
 
-HttpRequest EcrTokenRequest(const EcrRegistry& ecr, const std::string& endpoint,
+net::HttpRequest EcrTokenRequest(const EcrRegistry& ecr, const std::string& endpoint,
                             const AwsCredentials& creds, std::time_t now) {
-  HttpRequest req;
+  net::HttpRequest req;
   req.method = "POST";
   req.url = endpoint;
-  Url u;
-  if (ParseUrl(endpoint, &u) && u.path == "/" && endpoint.back() != '/') req.url += "/";
+  net::Url u;
+  std::string url_err;
+  if (net::ParseUrl(endpoint, &u, &url_err) && u.path == "/" && endpoint.back() != '/') req.url += "/";
   req.headers = {{"Content-Type", "application/x-amz-json-1.1"},
                  {"X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"}};
   req.body = "{\"registryIds\":[\"" + ecr.account + "\"]}";
@@ -167,7 +163,7 @@ bool ParseEcrTokenResponse(std::string_view body, RegistryCredential* out, doubl
   std::string decoded;
   size_t colon;
   if (tok == d.MemberEnd() || !tok->value.IsString() ||
-      !Base64Decode(tok->value.GetString(), &decoded) ||
+      !base::Base64Decode(tok->value.GetString(), &decoded) ||
       (colon = decoded.find(':')) == std::string::npos) {
     *err = "ECR GetAuthorizationToken: authorizationToken is not base64 of user:password";
     return false;

@@ -6,7 +6,7 @@
 #include <ctime>
 #include <string>
 
-#include "registry/http.h"
+#include "net/http.h"
 #include "registry/lookup.h"
 #include "registry/reference.h"
 
@@ -32,18 +32,18 @@ struct SignedParts {
 // Signs `req` (its URL's path is taken unescaped and escaped per segment; the query's pairs are
 // sorted). Signs Host, X-Amz-Date, X-Amz-Security-Token (when there is a session token) and every
 // header already in req.headers. Does not modify req; see SignRequest.
-SignedParts ComputeSignature(const HttpRequest& req, const AwsCredentials& creds,
+SignedParts ComputeSignature(const net::HttpRequest& req, const AwsCredentials& creds,
                              const SigningScope& scope);
 
 // Adds X-Amz-Date, X-Amz-Security-Token and Authorization to req.
-void SignRequest(HttpRequest* req, const AwsCredentials& creds, const SigningScope& scope);
+void SignRequest(net::HttpRequest* req, const AwsCredentials& creds, const SigningScope& scope);
 
 // The ECR API endpoint for a registry: `override` when set, else $AWS_ENDPOINT_URL_ECR, else
 // https://api.ecr[-fips].REGION.amazonaws.com[.cn].
 std::string EcrEndpoint(const EcrRegistry& ecr, const std::string& override_url);
 
 // POST / with X-Amz-Target GetAuthorizationToken for the registry's account, signed.
-HttpRequest EcrTokenRequest(const EcrRegistry& ecr, const std::string& endpoint,
+net::HttpRequest EcrTokenRequest(const EcrRegistry& ecr, const std::string& endpoint,
                             const AwsCredentials& creds, std::time_t now);
 
 // authorizationData[0]: authorizationToken (base64 "AWS:password") and expiresAt (epoch seconds).

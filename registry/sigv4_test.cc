@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "registry/encoding.h"
+#include "base/encoding.h"
 
 namespace kilt::registry {
 namespace {
@@ -20,9 +20,9 @@ AwsCredentials Example(std::string token = "") {
 
 const SigningScope kScope{"us-east-1", "service", "20150830T123600Z"};
 
-std::string Sig(const std::string& method, const std::string& url, Headers headers = {},
+std::string Sig(const std::string& method, const std::string& url, net::Headers headers = {},
                 std::string body = "", std::string token = "") {
-  HttpRequest r;
+  net::HttpRequest r;
   r.method = method;
   r.url = url;
   r.headers = std::move(headers);
@@ -31,7 +31,7 @@ std::string Sig(const std::string& method, const std::string& url, Headers heade
 }
 
 TEST_CASE("get-vanilla: canonical request, string to sign, signature, header") {
-  HttpRequest r;
+  net::HttpRequest r;
   r.url = "https://example.amazonaws.com/";
   SignedParts p = ComputeSignature(r, Example(), kScope);
   CHECK(p.canonical_request ==
@@ -87,7 +87,7 @@ TEST_CASE("header values are trimmed and inner runs of spaces collapsed") {
 TEST_CASE("ECR GetAuthorizationToken request matches botocore's signature") {
   EcrRegistry ecr{"123456789012", "eu-west-1", false, false};
   // 2015-08-30T12:36:00Z
-  HttpRequest r = EcrTokenRequest(ecr, "https://api.ecr.eu-west-1.amazonaws.com",
+  net::HttpRequest r = EcrTokenRequest(ecr, "https://api.ecr.eu-west-1.amazonaws.com",
                                   Example("SESSIONTOKEN"), 1440938160);
   CHECK(r.method == "POST");
   CHECK(r.url == "https://api.ecr.eu-west-1.amazonaws.com/");
@@ -116,7 +116,7 @@ TEST_CASE("ECR token answers") {
   RegistryCredential c;
   double exp = 0;
   std::string err;
-  std::string tok = Base64Encode("AWS:pa55:word");
+  std::string tok = base::Base64Encode("AWS:pa55:word");
   REQUIRE(ParseEcrTokenResponse(
       R"({"authorizationData":[{"authorizationToken":")" + tok +
           R"(","expiresAt":1.7E9,"proxyEndpoint":"https://1.dkr.ecr.us-east-1.amazonaws.com"}]})",

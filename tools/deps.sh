@@ -23,6 +23,12 @@ APT_PACKAGES=(
   tini dumb-init hyperfine wrk nginx
   # botocore's ECS model validates --ecs output (pip's awscli is on the image; Debian's is the fallback)
   python3
+  # real Falco, built offline from ../shared/third_party (falco/build-falco.sh, docs/falco.md): CMake, patch
+  # for falco/patches/, patchelf to relocate it under /kilt/falco, and the Debian libraries it compiles
+  # against (libyaml-cpp-dev is above; the build needs no libelf, curl or OpenSSL: MINIMAL_BUILD, no driver).
+  # musl's loader and busybox make the alpine-like rootfs of tests/falco; sysdig reads scap captures.
+  cmake patch patchelf libtbb-dev libre2-dev libjsoncpp-dev uthash-dev zlib1g-dev nlohmann-json3-dev
+  libcxxopts-dev musl sysdig
   # the arm64 Lambda bootstrap (lambda/build.mk): Debian's cross compiler, arm64 OpenSSL via multiarch;
   # the arm64 webhook image ships Debian's arm64 glibc (webhook/image.sh)
   g++-aarch64-linux-gnu libssl-dev:arm64 libc6:arm64
@@ -40,8 +46,12 @@ python3 -c 'import botocore' 2>/dev/null || missing+=(python3-botocore)
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 [ -f "$HTTP_PARSER_ARM64" ] || missing+=("$HTTP_PARSER_ARM64")
 
+# npm packages: installed when node_modules was made from this exact package-lock.json (its checksum is
+# stamped there after npm ci). A checksum, not file times: a git checkout or a new worktree rewrites
+# package-lock.json without changing it, and must not wipe a working node_modules.
+NPM_STAMP=node_modules/.kilt-package-lock.sha256
 npm_ok=1
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -f node_modules/.package-lock.json ] || ! sha256sum --status -c "$NPM_STAMP" 2>/dev/null; then
   npm_ok=0
 fi
 
@@ -76,5 +86,6 @@ fi
 if [ $npm_ok = 0 ]; then
   echo "deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+  sha256sum package-lock.json > "$NPM_STAMP"
 fi
 echo "deps: all present"

@@ -5,7 +5,7 @@
 
 #include <exception>
 
-#include "registry/encoding.h"
+#include "base/encoding.h"
 #include "webhook/pull_secrets.h"
 #include "webhook/review_parse.h"
 
@@ -64,7 +64,7 @@ std::string ResponseJson(const std::string& uid, const std::string& patch, const
     out.resize(out.size() - 2);
     out.reserve(out.size() + kKeys.size() + (patch.size() + 2) / 3 * 4 + 3);
     out += kKeys;
-    registry::Base64EncodeTo(patch, &out);
+    base::Base64EncodeTo(patch, &out);
     out += "\"}}";
   }
   return out;

@@ -1,22 +1,16 @@
 # webhook/: the Kubernetes mutating admission webhook (build/bin/kilt-webhook), the init container's
 # copier (build/bin/kilt-copy, static, for the kilt image's /kilt/copy), tests and bench.
-# The pod patcher itself is patcher/pod.cc, inside build/lib/libkilt_patcher.a.
-WEBHOOK_LIB_SRCS := webhook/admission.cc webhook/review_parse.cc webhook/http_request.cc webhook/log.cc \
-                    webhook/metrics.cc webhook/server.cc webhook/tls_store.cc webhook/kube_client.cc \
-                    webhook/pull_secrets.cc webhook/pod_lookup.cc
-WEBHOOK_TESTS    := $(wildcard webhook/*_test.cc)
-# Recursive: the patcher's and registry's variables are expanded in recipes only. OpenSSL and
-# http_parser come (statically) through the registry's net/ link line.
-WEBHOOK_LDLIBS    = build/lib/libkilt_patcher.a build/lib/libkilt_registry.a $(REGISTRY_LDLIBS) \
-                    $(PATCHER_LDLIBS) -lpthread
+# The pod patcher itself is patcher/pod.cc, inside the patcher library.
+WEBHOOK_SRCS := $(filter-out %_test.cc webhook/main.cc,$(wildcard webhook/*.cc))
+$(eval $(call kilt_library,webhook,$(WEBHOOK_SRCS)))
+WEBHOOK_DEPS := webhook patcher registry net base
 
 ALL   += $(BIN)/kilt-webhook $(BIN)/kilt-copy
 ARM64 += $(ARM64BIN)/kilt-copy
 
-$(BIN)/kilt-webhook: $(WEBHOOK_LIB_SRCS:%.cc=$(OBJ)/host/%.o) $(OBJ)/host/webhook/main.o \
-    build/lib/libkilt_patcher.a build/lib/libkilt_registry.a build/lib/libkilt_net.a
+$(BIN)/kilt-webhook: $(OBJ)/host/webhook/main.o $(call kilt_libs,$(WEBHOOK_DEPS))
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(filter %.o,$^) -o $@ $(WEBHOOK_LDLIBS)
+	$(HOST_CXX) $^ -o $@ $(NET_LDLIBS) -lpthread
 
 $(BIN)/kilt-copy: webhook/kilt_copy.c $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
@@ -26,16 +20,11 @@ $(ARM64BIN)/kilt-copy: webhook/kilt_copy.c $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
 	$(PAYLOAD_CC_ARM64) $(PAYLOAD_CFLAGS) $(PAYLOAD_LDFLAGS) $< -o $@
 
-# Unit tests (sanitizers): the webhook's parts and the pod patcher's rules over the k8s corpus.
-# Every patcher source (pod.cc uses command.cc and recipe.cc, which may use others), sanitized.
-WEBHOOK_PATCHER_SAN := $(patsubst %.cc,$(OBJ)/san/%.o,$(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc)))
-# The registry client (pull Secrets feed its resolvers) comes sanitized too, net/ as the library.
-$(TESTBIN)/webhook_unit: $(WEBHOOK_TESTS:%.cc=$(OBJ)/san/%.o) $(OBJ)/san/patcher/pod_test.o \
-    $(WEBHOOK_LIB_SRCS:%.cc=$(OBJ)/san/%.o) $(WEBHOOK_PATCHER_SAN) $(REGISTRY_SRCS:%.cc=$(OBJ)/san/%.o) \
-    $(CATCH_MAIN) build/lib/libkilt_net.a
+# Unit tests (sanitizers): the webhook's parts, and the pod patcher's rules over the k8s corpus again.
+$(TESTBIN)/webhook_unit: $(patsubst %.cc,$(OBJ)/san/%.o,$(wildcard webhook/*_test.cc)) $(OBJ)/san/patcher/pod_test.o \
+                         $(CATCH_MAIN) $(call kilt_san_libs,$(WEBHOOK_DEPS))
 	@mkdir -p $(@D)
-	$(HOST_CXX) $(HOST_CXXFLAGS) $(TEST_SANFLAGS) $(filter %.o,$^) -o $@ build/lib/libkilt_net.a -lyaml-cpp \
-	  $(NET_LDLIBS)
+	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@ $(PATCHER_LDLIBS) $(NET_LDLIBS)
 
 include webhook/image.mk
 

@@ -21,7 +21,7 @@ RequestParser::RequestParser(size_t max_body_bytes) : max_body_(max_body_bytes) 
 void RequestParser::Reset() {
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
-  request_ = HttpRequest();
+  request_ = ServerRequest();
   url_.clear();
   field_.clear();
   value_.clear();

@@ -12,7 +12,8 @@
 
 namespace kilt {
 
-struct HttpRequest {
+// A request the webhook's server received. (The server side: the clients' types are net/http.h's.)
+struct ServerRequest {
   std::string method;  // "GET", "POST", ...
   std::string path;    // URL path without the query
   std::string query;
@@ -38,8 +39,8 @@ class RequestParser {
   void Reset();
 
   bool started() const { return started_; }
-  const HttpRequest& request() const { return request_; }
-  HttpRequest& mutable_request() { return request_; }
+  const ServerRequest& request() const { return request_; }
+  ServerRequest& mutable_request() { return request_; }
   int error_status() const { return error_status_; }
   const std::string& error() const { return error_; }
 
@@ -55,7 +56,7 @@ class RequestParser {
   const size_t max_body_;
   http_parser parser_;
   http_parser_settings settings_;
-  HttpRequest request_;
+  ServerRequest request_;
   std::string url_, field_, value_;
   bool in_value_ = false;
   bool started_ = false;

@@ -3,28 +3,11 @@
 #include <rapidjson/document.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+
+#include "base/file.h"
+#include "base/strings.h"
 
 namespace kilt {
-namespace {
-
-bool ReadSmallFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-}  // namespace
-
 bool InClusterConfig(const std::string& sa_dir, KubeClientConfig* out, std::string* err) {
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
@@ -42,8 +25,8 @@ bool InClusterConfig(const std::string& sa_dir, KubeClientConfig* out, std::stri
   out->ca_file = sa_dir + "/ca.crt";
   std::string probe;
   for (const std::string& f : {out->token_file, out->ca_file}) {
-    if (!ReadSmallFile(f, &probe)) {
-      *err = "cannot read " + f +
+    if (!base::ReadFile(f, &probe, err)) {
+      *err = "cannot read " + *err +
              ": mount the ServiceAccount token (automountServiceAccountToken: "
              "true, see deploy/webhook/pull-secrets)";
       return false;
@@ -54,14 +37,19 @@ bool InClusterConfig(const std::string& sa_dir, KubeClientConfig* out, std::stri
 
 bool KubeClient::Get(const std::string& path, net::Deadline deadline, net::HttpResponse* resp,
                      std::string* err) const {
-  std::string token;
-  if (!ReadSmallFile(config_.token_file, &token) || Trim(token).empty()) {
-    *err = "cannot read the ServiceAccount token " + config_.token_file;
+  std::string token, why;
+  if (!base::ReadFile(config_.token_file, &token, &why, 64 << 10)) {
+    *err = "cannot read the ServiceAccount token " + why;
+    return false;
+  }
+  const std::string_view bearer = base::Trim(token);
+  if (bearer.empty()) {
+    *err = "the ServiceAccount token " + config_.token_file + " is empty";
     return false;
   }
   net::HttpRequest req;
   req.url = config_.server + path;
-  req.headers = {{"Authorization", "Bearer " + Trim(token)}, {"Accept", "application/json"}};
+  req.headers = {{"Authorization", "Bearer " + std::string(bearer)}, {"Accept", "application/json"}};
   net::HttpOptions opts;
   opts.deadline = deadline;
   opts.ca_file = config_.ca_file;

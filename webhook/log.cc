@@ -6,42 +6,17 @@
 #include <charconv>
 #include <cstdio>
 
+#include "base/file.h"
+#include "base/json.h"
+
 namespace kilt {
 namespace {
-
-// Plain runs are appended whole (every review logs a line; a character at a time showed in the
-// bench's profile).
-void AppendJsonString(std::string* out, std::string_view s) {
-  *out += '"';
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); i++) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + start, i - start);
-    start = i + 1;
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      default:
-        char buf[8];
-        snprintf(buf, sizeof buf, "\\u%04x", c);
-        *out += buf;
-    }
-  }
-  out->append(s.data() + start, s.size() - start);
-  *out += '"';
-}
 
 thread_local bool held = false;
 thread_local std::string pending;  // whole lines, at most kLogBatchBytes
 
-void WriteAll(const std::string& text) {
-  ssize_t ignored = write(STDERR_FILENO, text.data(), text.size());
-  (void)ignored;
-}
+// A log line that cannot be written has nowhere to go.
+void WriteAll(const std::string& text) { (void)base::WriteAll(STDERR_FILENO, text); }
 
 }  // namespace
 
@@ -80,16 +55,16 @@ LogLine::LogLine(const char* level, std::string_view msg) : info_(std::string_vi
   out_ += cached;
   out_.append(frac, sizeof frac);
   out_ += ",\"level\":";
-  AppendJsonString(&out_, level);
+  base::AppendJsonString(&out_, level);
   out_ += ",\"msg\":";
-  AppendJsonString(&out_, msg);
+  base::AppendJsonString(&out_, msg);
 }
 
 LogLine& LogLine::Str(const char* key, std::string_view value) {
   out_ += ',';
-  AppendJsonString(&out_, key);
+  base::AppendJsonString(&out_, key);
   out_ += ':';
-  AppendJsonString(&out_, value);
+  base::AppendJsonString(&out_, value);
   return *this;
 }
 
@@ -98,7 +73,7 @@ LogLine& LogLine::Num(const char* key, double value) {
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, 3);  // as %.3f
   if (ec != std::errc()) end = buf + snprintf(buf, sizeof buf, "%.3g", value);  // > 60 digits
   out_ += ',';
-  AppendJsonString(&out_, key);
+  base::AppendJsonString(&out_, key);
   out_ += ':';
   out_.append(buf, static_cast<size_t>(end - buf));
   return *this;
@@ -106,7 +81,7 @@ LogLine& LogLine::Num(const char* key, double value) {
 
 LogLine& LogLine::Int(const char* key, int64_t value) {
   out_ += ',';
-  AppendJsonString(&out_, key);
+  base::AppendJsonString(&out_, key);
   out_ += ':';
   out_ += std::to_string(value);
   return *this;
@@ -114,11 +89,11 @@ LogLine& LogLine::Int(const char* key, int64_t value) {
 
 LogLine& LogLine::List(const char* key, const std::vector<std::string>& values) {
   out_ += ',';
-  AppendJsonString(&out_, key);
+  base::AppendJsonString(&out_, key);
   out_ += ":[";
   for (size_t i = 0; i < values.size(); i++) {
     if (i) out_ += ',';
-    AppendJsonString(&out_, values[i]);
+    base::AppendJsonString(&out_, values[i]);
   }
   out_ += ']';
   return *this;

@@ -7,14 +7,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <rapidjson/document.h>
 
+#include "base/file.h"
 #include "patcher/recipe.h"
 #include "registry/lookup.h"
 #include "webhook/admission.h"
@@ -66,18 +65,6 @@ with a JSON patch that makes the pod's containers run through /kilt/run. Also GE
   --shutdown-delay-ms N    after SIGTERM keep serving, not ready, this long (default 0)
   --shutdown-grace-ms N    then wait this long for requests in flight (default 25000)
 )";
-
-bool ReadFile(const std::string& path, std::string* out, std::string* err) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    *err = path + ": cannot read";
-    return false;
-  }
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  *out = ss.str();
-  return true;
-}
 
 bool ParseInt(const std::string& flag, const std::string& v, long min, long* out, std::string* err) {
   char* end = nullptr;
@@ -182,7 +169,7 @@ int ParseFlags(int argc, char** argv, Flags* f) {
   return 0;
 }
 
-HttpResponse Text(int status, std::string body) { return {status, "text/plain; charset=utf-8", std::move(body)}; }
+ServerResponse Text(int status, std::string body) { return {status, "text/plain; charset=utf-8", std::move(body)}; }
 
 }  // namespace
 
@@ -204,7 +191,7 @@ int Main(int argc, char** argv) {
   std::string err;
   if (!flags.recipe_file.empty()) {
     std::string text;
-    if (!ReadFile(flags.recipe_file, &text, &err) ||
+    if (!base::ReadFile(flags.recipe_file, &text, &err) ||
         !ParseRecipe(text, flags.recipe_file, &config.recipe, &err)) {
       fprintf(stderr, "kilt-webhook: %s\n", err.c_str());
       return 2;
@@ -283,7 +270,7 @@ int Main(int argc, char** argv) {
 
   Metrics metrics;
   Server* server_ptr = nullptr;
-  auto handler = [&](const HttpRequest& req) -> HttpResponse {
+  auto handler = [&](const ServerRequest& req) -> ServerResponse {
     if (req.path == "/mutate") {
       if (req.method != "POST") return Text(405, "POST an AdmissionReview to /mutate\n");
       auto start = std::chrono::steady_clock::now();
@@ -316,11 +303,9 @@ int Main(int argc, char** argv) {
     return 2;
   }
   if (!flags.port_file.empty()) {
-    // Written then renamed, so a reader never sees a partial number.
-    std::string tmp = flags.port_file + ".tmp";
-    std::ofstream(tmp) << server.port() << "\n";
-    if (rename(tmp.c_str(), flags.port_file.c_str()) != 0) {
-      fprintf(stderr, "kilt-webhook: cannot write %s\n", flags.port_file.c_str());
+    // Written atomically, so a reader never sees a partial number.
+    if (!base::WriteFileAtomically(flags.port_file, std::to_string(server.port()) + "\n", &err)) {
+      fprintf(stderr, "kilt-webhook: cannot write the port file %s\n", err.c_str());
       return 2;
     }
   }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "registry/encoding.h"
+#include "registry/digest.h"
 
 namespace kilt {
 namespace {

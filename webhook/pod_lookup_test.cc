@@ -5,19 +5,19 @@
 #include <mutex>
 #include <utility>
 
+#include "base/encoding.h"
+#include "net/http.h"
 #include "registry/auth.h"
-#include "registry/encoding.h"
-#include "registry/http.h"
 
 namespace kilt {
 namespace {
 
 // A registry that wants Basic auth for everything and then says the manifest is unknown: enough to
 // see which credentials each lookup presented.
-class BasicAuthRegistry : public registry::HttpTransport {
+class BasicAuthRegistry : public net::HttpTransport {
  public:
-  bool RoundTrip(const registry::HttpRequest& req, std::chrono::milliseconds,
-                 registry::HttpResponse* resp, std::string*) override {
+  bool RoundTrip(const net::HttpRequest& req, std::chrono::milliseconds,
+                 net::HttpResponse* resp, std::string*) override {
     std::string auth;
     for (const auto& [k, v] : req.headers)
       if (k == "Authorization") auth = v;
@@ -46,7 +46,7 @@ std::string SecretFor(const std::string& user, const std::string& password) {
   const std::string cfg =
       R"({"auths":{"reg.test":{"username":")" + user + R"(","password":")" + password + R"("}}})";
   return R"({"kind":"Secret","type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":")" +
-         registry::Base64Encode(cfg) + R"("}})";
+         base::Base64Encode(cfg) + R"("}})";
 }
 
 bool Presented(const std::vector<std::string>& seen, const std::string& header) {

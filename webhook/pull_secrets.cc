@@ -3,7 +3,7 @@
 #include <set>
 
 #include "registry/auth.h"
-#include "registry/encoding.h"
+#include "base/encoding.h"
 
 namespace kilt {
 namespace {
@@ -66,7 +66,7 @@ bool ParsePullSecret(std::string_view secret_json, const std::string& what,
   const Value* encoded = data ? Member(*data, key) : nullptr;
   std::string config;
   if (!encoded || !encoded->IsString() ||
-      !registry::Base64Decode(std::string_view(encoded->GetString(), encoded->GetStringLength()),
+      !base::Base64Decode(std::string_view(encoded->GetString(), encoded->GetStringLength()),
                               &config)) {
     *err = "Secret " + what + ": data[\"" + key + "\"] is missing or not base64";
     return false;

@@ -7,13 +7,13 @@
 #include <thread>
 
 #include "net/http_client.h"
-#include "registry/encoding.h"
+#include "base/encoding.h"
 #include "webhook/kube_client.h"
 
 namespace kilt {
 namespace {
 
-using registry::Base64Encode;
+using base::Base64Encode;
 
 std::string Secret(const std::string& type, const std::string& key, const std::string& value) {
   return R"({"kind":"Secret","apiVersion":"v1","metadata":{"name":"s"},"type":")" + type +

@@ -132,7 +132,7 @@ const char* Reason(int status) {
 }
 
 // Head and body in one buffer, sized once: one SSL_write, one TLS record for a typical answer.
-std::string Serialize(const HttpResponse& r, bool keep_alive) {
+std::string Serialize(const ServerResponse& r, bool keep_alive) {
   std::string out;
   out.reserve(128 + r.content_type.size() + r.body.size());
   out += "HTTP/1.1 ";
@@ -316,7 +316,7 @@ class Server::Impl {
           LingerClose(c);
         return false;
       }
-      HttpResponse resp;
+      ServerResponse resp;
       try {
         resp = handler_(parser.request());
       } catch (const std::exception& e) {
@@ -349,7 +349,7 @@ class Server::Impl {
       dropped += static_cast<size_t>(got);
   }
 
-  bool Respond(Conn* c, const HttpResponse& resp, bool keep, Clock::time_point deadline) {
+  bool Respond(Conn* c, const ServerResponse& resp, bool keep, Clock::time_point deadline) {
     metrics_->CountHttp(resp.status);
     return WriteAll(c, Serialize(resp, keep), deadline) == IoResult::kOk;
   }

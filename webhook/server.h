@@ -23,7 +23,8 @@
 
 namespace kilt {
 
-struct HttpResponse {
+// What a handler answers to a ServerRequest.
+struct ServerResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
@@ -42,7 +43,7 @@ struct ServerConfig {
 
 class Server {
  public:
-  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  using Handler = std::function<ServerResponse(const ServerRequest&)>;
 
   Server(ServerConfig config, TlsStore* tls, Metrics* metrics, Handler handler);
   ~Server();

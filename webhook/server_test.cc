@@ -36,8 +36,8 @@ class TestServer {
     ServerConfig config;
     config.listen = "127.0.0.1:0";
     config.workers = 2;
-    server_ = std::make_unique<Server>(config, tls_.get(), &metrics_, [](const HttpRequest& r) {
-      return HttpResponse{200, "text/plain", r.method + " " + r.path + " " + r.body};
+    server_ = std::make_unique<Server>(config, tls_.get(), &metrics_, [](const ServerRequest& r) {
+      return ServerResponse{200, "text/plain", r.method + " " + r.path + " " + r.body};
     });
     REQUIRE(server_->Listen(&err));
     // Blocked here, so blocked in the Run thread and its workers, which inherit the mask.

