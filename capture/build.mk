@@ -100,6 +100,7 @@ CAPTURE_TEST_PAYLOAD := $(CAPTURE_PAYLOAD_OBJS_X86) $(if $(filter musl,$(STATIC)
 test-capture: $(TESTBIN)/capture/capture_test $(CAPTURE_TEST_PAYLOAD) $(TESTBIN)/capture/scap_scenario \
               $(CAPTURE_PLUGIN)
 	KILTCAP_SO=$(CAPTURE_PLUGIN) $(TESTBIN)/capture/capture_test
+	tests/capture/golden_test.sh $(CAPTURE_LIBS_ARCHIVE)
 	tests/capture/sysdig_test.sh $(TESTBIN)/capture/scap_scenario
 	@if [ -f falco/build.mk ]; then \
 	  $(MAKE) --no-print-directory falco && \

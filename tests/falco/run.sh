@@ -117,6 +117,14 @@ check "alpine-like: start execs Falco with falco.yaml (JSON output: --version pr
 check "alpine-like: start says which identity it found (hostname here)" \
   grep -q '^kilt-falco-start: container id=falco-test-host name=falco-test-host image=unknown platform=none task=none (from hostname)$' "$ERR"
 
+# EKS: the variables the webhook adds through the Downward API (docs/falco.md).
+run_container eks-start "$T/scratch" '["KILT_POD_NAME=web-7d9f", "KILT_POD_NAMESPACE=shop",
+  "KILT_POD_UID=5c2b7d1e-0000-1111-2222-333344445555", "KILT_CONTAINER_NAME=app",
+  "KILT_CONTAINER_IMAGE=registry.example/shop/web:1.2"]' /kilt/falco/start --version
+expect_eq "EKS: start --version exits 0" 0 "$RC"
+check "EKS: the identity comes from the pod's environment" grep -Eq \
+  '^kilt-falco-start: container id=([0-9a-f]{12}|5c2b7d1e-0000-1111-2222-333344445555/app) name=app image=registry.example/shop/web:1.2 platform=eks task=shop/web-7d9f \(from the pod.s environment \(EKS\)\)$' "$ERR"
+
 run_container scratch-config "$T/scratch" '[]' /kilt/falco/start --dry-run
 expect_eq "scratch: falco.yaml, the rules and the container plugin load (--dry-run)" 0 "$RC"
 check "scratch: falco.yaml passes Falco's schema validation" grep -q '/kilt/falco/falco.yaml | schema validation: ok' "$ERR"
