@@ -54,6 +54,7 @@ $(FALCO_STAMP): $(FALCO_CORE)/.key falco/falco.yaml $(BIN)/kilt-falco-start $(FA
 	@echo "falco: $(FALCO_TREE) ($$(du -sk $(FALCO_TREE) | cut -f1) KiB) from $$(falco/falco-cache.sh)"
 
 .PHONY: falco
+TEST_BUILDS += falco
 falco: $(FALCO_STAMP) ## Build Falco 0.44.1 offline (cached per machine) into build/falco/kilt-falco
 
 # ---- tests ------------------------------------------------------------------------------------------
