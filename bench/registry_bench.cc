@@ -18,8 +18,8 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-bool Run(kilt::ImageConfigResolver* r, const std::vector<kilt::ImageNeed>& needs) {
-  std::map<kilt::ImageNeed, kilt::ImageConfig> out;
+bool Run(kilt::registry::ImageConfigResolver* r, const std::vector<kilt::lookup::ImageNeed>& needs) {
+  kilt::lookup::ImageConfigs out;
   auto errors = r->Resolve(needs, &out);
   for (const auto& e : errors) std::fprintf(stderr, "registry_bench: %s\n", e.c_str());
   return errors.empty();
@@ -28,9 +28,9 @@ bool Run(kilt::ImageConfigResolver* r, const std::vector<kilt::ImageNeed>& needs
 }  // namespace
 
 int main(int argc, char** argv) {
-  kilt::LookupOptions opts;
+  kilt::registry::LookupOptions opts;
   int rounds = 10;
-  std::vector<kilt::ImageNeed> needs;
+  std::vector<kilt::lookup::ImageNeed> needs;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--ca-file" && i + 1 < argc) opts.ca_file = argv[++i];
@@ -44,11 +44,11 @@ int main(int argc, char** argv) {
   }
   for (int i = 0; i < rounds; ++i) {
     auto t0 = std::chrono::steady_clock::now();
-    kilt::ImageConfigResolver cold(opts);
+    kilt::registry::ImageConfigResolver cold(opts);
     if (!Run(&cold, needs)) return 1;
     std::printf("cold %.6f %zu\n", Seconds(t0), needs.size());
   }
-  kilt::ImageConfigResolver warm(opts);
+  kilt::registry::ImageConfigResolver warm(opts);
   if (!Run(&warm, needs)) return 1;
   for (int i = 0; i < rounds; ++i) {
     warm.ClearCache();

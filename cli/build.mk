@@ -1,6 +1,6 @@
 # cli/: the `kilt` command: `patch` and `recipe` (patcher/), `image-config` (registry/), `local` (local/).
 CLI_SRCS := $(filter-out %_test.cc %_fuzz.cc,$(wildcard cli/*.cc))
-CLI_LIBS := $(call kilt_libs,local patcher registry net base)
+CLI_LIBS := $(call kilt_libs,local init patcher registry net base)
 
 ALL += $(BIN)/kilt
 

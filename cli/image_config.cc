@@ -36,7 +36,7 @@ constexpr char kUsage[] =
 }  // namespace
 
 int RunImageConfig(int argc, char** argv) {
-  LookupOptions opts;
+  registry::LookupOptions opts;
   std::string platform = "linux/amd64", image, credentials_file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -55,7 +55,7 @@ int RunImageConfig(int argc, char** argv) {
     } else if (a == "--platform") {
       if (!value(&platform)) return 2;
       if (platform.find('/') == std::string::npos) {
-        std::string p = PlatformFromEcsArchitecture(platform);
+        std::string p = registry::PlatformFromEcsArchitecture(platform);
         if (p.empty()) {
           std::fprintf(stderr, "kilt image-config: unknown platform '%s' (use linux/amd64 or "
                                "linux/arm64)\n", platform.c_str());
@@ -99,12 +99,12 @@ int RunImageConfig(int argc, char** argv) {
   }
   if (!credentials_file.empty()) {
     std::string text, err;
-    RegistryCredential cred;
+    registry::RegistryCredential cred;
     if (!base::ReadFile(credentials_file, &text, &err)) {
       std::fprintf(stderr, "kilt image-config: cannot read %s\n", err.c_str());
       return 2;
     }
-    if (!ParseRepositoryCredentialsSecret(text, &cred, &err)) {
+    if (!registry::ParseRepositoryCredentialsSecret(text, &cred, &err)) {
       std::fprintf(stderr, "kilt image-config: %s: %s\n", credentials_file.c_str(), err.c_str());
       return 2;
     }
@@ -115,10 +115,10 @@ int RunImageConfig(int argc, char** argv) {
     }
     opts.credentials[ref.registry] = cred;
   }
-  ImageConfigResolver resolver(opts);
-  ResolvedImage r;
+  registry::ImageConfigResolver resolver(opts);
+  registry::ResolvedImage r;
   std::string err;
-  if (!resolver.ResolveOne(ImageNeed{image, platform}, &r, &err)) {
+  if (!resolver.ResolveOne(lookup::ImageNeed{image, platform}, &r, &err)) {
     std::fprintf(stderr, "kilt image-config: %s\n", err.c_str());
     return 1;
   }

@@ -7,14 +7,15 @@
 #include <vector>
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
 #include "cli/commands.h"
 #include "base/file.h"
 #include "cli/io.h"
+#include "base/json.h"
 #include "patcher/cfn_yaml.h"
+#include "patcher/ecs.h"
 #include "patcher/patcher.h"
 #include "patcher/recipe.h"
 #include "registry/lookup.h"
@@ -113,16 +114,6 @@ bool ParseArgs(int argc, char** argv, Args* a, int* exit_code) {
   return true;
 }
 
-// "LINE:COL" of a byte offset.
-std::string Position(const std::string& text, size_t offset) {
-  size_t line = 1, col = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') ++line, col = 1;
-    else ++col;
-  }
-  return std::to_string(line) + ":" + std::to_string(col);
-}
-
 // The indentation of the input's first indented line (so a JSON file keeps its look); default 2 spaces.
 void DetectIndent(const std::string& text, char* ch, unsigned* n) {
   *ch = ' ';
@@ -182,7 +173,7 @@ void Lookup(const Args& a, const rapidjson::Value& doc, PatchInput* in) {
     if (!hinted) ask.push_back(n);
   }
   if (ask.empty()) return;
-  ImageConfigResolver resolver{LookupOptions{}};
+  registry::ImageConfigResolver resolver{registry::LookupOptions{}};
   for (const std::string& e : resolver.Resolve(ask, &in->images))
     std::fprintf(stderr, "kilt patch: lookup: %s\n", e.c_str());
 }
@@ -203,43 +194,22 @@ int RunPatch(int argc, char** argv) {
     return 2;
   }
   const std::string name = a.input == "-" ? "stdin" : a.input;
-  size_t first = text.find_first_not_of(" \t\r\n");
-  bool yaml = !a.ecs && (first == std::string::npos || text[first] != '{');
-
   rapidjson::Document doc;
   YamlStyle style;
+  bool yaml = false;
+  if (!(a.ecs ? base::ParseJson(text, &doc, &err) : ParseTemplate(text, &doc, &style, &yaml, &err))) {
+    std::fprintf(stderr, "kilt patch: %s:%s\n", name.c_str(), err.c_str());
+    return 2;
+  }
   char indent_char = ' ';
   unsigned indent = 2;
-  if (yaml) {
-    if (!ParseCfnYaml(text, &doc, &style, &err)) {
-      std::fprintf(stderr, "kilt patch: %s:%s\n", name.c_str(), err.c_str());
-      return 2;
-    }
-  } else {
-    doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.c_str(), text.size());
-    if (doc.HasParseError()) {
-      std::fprintf(stderr, "kilt patch: %s:%s: invalid JSON: %s\n", name.c_str(),
-                   Position(text, doc.GetErrorOffset()).c_str(), rapidjson::GetParseError_En(doc.GetParseError()));
-      return 2;
-    }
-    DetectIndent(text, &indent_char, &indent);
-  }
+  if (!yaml) DetectIndent(text, &indent_char, &indent);
   auto render = [&](const rapidjson::Value& v) {
     return yaml ? EmitCfnYaml(v, style) : ToPrettyJson(v, indent_char, indent);
   };
   std::string before = a.diff ? render(doc) : std::string();
 
-  if (a.parameter_defaults && !a.ecs && doc.IsObject()) {
-    auto params = doc.FindMember("Parameters");
-    if (params != doc.MemberEnd() && params->value.IsObject()) {
-      for (auto& p : params->value.GetObject()) {
-        if (!p.value.IsObject()) continue;
-        auto def = p.value.FindMember("Default");
-        if (def != p.value.MemberEnd() && def->value.IsString())
-          in.parameters.emplace(p.name.GetString(), def->value.GetString());
-      }
-    }
-  }
+  if (a.parameter_defaults && !a.ecs) AddParameterDefaults(doc, &in.parameters);
   if (a.lookup) Lookup(a, doc, &in);
   PatchReport rep = a.ecs ? PatchEcsTaskDefinition(&doc, in) : PatchTemplate(&doc, in);
   if (!rep.ok()) {

@@ -2,8 +2,10 @@
 # /kilt/falco, with its configuration and its start program. See docs/falco.md.
 #
 #   make falco      build Falco (or reuse the machine-wide cache) and stage build/falco/kilt-falco/
-#   make test-falco the start program's unit tests, the cache's tests (fake recipe), then tests/falco/run.sh
-#                   (the built Falco under runc: empty and alpine-like rootfs, default rules replayed)
+#   make test-falco the start program's unit tests, the cache's tests (fake recipe), tests/falco/run.sh (the
+#                   built Falco under runc: empty and alpine-like rootfs, the rules the tracer cannot feed yet
+#                   replayed), tests/falco/task.sh (a task under runc: kilt-run traces the app, Falco's default
+#                   rules fire live)
 #
 # Falco itself is not part of `make all`: a cold build takes 10-15 minutes on 2 cores. It is built once
 # per machine into ${KILT_CACHE_DIR:-/var/cache/kilt}/falco-<key>/ by falco/falco-cache.sh (key: the
@@ -78,10 +80,17 @@ $(TESTBIN)/falco/scenario_capture: tests/falco/scenario_capture.cc $(CAPTURE_LIB
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(HOST_CXXFLAGS) $(CAPTURE_INCLUDES) $< $(CAPTURE_LIB) $(BASE_LIB) -o $@
 
+# The attack steps busybox cannot do, run inside the traced app of tests/falco/task.sh (static: the test
+# rootfs has no libc).
+$(TESTBIN)/falco/kilt-attack: tests/falco/attacks.c | $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CC) $(PAYLOAD_CFLAGS) $(PAYLOAD_LDFLAGS) $< -o $@
+
 .PHONY: test-falco
 TEST_SUITES += falco
 test-falco: $(TESTBIN)/falco/identity_test $(FALCO_STAMP) $(TESTBIN)/falco/scenario_capture \
-            $(TESTBIN)/capture/scap_scenario
+            $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack
 	$(TESTBIN)/falco/identity_test
 	tests/falco/cache_test.sh
-	tests/falco/run.sh $(FALCO_TREE) $(TESTBIN)/falco/scenario_capture $(TESTBIN)/capture/scap_scenario
+	tests/falco/run.sh $(FALCO_TREE) $(TESTBIN)/falco/scenario_capture
+	tests/falco/task.sh $(FALCO_TREE) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack

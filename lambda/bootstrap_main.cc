@@ -30,21 +30,8 @@ constexpr int64_t kReserveMs = 2000;
 // Without a deadline header (never in Lambda), lookups get this long.
 constexpr int64_t kDefaultLookupMs = 60000;
 
-class RegistryLookup : public ImageLookup {
- public:
-  explicit RegistryLookup(LookupOptions options) : resolver_(std::move(options)) {}
-  std::vector<std::string> Resolve(const std::vector<ImageNeed>& needs,
-                                   std::map<ImageNeed, ImageConfig>* out,
-                                   Deadline deadline) override {
-    return resolver_.Resolve(needs, out, deadline);
-  }
-
- private:
-  ImageConfigResolver resolver_;
-};
-
-LookupOptions LambdaLookupOptions() {
-  LookupOptions o;
+registry::LookupOptions LambdaLookupOptions() {
+  registry::LookupOptions o;
   o.use_docker_config = false;  // no ~/.docker in Lambda; credentials come from the execution role
   if (const char* ca = getenv("KILT_REGISTRY_CA_FILE")) o.ca_file = ca;
   // Plain-http registries: only for tests and private mirrors, named one by one.
@@ -105,8 +92,8 @@ int Run() {
       fprintf(stderr, "kilt-macro: %s\n", post_err.c_str());
     return 1;
   }
-  std::unique_ptr<RegistryLookup> lookup;
-  if (config.image_lookup) lookup = std::make_unique<RegistryLookup>(LambdaLookupOptions());
+  std::unique_ptr<registry::ImageConfigResolver> lookup;
+  if (config.image_lookup) lookup = std::make_unique<registry::ImageConfigResolver>(LambdaLookupOptions());
 
   for (;;) {
     Invocation inv;

@@ -208,7 +208,7 @@ size_t DistinctResources(const std::vector<std::string>& patched) {
 }
 
 // `request_id` is set as soon as it is known, for the error answer if something throws later.
-MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, ImageLookup* lookup,
+MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, lookup::ImageSource* lookup,
                     Deadline lookup_deadline, std::string* request_id) {
   MacroOutcome o;
   MacroEvent event;
@@ -280,7 +280,7 @@ MacroOutcome Handle(std::string_view event_json, const MacroConfig& config, Imag
   if (image_lookup && lookup != nullptr) {
     std::vector<ImageNeed> needs = ListTemplateImageNeeds(fragment, in);
     o.images_needed = needs.size();
-    if (!needs.empty()) lookup_errors = lookup->Resolve(needs, &in.images, lookup_deadline);
+    if (!needs.empty()) lookup_errors = lookup->Resolve(needs, {}, lookup_deadline, &in.images);
     o.lookup_errors = lookup_errors.size();
   }
 
@@ -321,7 +321,7 @@ std::string JoinErrors(const std::vector<std::string>& errors) {
 }
 
 MacroOutcome HandleMacroEvent(std::string_view event_json, const MacroConfig& config,
-                              ImageLookup* lookup, Deadline lookup_deadline) {
+                              lookup::ImageSource* lookup, Deadline lookup_deadline) {
   // The patcher does not throw for bad input; this catches what is left (std::bad_alloc on a huge
   // event) so that CloudFormation gets a message instead of "the function crashed".
   std::string request_id;

@@ -1,5 +1,5 @@
 // The CloudFormation macro: one macro event (JSON) in, one macro response (JSON) out, around the
-// pure patcher. No I/O of its own except through ImageLookup, so it is tested without a Runtime
+// pure patcher. No I/O of its own except through an ImageSource, so it is tested without a Runtime
 // API.
 //
 // Event:    {"requestId", "fragment", "params", "templateParameterValues", "region", "accountId",
@@ -17,22 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include "lookup/image_source.h"
 #include "patcher/patcher.h"
 #include "patcher/recipe.h"
 
 namespace kilt::lambda {
 
-using Deadline = std::chrono::steady_clock::time_point;
-
-// Finds the ENTRYPOINT/CMD of images (the registry client in the Lambda; a fake in tests).
-class ImageLookup {
- public:
-  virtual ~ImageLookup() = default;
-  // Fills *out for what it can; returns one error per image it could not look up.
-  virtual std::vector<std::string> Resolve(const std::vector<ImageNeed>& needs,
-                                           std::map<ImageNeed, ImageConfig>* out,
-                                           Deadline deadline) = 0;
-};
+using lookup::Deadline;
 
 // Settings fixed at start-up.
 struct MacroConfig {
@@ -63,7 +54,7 @@ struct MacroOutcome {
 // Handles one macro event. `lookup` may be null (lookups off); `lookup_deadline` bounds lookups.
 // Never throws for bad input; the response is always valid JSON.
 MacroOutcome HandleMacroEvent(std::string_view event_json, const MacroConfig& config,
-                              ImageLookup* lookup, Deadline lookup_deadline);
+                              lookup::ImageSource* lookup, Deadline lookup_deadline);
 
 // The errorMessage for a list of problems: "N problem(s): a; b; c", cut (with "... and N more") so
 // that it stays readable in the CloudFormation console.

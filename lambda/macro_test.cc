@@ -5,31 +5,12 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "lookup/fake_image_source.h"
+
 namespace kilt::lambda {
 namespace {
 
-// Answers lookups from a table and records what was asked.
-class FakeLookup : public ImageLookup {
- public:
-  std::vector<std::string> Resolve(const std::vector<ImageNeed>& needs,
-                                   std::map<ImageNeed, ImageConfig>* out, Deadline) override {
-    ++calls;
-    std::vector<std::string> errors;
-    for (const ImageNeed& n : needs) {
-      asked.push_back(n.image);
-      auto it = known.find(n.image);
-      if (it == known.end()) {
-        errors.push_back(n.image + ": not found in registry");
-      } else {
-        (*out)[n] = it->second;
-      }
-    }
-    return errors;
-  }
-  std::map<std::string, ImageConfig> known;
-  std::vector<std::string> asked;
-  int calls = 0;
-};
+using lookup::FakeImageSource;
 
 MacroConfig TestConfig() {
   MacroConfig c;
@@ -209,7 +190,7 @@ TEST_CASE("opt-in selection via params leaves untagged task definitions alone") 
 }
 
 TEST_CASE("images without EntryPoint are looked up, with Refs resolved through stack parameters") {
-  FakeLookup lookup;
+  FakeImageSource lookup;
   lookup.known["nginx:1.25"] =
       ImageConfig{{"/docker-entrypoint.sh"}, {"nginx", "-g", "daemon off;"}, ""};
   std::string ev = Event(R"("TD":)" + TaskDef(R"({"Name":"app","Image":{"Ref":"AppImage"}})"), "{}",
@@ -227,7 +208,7 @@ TEST_CASE("images without EntryPoint are looked up, with Refs resolved through s
 }
 
 TEST_CASE("ImageLookup=false skips lookups; the lookup's errors explain a failed patch") {
-  FakeLookup lookup;
+  FakeImageSource lookup;
   std::string td = R"("TD":)" + TaskDef(R"({"Name":"app","Image":"private.example/app:1"})");
   MacroOutcome off = HandleMacroEvent(Event(td, R"({"ImageLookup":"false"})"), TestConfig(),
                                       &lookup, Deadline::max());

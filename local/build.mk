@@ -4,7 +4,7 @@ LOCAL_SRCS := $(filter-out %_test.cc,$(wildcard local/*.cc))
 $(eval $(call kilt_library,local,$(LOCAL_SRCS)))
 
 $(TESTBIN)/local_test: $(patsubst %.cc,$(OBJ)/san/%.o,$(wildcard local/*_test.cc)) $(CATCH_MAIN) \
-                       $(call kilt_san_libs,local patcher registry net base)
+                       $(call kilt_san_libs,local init patcher registry net base)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@ $(PATCHER_LDLIBS) $(NET_LDLIBS)
 

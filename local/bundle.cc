@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "patcher/command.h"
+
 namespace kilt {
 namespace local {
 namespace {
@@ -72,23 +74,12 @@ void Mount(Writer& w, const char* dest, const char* type, const char* source,
 
 bool EffectiveArgv(const ContainerSpec& c, const ImageSpec& image, std::vector<std::string>* argv,
                    std::string* err) {
-  argv->clear();
-  if (c.entry_point) {
-    *argv = *c.entry_point;
-    // Setting EntryPoint drops the image's CMD: only the task's Command follows it.
-    if (c.command) argv->insert(argv->end(), c.command->begin(), c.command->end());
-  } else {
-    *argv = image.entrypoint;
-    const auto& cmd = c.command ? *c.command : image.cmd;
-    argv->insert(argv->end(), cmd.begin(), cmd.end());
-  }
-  if (argv->empty()) {
-    *err = "container " + c.name +
-           ": nothing to run: the task definition sets no EntryPoint/Command and image " + c.image +
-           " has no ENTRYPOINT/CMD";
-    return false;
-  }
-  return true;
+  // The rule `kilt patch` composes Command by (patcher/command.h), so that both agree on what a container
+  // runs.
+  if (ComposeArgv(c.entry_point, c.command, &image, argv, err)) return true;
+  *err = "container " + c.name + ": nothing to run: the task definition sets no EntryPoint/Command and image " +
+         c.image + " has no ENTRYPOINT/CMD";
+  return false;
 }
 
 std::vector<std::string> EffectiveEnv(const ContainerSpec& c, const ImageSpec& image,

@@ -29,8 +29,8 @@ struct ProcessSpec {
 };
 
 // Docker/ECS rule: the task's EntryPoint replaces the image's ENTRYPOINT and then drops the image's
-// CMD; the task's Command replaces the image's CMD. Fails (naming the container) when nothing is
-// left to run.
+// CMD; the task's Command replaces the image's CMD; an empty list counts as unset. Fails (naming the
+// container) when nothing is left to run.
 [[nodiscard]] bool EffectiveArgv(const ContainerSpec& c, const ImageSpec& image,
                                  std::vector<std::string>* argv, std::string* err);
 

@@ -43,6 +43,11 @@ TEST_CASE("argv follows Docker's ENTRYPOINT/CMD rule") {
   CHECK(Argv(c, i) ==
         std::vector<std::string>{"/kilt/run", "--", "/docker-entrypoint.sh", "nginx"});
 
+  // An empty list counts as unset, as kilt patch composes it: the image's CMD follows.
+  c.entry_point.reset();
+  c.command = std::vector<std::string>{};
+  CHECK(Argv(c, i) == std::vector<std::string>{"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"});
+
   ContainerSpec empty = Container();
   std::vector<std::string> argv;
   std::string err;

@@ -1,21 +1,20 @@
 #include "local/image_store.h"
 
-#include <rapidjson/document.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 
 #include "base/file.h"
+#include "base/strings.h"
 #include "local/process.h"
+#include "registry/digest.h"
+#include "registry/reference.h"
 
 namespace kilt {
 namespace local {
 namespace {
-
-using rapidjson::Value;
 
 bool Exists(const std::string& p) {
   struct stat st;
@@ -26,80 +25,38 @@ bool IsDir(const std::string& p) {
   return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-bool LoadJson(const std::string& path, rapidjson::Document* doc, std::string* err) {
-  std::string text;
-  if (!base::ReadFile(path, &text, err)) return false;
-  doc->Parse(text.c_str(), text.size());
-  if (doc->HasParseError() || !doc->IsObject()) {
-    *err = path + ": not a JSON object";
-    return false;
-  }
-  return true;
-}
-
 std::string BlobPath(const std::string& layout, const std::string& digest) {
   size_t colon = digest.find(':');
   return layout + "/blobs/" + digest.substr(0, colon) + "/" + digest.substr(colon + 1);
 }
 
-bool StringMember(const Value& v, const char* key, std::string* out) {
-  auto it = v.FindMember(key);
-  if (it == v.MemberEnd() || !it->value.IsString()) return false;
-  *out = it->value.GetString();
-  return true;
-}
-
-void StringArray(const Value& obj, const char* key, std::vector<std::string>* out) {
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || !it->value.IsArray()) return;
-  for (const Value& s : it->value.GetArray())
-    if (s.IsString()) out->push_back(s.GetString());
-}
-
-bool IsIndexType(const std::string& media_type) {
-  return media_type == "application/vnd.oci.image.index.v1+json" ||
-         media_type == "application/vnd.docker.distribution.manifest.list.v2+json";
-}
-
-}  // namespace
-
-bool ParseImageReference(const std::string& ref, ImageName* out, std::string* err) {
-  *out = ImageName{};
-  std::string rest = ref;
-  size_t at = rest.find('@');
-  if (at != std::string::npos) {
-    out->digest = rest.substr(at + 1);
-    rest = rest.substr(0, at);
+// A blob, checked against its digest: a layout is read as a registry is, trusting nothing but digests.
+bool ReadBlob(const std::string& layout, const std::string& digest, std::string* out, std::string* err) {
+  if (digest.rfind("sha256:", 0) != 0 || digest.find('/') != std::string::npos) {
+    *err = "unsupported digest " + digest;
+    return false;
   }
-  size_t slash = rest.rfind('/');
-  std::string last = slash == std::string::npos ? rest : rest.substr(slash + 1);
-  size_t colon = last.find(':');
-  if (colon != std::string::npos) {
-    out->tag = last.substr(colon + 1);
-    last = last.substr(0, colon);
-  }
-  out->name = last;
-  if (out->tag.empty()) out->tag = "latest";
-  if (out->name.empty() || out->name == "." || out->name == ".." ||
-      out->name.find_first_of(" \t\n") != std::string::npos) {
-    *err = "'" + ref + "' is not an image reference (NAME[:TAG][@DIGEST])";
+  if (!base::ReadFile(BlobPath(layout, digest), out, err)) return false;
+  if ("sha256:" + registry::Sha256Hex(*out) != digest) {
+    *err = BlobPath(layout, digest) + " does not match its digest: the layout is damaged";
     return false;
   }
   return true;
 }
 
-std::string HostArchitecture() {
+}  // namespace
+
+std::string HostPlatform() {
   struct utsname u;
-  if (uname(&u) != 0) return "amd64";
-  std::string m = u.machine;
-  if (m == "x86_64") return "amd64";
-  if (m == "aarch64" || m == "arm64") return "arm64";
-  return m;
+  std::string m = uname(&u) == 0 ? u.machine : "x86_64";
+  if (m == "x86_64") return "linux/amd64";
+  if (m == "aarch64" || m == "arm64") return "linux/arm64";
+  return "linux/" + m;
 }
 
-bool ImageStore::FindLayout(const ImageName& n, const std::string& ref, std::string* layout,
-                            std::string* err) {
-  const std::string base = dir_ + "/" + n.name;
+bool ImageStore::FindLayout(const std::string& name, const std::string& tag, const std::string& ref,
+                            std::string* layout, std::string* err) {
+  const std::string base = dir_ + "/" + name;
   if (IsDir(base) && Exists(base + "/index.json")) {
     // Absolute: Unpack() links to the blobs from elsewhere.
     char* real = realpath(base.c_str(), nullptr);
@@ -136,110 +93,62 @@ bool ImageStore::FindLayout(const ImageName& n, const std::string& ref, std::str
   *err = "image " + ref + " not found: looked for " + base + "/ (OCI layout), " + base +
          ".oci.tar and " + base +
          ".tar; build it into that directory (e.g. `skopeo copy docker://" + ref + " oci:" + base +
-         ":" + n.tag + "`)";
+         ":" + (tag.empty() ? "latest" : tag) + "`)";
   return false;
+}
+
+bool ImageStore::ReadManifest(const std::string& layout, const registry::Descriptor& d, registry::Manifest* out,
+                              std::string* err) {
+  std::string text;
+  return ReadBlob(layout, d.digest, &text, err) && registry::ParseManifest(text, d.media_type, out, err);
 }
 
 bool ImageStore::Resolve(const std::string& ref, ImageSpec* out, std::string* err) {
   *out = ImageSpec{};
   out->reference = ref;
-  ImageName n;
-  if (!ParseImageReference(ref, &n, err)) return false;
-  std::string layout;
-  if (!FindLayout(n, ref, &layout, err)) return false;
+  registry::Reference r;
+  if (!registry::ParseReference(ref, &r, err)) {
+    *err = "'" + ref + "' is not an image reference: " + *err;
+    return false;
+  }
+  const std::string name = r.repository.substr(r.repository.rfind('/') + 1);
+  std::string layout, text;
+  if (!FindLayout(name, r.tag, ref, &layout, err)) return false;
   out->layout_dir = layout;
-
-  rapidjson::Document index;
-  if (!LoadJson(layout + "/index.json", &index, err)) return false;
-  auto mit = index.FindMember("manifests");
-  if (mit == index.MemberEnd() || !mit->value.IsArray()) {
-    *err = layout + "/index.json: no manifests";
+  auto fail = [&](const std::string& what) {
+    *err = "image " + ref + ": " + what;
     return false;
-  }
-  // The descriptor: by digest when pinned, else by tag.
-  std::string digest, media_type;
+  };
+
+  // index.json: the layout's own image index; its entries are the tags.
+  registry::Manifest index;
+  if (!base::ReadFile(layout + "/index.json", &text, err) ||
+      !registry::ParseManifest(text, "application/vnd.oci.image.index.v1+json", &index, err))
+    return fail(layout + "/index.json: " + *err);
+  registry::Descriptor d;
   std::vector<std::string> tags;
-  for (const Value& d : mit->value.GetArray()) {
-    std::string dd, mt, tag;
-    StringMember(d, "digest", &dd);
-    StringMember(d, "mediaType", &mt);
-    auto ann = d.FindMember("annotations");
-    if (ann != d.MemberEnd() && ann->value.IsObject())
-      StringMember(ann->value, "org.opencontainers.image.ref.name", &tag);
-    if (!tag.empty()) tags.push_back(tag);
-    if ((!n.digest.empty() && dd == n.digest) || (n.digest.empty() && tag == n.tag)) {
-      digest = dd;
-      media_type = mt;
-      break;
-    }
+  for (const registry::Descriptor& m : index.manifests) {
+    if (!m.ref_name.empty()) tags.push_back(m.ref_name);
+    if (d.digest.empty() && (r.digest.empty() ? m.ref_name == r.tag : m.digest == r.digest)) d = m;
   }
-  if (digest.empty() && !n.digest.empty()) {
-    // A digest that is not a top-level descriptor may still be a blob (a per-platform manifest).
-    if (Exists(BlobPath(layout, n.digest))) {
-      digest = n.digest;
-      media_type = "application/vnd.oci.image.manifest.v1+json";
-    }
-  }
-  if (digest.empty()) {
-    std::string list;
-    for (auto& t : tags) list += (list.empty() ? "" : ", ") + t;
-    *err = "image " + ref + ": " + layout + " has no tag " + (n.digest.empty() ? n.tag : n.digest) +
-           " (tags: " + (list.empty() ? "none" : list) + ")";
-    return false;
-  }
-  if (IsIndexType(media_type)) {
-    rapidjson::Document idx;
-    if (!LoadJson(BlobPath(layout, digest), &idx, err)) return false;
-    const std::string arch = HostArchitecture();
-    std::string found, archs;
-    auto ms = idx.FindMember("manifests");
-    if (ms != idx.MemberEnd() && ms->value.IsArray()) {
-      for (const Value& d : ms->value.GetArray()) {
-        auto p = d.FindMember("platform");
-        std::string a, os, dd;
-        if (p != d.MemberEnd() && p->value.IsObject()) {
-          StringMember(p->value, "architecture", &a);
-          StringMember(p->value, "os", &os);
-        }
-        archs += (archs.empty() ? "" : ", ") + os + "/" + a;
-        if (a == arch && os == "linux" && StringMember(d, "digest", &dd)) {
-          found = dd;
-          break;
-        }
-      }
-    }
-    if (found.empty()) {
-      *err = "image " + ref + " has no linux/" + arch + " manifest (it has: " + archs + ")";
-      return false;
-    }
-    digest = found;
-  }
-  out->manifest_digest = digest;
+  if (d.digest.empty() && !r.digest.empty() && Exists(BlobPath(layout, r.digest)))
+    d.digest = r.digest;  // not a tag: a per-platform manifest inside an index, say
+  if (d.digest.empty())
+    return fail(layout + " has no tag " + (r.digest.empty() ? r.tag : r.digest) + " (tags: " +
+                (tags.empty() ? "none" : base::Join(tags, ", ")) + ")");
 
-  rapidjson::Document manifest;
-  if (!LoadJson(BlobPath(layout, digest), &manifest, err)) return false;
-  std::string config_digest;
-  auto cfg = manifest.FindMember("config");
-  if (cfg == manifest.MemberEnd() || !cfg->value.IsObject() ||
-      !StringMember(cfg->value, "digest", &config_digest)) {
-    *err = "image " + ref + ": manifest " + digest + " has no config";
-    return false;
+  // The manifest, through the platform's entry when it is an index; then the config.
+  registry::Manifest m;
+  if (!ReadManifest(layout, d, &m, err)) return fail(*err);
+  if (m.kind == registry::Manifest::Kind::kIndex) {
+    if (!registry::SelectPlatform(m, HostPlatform(), &d, err) || !ReadManifest(layout, d, &m, err)) return fail(*err);
+    if (m.kind != registry::Manifest::Kind::kImage) return fail("an image index nested in an image index");
   }
-  rapidjson::Document config;
-  if (!LoadJson(BlobPath(layout, config_digest), &config, err)) return false;
-  auto c = config.FindMember("config");
-  if (c != config.MemberEnd() && c->value.IsObject()) {
-    const Value& cv = c->value;
-    StringArray(cv, "Entrypoint", &out->entrypoint);
-    StringArray(cv, "Cmd", &out->cmd);
-    StringArray(cv, "Env", &out->env);
-    StringMember(cv, "User", &out->user);
-    StringMember(cv, "WorkingDir", &out->working_dir);
-    auto vols = cv.FindMember("Volumes");
-    if (vols != cv.MemberEnd() && vols->value.IsObject())
-      for (auto& m : vols->value.GetObject()) out->volumes.push_back(m.name.GetString());
-    std::sort(out->volumes.begin(), out->volumes.end());
-  }
+  registry::ImageConfigBlob config;
+  if (!ReadBlob(layout, m.config.digest, &text, err) || !registry::ParseImageConfig(text, &config, err))
+    return fail("config " + m.config.digest + ": " + *err);
+  static_cast<lookup::ImageConfig&>(*out) = std::move(config);
+  out->manifest_digest = d.digest;
   return true;
 }
 

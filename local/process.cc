@@ -1,47 +1,54 @@
 #include "local/process.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "init/pid1.h"
+
 namespace kilt {
 namespace local {
 
-bool RunProcess(const std::vector<std::string>& argv, int* status, std::string* output,
-                std::string* err) {
+pid_t Spawn(const std::vector<std::string>& argv, int out_fd, int err_fd, bool own_group, std::string* err) {
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  // Own process group: a Ctrl-C on the terminal then reaches kilt local only, which stops the task in
+  // order (runc would otherwise forward the SIGINT to every container at once).
+  kilt_pid1_spawn_hooks group = {};
+  group.before_exec = [](void*) { return setpgid(0, 0); };
+  kilt_pid1_spawn_opts o = {};
+  o.argv = cargv.data();
+  o.stdin_fd = KILT_PID1_FD_NULL;
+  o.stdout_fd = out_fd;
+  o.stderr_fd = err_fd;
+  o.hooks = own_group ? &group : nullptr;
+  kilt_pid1_error e = {};
+  // The spawner keeps no state of the kilt_pid1 (the caller's signal routing): the child always starts
+  // with an empty mask and default dispositions, whoever blocked what.
+  pid_t pid = kilt_pid1_spawn(nullptr, &o, &e);
+  if (pid < 0) {
+    *err = std::string(std::strcmp(e.call, "exec") == 0 ? "cannot run " + argv[0] : std::string(e.call)) + ": " +
+           std::strerror(e.err);
+  }
+  return pid;
+}
+
+bool RunProcess(const std::vector<std::string>& argv, int* status, std::string* output, std::string* err) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     *err = std::string("pipe: ") + std::strerror(errno);
     return false;
   }
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid = fork();
+  pid_t pid = Spawn(argv, fds[1], fds[1], false, err);
+  close(fds[1]);
   if (pid < 0) {
-    *err = std::string("fork: ") + std::strerror(errno);
     close(fds[0]);
-    close(fds[1]);
     return false;
   }
-  if (pid == 0) {
-    // The caller may block signals for its signalfd; helpers must start with a clean mask.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    execvp(cargv[0], cargv.data());
-    dprintf(2, "cannot run %s: %s\n", cargv[0], std::strerror(errno));
-    _exit(127);
-  }
-  close(fds[1]);
   output->clear();
   char buf[4096];
   for (;;) {
@@ -59,7 +66,7 @@ bool RunProcess(const std::vector<std::string>& argv, int* status, std::string* 
       return false;
     }
   }
-  *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  *status = kilt_pid1_exit_code(ws);
   return true;
 }
 
@@ -71,8 +78,7 @@ bool RunChecked(const std::vector<std::string>& argv, std::string* err) {
     std::string cmd;
     for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
     while (!out.empty() && out.back() == '\n') out.pop_back();
-    *err = "'" + cmd + "' failed (exit " + std::to_string(status) + ")" +
-           (out.empty() ? "" : ": " + out);
+    *err = "'" + cmd + "' failed (exit " + std::to_string(status) + ")" + (out.empty() ? "" : ": " + out);
     return false;
   }
   return true;

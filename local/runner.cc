@@ -22,6 +22,7 @@
 
 #include "base/diag.h"
 #include "base/file.h"
+#include "init/pid1.h"
 #include "local/bundle.h"
 #include "local/image_store.h"
 #include "local/local.h"
@@ -103,7 +104,8 @@ class TaskRunner {
   void BeginStop(const std::string& reason, int exit_from);
   void DriveStop();
   void HandleSignals();
-  void Reap();
+  void Reap();                              // collects every exited runc (init/pid1's reaper)
+  void Reaped(pid_t pid, int wait_status);  // one of them
   bool Drained() const;
   bool Runc(const std::vector<std::string>& args, std::string* output);
   void Cleanup();
@@ -239,28 +241,11 @@ bool TaskRunner::Start(Container* c, std::string* err) {
     *err = std::string("pipe: ") + std::strerror(errno);
     return false;
   }
-  std::vector<std::string> argv = {o_.runc,    "--root",  o_.runc_root, "run",
-                                   "--bundle", c->bundle, c->id};
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t pid = fork();
+  pid_t pid = Spawn({o_.runc, "--root", o_.runc_root, "run", "--bundle", c->bundle, c->id}, out[1], errp[1],
+                    /*own_group=*/true, err);
   if (pid < 0) {
-    *err = std::string("fork: ") + std::strerror(errno);
+    for (int fd : {out[0], out[1], errp[0], errp[1]}) close(fd);
     return false;
-  }
-  if (pid == 0) {
-    // Own process group: a Ctrl-C on the terminal reaches kilt local only, which then stops the
-    // task in order (runc would otherwise forward the SIGINT to every container at once).
-    setpgid(0, 0);
-    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
-    dup2(out[1], 1);
-    dup2(errp[1], 2);
-    execvp(cargv[0], cargv.data());
-    dprintf(2, "cannot run %s: %s\n", cargv[0], std::strerror(errno));
-    _exit(127);
   }
   close(out[1]);
   close(errp[1]);
@@ -384,20 +369,20 @@ void TaskRunner::HandleSignals() {
 }
 
 void TaskRunner::Reap() {
-  for (;;) {
-    int ws = 0;
-    pid_t pid = waitpid(-1, &ws, WNOHANG);
-    if (pid <= 0) return;
-    for (size_t i = 0; i < cs_.size(); ++i) {
-      Container& c = cs_[i];
-      if (c.runc_pid != pid) continue;
-      c.runc_pid = -1;
-      c.exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-      c.state = State::kExited;
-      Say("container %s exited with status %d", c.spec->name.c_str(), c.exit_code);
-      if (c.spec->essential && !stopping_)
-        BeginStop("essential container " + c.spec->name + " exited", static_cast<int>(i));
-    }
+  kilt_pid1_error e = {};
+  auto reaped = [](void* self, pid_t pid, int ws) { static_cast<TaskRunner*>(self)->Reaped(pid, ws); };
+  if (kilt_pid1_reap(reaped, this, nullptr, &e) < 0) Say("%s: %s", e.call, std::strerror(e.err));
+}
+
+void TaskRunner::Reaped(pid_t pid, int wait_status) {
+  for (size_t i = 0; i < cs_.size(); ++i) {
+    Container& c = cs_[i];
+    if (c.runc_pid != pid) continue;
+    c.runc_pid = -1;
+    c.exit_code = kilt_pid1_exit_code(wait_status);
+    c.state = State::kExited;
+    Say("container %s exited with status %d", c.spec->name.c_str(), c.exit_code);
+    if (c.spec->essential && !stopping_) BeginStop("essential container " + c.spec->name + " exited", static_cast<int>(i));
   }
 }
 

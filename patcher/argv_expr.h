@@ -8,11 +8,12 @@
 #include <functional>
 #include <string>
 
+#include "lookup/image_source.h"
 #include "patcher/json.h"
 
 namespace kilt {
 
-struct ImageConfig;
+using lookup::ImageConfig;
 
 // Gives the image's config when composing needs it (need_cmd: the image CMD is needed too, not just its
 // ENTRYPOINT). Returns null and sets *err when it is not known.

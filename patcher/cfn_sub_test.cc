@@ -1,4 +1,5 @@
-// Fn::Sub / Ref evaluation for image references, alone and through PatchTemplate / ListTemplateImageNeeds.
+// The CloudFormation evaluator (Ref, Fn::Sub, Fn::Join/Select/Split, Conditions and Fn::If), alone and for image
+// references through PatchTemplate / ListTemplateImageNeeds.
 #include <catch2/catch.hpp>
 
 #include "patcher/cfn_sub.h"
@@ -65,7 +66,9 @@ TEST_CASE("unknown variables, GetAtt and pseudo parameters are reasons, not gues
   // A parameter whose name has a dot would be a GetAtt in Fn::Sub: never read as a parameter.
   CHECK(Resolve("{'Fn::Sub': '${A.B}'}", {{"A.B", "x"}}) == "<unresolved>");
   CHECK(Resolve("{'Fn::GetAtt': ['R', 'A']}", kParams, &why) == "<unresolved>");
-  CHECK(why.empty());
+  CHECK(Contains(why, "known only once the stack is deployed"));
+  CHECK(Resolve("{'Fn::FindInMap': ['M', 'a', 'b']}", kParams, &why) == "<unresolved>");
+  CHECK(why.empty());  // a kind of value kilt does not evaluate
 }
 
 TEST_CASE("AWS::Partition and AWS::URLSuffix follow the region, and only a known region") {
@@ -78,6 +81,65 @@ TEST_CASE("AWS::Partition and AWS::URLSuffix follow the region, and only a known
   CHECK(Resolve("{'Fn::Sub': '${AWS::URLSuffix}'}", {}) == "<unresolved>");
   // Given values win over derived ones (the macro passes what the stack really has).
   CHECK(Resolve("{'Ref': 'AWS::Partition'}", {{"AWS::Region", "us-east-1"}, {"AWS::Partition", "aws-x"}}) == "aws-x");
+}
+
+TEST_CASE("Fn::Join, Fn::Select and Fn::Split over what kilt knows") {
+  CHECK(Resolve("{'Fn::Join': ['', [{'Ref': 'AWS::AccountId'}, '.dkr.ecr.', {'Ref': 'AWS::Region'}, '.amazonaws.com/app:', {'Ref': 'Tag'}]]}") ==
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v7");
+  CHECK(Resolve("{'Fn::Select': ['1', {'Fn::Split': [',', 'a,b,c']}]}") == "b");
+  CHECK(Resolve("{'Fn::Select': [0, ['x', {'Ref': 'Tag'}]]}") == "x");
+  std::string why;
+  CHECK(Resolve("{'Fn::Select': ['5', ['x']]}", kParams, &why) == "<unresolved>");
+  CHECK(Contains(why, "outside the list of 1"));
+  CHECK(Resolve("{'Fn::Join': ['-', ['a', {'Fn::GetAtt': ['Db', 'Endpoint.Address']}]]}", kParams, &why) ==
+        "<unresolved>");
+  CHECK(Contains(why, "known only once the stack is deployed"));
+  CHECK(Resolve("{'Fn::ImportValue': 'Mesh'}", kParams, &why) == "<unresolved>");
+  CHECK(Contains(why, "Fn::ImportValue \"Mesh\" is known only once the stack is deployed"));
+  CHECK(Resolve("7") == "7");  // YAML writes `User: 1000` unquoted
+}
+
+TEST_CASE("Conditions decide Fn::If; what cannot be decided says why") {
+  rapidjson::Document conditions = J(
+      "{'HasProxy': {'Fn::Not': [{'Fn::Equals': [{'Ref': 'Proxy'}, '']}]},"
+      " 'Prod': {'Fn::Equals': [{'Ref': 'Env'}, 'prod']},"
+      " 'Both': {'Fn::And': [{'Condition': 'HasProxy'}, {'Condition': 'Prod'}]},"
+      " 'Either': {'Fn::Or': [{'Condition': 'Prod'}, {'Condition': 'Unknowable'}]},"
+      " 'Unknowable': {'Fn::Equals': [{'Ref': 'Missing'}, 'x']},"
+      " 'Loop': {'Condition': 'Loop'}}");
+  CfnParameters params = {{"Proxy", ""}, {"Env", "prod"}};
+  CfnEvaluator ev(params, &conditions);
+  bool b = false;
+  std::string why;
+  REQUIRE(ev.Condition(J("'HasProxy'"), &b, &why));
+  CHECK_FALSE(b);
+  REQUIRE(ev.Condition(J("'Both'"), &b, &why));
+  CHECK_FALSE(b);
+  REQUIRE(ev.Condition(J("'Either'"), &b, &why));  // a true in an Or decides it
+  CHECK(b);
+  CHECK_FALSE(ev.Condition(J("'Unknowable'"), &b, &why));
+  CHECK(Contains(why, "Missing is not a stack parameter"));
+  CHECK_FALSE(ev.Condition(J("'Loop'"), &b, &why));
+  CHECK(Contains(why, "refers to itself"));
+  CHECK_FALSE(ev.Condition(J("'Nope'"), &b, &why));
+  CHECK(Contains(why, "not in the template's Conditions"));
+
+  std::string s;
+  REQUIRE(ev.String(J("{'Fn::If': ['Prod', 'big', 'small']}"), &s, &why));
+  CHECK(s == "big");
+  const rapidjson::Value* chosen = nullptr;
+  rapidjson::Document sidecar = J("{'Fn::If': ['HasProxy', {'Name': 'proxy'}, {'Ref': 'AWS::NoValue'}]}");
+  REQUIRE(ev.Choose(sidecar, &chosen, &why));
+  CHECK(chosen == nullptr);  // the stack leaves the container out
+  std::vector<std::string> list;
+  REQUIRE(ev.StringList(J("['a', {'Fn::If': ['Prod', 'b', {'Ref': 'AWS::NoValue'}]}, {'Ref': 'AWS::NoValue'}]"),
+                        &list, &why));
+  CHECK(list == std::vector<std::string>{"a", "b"});
+  REQUIRE(ev.StringList(J("{'Fn::Split': [',', 'x,,y']}"), &list, &why));
+  CHECK(list == std::vector<std::string>{"x", "", "y"});
+  // Without Conditions (the patcher's case) a Fn::If is another kind of value, as before.
+  CHECK(Resolve("{'Fn::If': ['Prod', 'big', 'small']}", params, &why) == "<unresolved>");
+  CHECK(why.empty());
 }
 
 rapidjson::Document SubTemplate(const std::string& image) {

@@ -9,6 +9,7 @@
 #include <rapidjson/writer.h>
 #include <yaml-cpp/yaml.h>
 
+#include "base/json.h"
 #include "base/strings.h"
 
 namespace kilt {
@@ -430,6 +431,13 @@ std::string EmitCfnYaml(const rapidjson::Value& v, const YamlStyle& style) {
   s += out.c_str();
   s += '\n';
   return s;
+}
+
+bool ParseTemplate(std::string_view text, rapidjson::Document* out, YamlStyle* style, bool* yaml,
+                   std::string* err) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  *yaml = first == std::string_view::npos || text[first] != '{';
+  return *yaml ? ParseCfnYaml(text, out, style, err) : base::ParseJson(text, out, err);
 }
 
 }  // namespace kilt

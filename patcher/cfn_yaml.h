@@ -24,6 +24,11 @@ struct YamlStyle {
 [[nodiscard]] bool ParseCfnYaml(std::string_view text, rapidjson::Document* out, YamlStyle* style,
                                 std::string* err);
 
+// Reads a template (or an ECS task definition) in either form: JSON when its first non-blank character is
+// '{', else CloudFormation YAML. *yaml says which, and *style how to write YAML back. *err: "LINE:COL: what".
+[[nodiscard]] bool ParseTemplate(std::string_view text, rapidjson::Document* out, YamlStyle* style, bool* yaml,
+                                 std::string* err);
+
 // Writes `v` as CloudFormation YAML with short-form tags. Deterministic.
 std::string EmitCfnYaml(const rapidjson::Value& v, const YamlStyle& style);
 

@@ -7,11 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "lookup/image_source.h"
 #include "patcher/recipe.h"
 
 namespace kilt {
 
-struct ImageConfig;
+using lookup::ImageConfig;
 
 using Argv = std::vector<std::string>;
 

@@ -1,6 +1,7 @@
 // The CloudFormation and ECS API front ends: find the task definitions, hand each to TaskDefinitionPatcher.
 #include "patcher/patcher.h"
 
+#include "patcher/ecs.h"
 #include "patcher/json.h"
 #include "patcher/task_definition.h"
 
@@ -26,29 +27,8 @@ bool CheckRecipe(const PatchInput& in, PatchReport* rep) {
 // Calls fn(logical id, properties, Metadata.Kilt) for each AWS::ECS::TaskDefinition, in template order.
 template <typename Fn>
 void ForEachTaskDefinition(Value* cfn, PatchReport* rep, Fn fn) {
-  if (!cfn->IsObject()) {
-    rep->errors.push_back({"", "", "the template is " + Describe(*cfn) + ", not a JSON object"});
-    return;
-  }
-  Value* resources = Member(*cfn, "Resources");
-  if (resources == nullptr) return;  // a fragment without resources: nothing to patch
-  if (!resources->IsObject()) {
-    rep->errors.push_back({"", "", "Resources is " + Describe(*resources) + ", not an object"});
-    return;
-  }
-  for (auto& r : resources->GetObject()) {
-    const Value* type = Member(r.value, "Type");
-    if (type == nullptr || !type->IsString() || std::string_view(type->GetString()) != "AWS::ECS::TaskDefinition")
-      continue;
-    std::string id = r.name.GetString();
-    Value* props = Member(r.value, "Properties");
-    if (props == nullptr) {
-      rep->errors.push_back({id, "", "has no Properties"});
-      continue;
-    }
-    const Value* metadata = Member(r.value, "Metadata");
-    fn(id, props, metadata ? Member(*metadata, "Kilt") : nullptr);
-  }
+  for (const TaskDefinitionResource& td : FindTaskDefinitions(cfn, &rep->errors))
+    fn(td.id, td.properties, td.kilt_metadata);
 }
 
 // describe-task-definition output carries these; register-task-definition rejects them.

@@ -15,26 +15,15 @@
 
 #include <rapidjson/document.h>
 
+#include "lookup/image_source.h"
 #include "patcher/recipe.h"
 
 namespace kilt {
 
-// What the patcher must know about an image whose ENTRYPOINT/CMD the task definition does not spell out.
-// Values are the image config's `config` object (OCI / Docker image config).
-struct ImageConfig {
-  std::vector<std::string> entrypoint;  // Entrypoint (may be empty)
-  std::vector<std::string> cmd;         // Cmd (may be empty)
-  std::string digest;                   // "sha256:..." of the manifest, when known (for digest pinning)
-};
-
-// One image the patcher needs to know, with the platform the task runs on.
-struct ImageNeed {
-  std::string image;     // the reference exactly as it will run ("nginx:1.25", "123.dkr.ecr...:tag")
-  std::string platform;  // "linux/amd64" or "linux/arm64"
-  bool operator<(const ImageNeed& o) const {
-    return image != o.image ? image < o.image : platform < o.platform;
-  }
-};
+// What the patcher must know about an image whose ENTRYPOINT/CMD the task definition does not spell out
+// (its entrypoint, cmd and digest), and the images it asks about: lookup/image_source.h.
+using lookup::ImageConfig;
+using lookup::ImageNeed;
 
 struct PatchInput {
   Recipe recipe;

@@ -11,26 +11,6 @@ namespace kilt {
 
 using rapidjson::Value;
 
-const Dialect kCfnDialect = {
-    true,          "ContainerDefinitions", "Name",       "Image",       "EntryPoint",
-    "Command",     "Essential",            "Environment", "Name",       "Value",
-    "VolumesFrom", "SourceContainer",      "ReadOnly",   "DependsOn",   "ContainerName",
-    "Condition",   "LinuxParameters",      "Capabilities", "Add",       "LogConfiguration",
-    "LogDriver",   "Options",              "Cpu",        "Memory",      "MemoryReservation",
-    "DockerLabels", "RequiresCompatibilities", "RuntimePlatform", "OperatingSystemFamily",
-    "CpuArchitecture", "Tags", "Key", "Value",
-};
-
-const Dialect kEcsDialect = {
-    false,         "containerDefinitions", "name",       "image",       "entryPoint",
-    "command",     "essential",            "environment", "name",       "value",
-    "volumesFrom", "sourceContainer",      "readOnly",   "dependsOn",   "containerName",
-    "condition",   "linuxParameters",      "capabilities", "add",       "logConfiguration",
-    "logDriver",   "options",              "cpu",        "memory",      "memoryReservation",
-    "dockerLabels", "requiresCompatibilities", "runtimePlatform", "operatingSystemFamily",
-    "cpuArchitecture", "tags", "key", "value",
-};
-
 namespace {
 
 bool IsString(const Value* v, std::string_view s) {

@@ -8,49 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "patcher/ecs.h"
 #include "patcher/json.h"
 #include "patcher/patcher.h"
 
 namespace kilt {
-
-// The spelling of a task definition's keys: CloudFormation or ECS API.
-struct Dialect {
-  bool intrinsics;  // CloudFormation: values may be intrinsic functions
-  const char* container_definitions;
-  const char* name;
-  const char* image;
-  const char* entry_point;
-  const char* command;
-  const char* essential;
-  const char* environment;
-  const char* env_name;
-  const char* env_value;
-  const char* volumes_from;
-  const char* source_container;
-  const char* read_only;
-  const char* depends_on;
-  const char* container_name;
-  const char* condition;
-  const char* linux_parameters;
-  const char* capabilities;
-  const char* add;
-  const char* log_configuration;
-  const char* log_driver;
-  const char* options;
-  const char* cpu;
-  const char* memory;
-  const char* memory_reservation;
-  const char* docker_labels;
-  const char* requires_compatibilities;
-  const char* runtime_platform;
-  const char* operating_system_family;
-  const char* cpu_architecture;
-  const char* tags;
-  const char* tag_key;
-  const char* tag_value;
-};
-extern const Dialect kCfnDialect;
-extern const Dialect kEcsDialect;
 
 // The docker label that marks the sidecar kilt added (so a re-run recognises it).
 inline constexpr const char* kSidecarLabel = "io.kilt.role";

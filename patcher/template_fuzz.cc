@@ -20,14 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   rapidjson::Document doc;
   kilt::YamlStyle style;
   std::string err;
-  bool yaml = !text.empty() && text[0] != '{';
-  if (yaml) {
-    if (!kilt::ParseCfnYaml(text, &doc, &style, &err)) return 0;
-    (void)kilt::EmitCfnYaml(doc, style);
-  } else {
-    doc.Parse(text.c_str(), text.size());
-    if (doc.HasParseError()) return 0;
-  }
+  bool yaml = false;
+  if (!kilt::ParseTemplate(text, &doc, &style, &yaml, &err)) return 0;
+  if (yaml) (void)kilt::EmitCfnYaml(doc, style);
   rapidjson::Document ecs;
   ecs.CopyFrom(doc, ecs.GetAllocator());
   (void)kilt::ListTemplateImageNeeds(doc, in);

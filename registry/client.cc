@@ -376,12 +376,10 @@ bool RegistryClient::Fetch(const Reference& ref, const std::string& platform,
     *err = where + what + ": " + *err;
     return false;
   }
+  const std::string digest = std::move(r.digest);
+  static_cast<lookup::ImageConfig&>(r) = std::move(blob);
+  r.digest = digest;
   r.config_json = std::move(blob.config_json);
-  r.entrypoint = std::move(blob.entrypoint);
-  r.cmd = std::move(blob.cmd);
-  r.env = std::move(blob.env);
-  r.working_dir = std::move(blob.working_dir);
-  r.user = std::move(blob.user);
   *out = std::move(r);
   return true;
 }

@@ -18,9 +18,10 @@
 #include "net/http_client.h"
 #include "registry/reference.h"
 
-namespace kilt {
+namespace kilt::registry {
 
-using registry::Clock;
+using lookup::ImageConfigs;
+using lookup::ImageNeed;
 
 AwsCredentials AwsCredentials::FromEnvironment() {
   auto env = [](const char* n) {
@@ -77,12 +78,12 @@ class ImageConfigResolver::Impl {
       return false;
     }
     std::string os, arch, variant;
-    if (!registry::SplitPlatform(platform, &os, &arch, &variant)) {
+    if (!SplitPlatform(platform, &os, &arch, &variant)) {
       *err = prefix + "platform is not os/architecture[/variant]";
       return false;
     }
-    registry::Reference ref;
-    if (!registry::ParseReference(need.image, &ref, err)) {
+    Reference ref;
+    if (!ParseReference(need.image, &ref, err)) {
       *err = prefix + *err;
       return false;
     }
@@ -112,21 +113,21 @@ class ImageConfigResolver::Impl {
     return std::make_shared<net::FetchTransport>(o);
   }
 
-  static registry::ClientConfig MakeClientConfig(const LookupOptions& o, std::string* error) {
-    registry::ClientConfig c;
+  static ClientConfig MakeClientConfig(const LookupOptions& o, std::string* error) {
+    ClientConfig c;
     c.request_timeout = std::chrono::milliseconds(std::max(1, o.request_timeout_ms));
     for (const auto& [k, v] : o.credentials)
-      c.explicit_credentials[registry::NormaliseRegistryKey(k)] = v;
+      c.explicit_credentials[NormaliseRegistryKey(k)] = v;
     c.aws = o.aws;
     c.ecr_endpoint = o.ecr_endpoint;
     for (const auto& r : o.insecure_http_registries) c.insecure_http.insert(r);
     if (o.use_docker_config) {
-      std::string path = o.docker_config_path.empty() ? registry::DefaultDockerConfigPath()
+      std::string path = o.docker_config_path.empty() ? DefaultDockerConfigPath()
                                                       : o.docker_config_path;
       c.docker_config_path = path;
       std::string text, err;
       if (base::ReadFile(path, &text, &err)) {
-        if (!registry::ParseDockerConfig(text, path, &c.docker_credentials, &err)) *error = err;
+        if (!ParseDockerConfig(text, path, &c.docker_credentials, &err)) *error = err;
       } else if (!o.docker_config_path.empty()) {
         // Only a file the user named must exist; docker's default location is optional.
         *error = "cannot read docker config " + err;
@@ -162,8 +163,8 @@ class ImageConfigResolver::Impl {
   LookupOptions options_;
   std::string config_error_;  // a broken docker config fails every lookup, with its name
   std::shared_ptr<net::HttpTransport> transport_;
-  registry::RegistryClient client_;
-  registry::ResolvedImageCache cache_;
+  RegistryClient client_;
+  ResolvedImageCache cache_;
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;
   std::set<std::string> in_flight_;
@@ -181,15 +182,13 @@ bool ImageConfigResolver::ResolveOne(const ImageNeed& need, ResolvedImage* out, 
   return impl_->ResolveOne(need, deadline, out, err);
 }
 
-std::vector<std::string> ImageConfigResolver::Resolve(const std::vector<ImageNeed>& needs,
-                                                      std::map<ImageNeed, ImageConfig>* out) {
-  return Resolve(needs, out,
-                 Clock::now() + std::chrono::milliseconds(impl_->options().overall_timeout_ms));
+std::vector<std::string> ImageConfigResolver::Resolve(const std::vector<ImageNeed>& needs, ImageConfigs* out) {
+  return Resolve(needs, {}, Clock::now() + std::chrono::milliseconds(impl_->options().overall_timeout_ms), out);
 }
 
 std::vector<std::string> ImageConfigResolver::Resolve(const std::vector<ImageNeed>& needs,
-                                                      std::map<ImageNeed, ImageConfig>* out,
-                                                      Clock::time_point deadline) {
+                                                      const lookup::LookupContext&, lookup::Deadline deadline,
+                                                      ImageConfigs* out) {
   std::vector<ImageNeed> todo(needs);
   std::sort(todo.begin(), todo.end());
   todo.erase(std::unique(todo.begin(), todo.end(),
@@ -214,7 +213,7 @@ std::vector<std::string> ImageConfigResolver::Resolve(const std::vector<ImageNee
   std::vector<std::string> failed;
   for (size_t i = 0; i < todo.size(); ++i) {
     if (ok[i]) {
-      (*out)[todo[i]] = results[i].ToImageConfig();
+      (*out)[todo[i]] = static_cast<const lookup::ImageConfig&>(results[i]);
     } else {
       failed.push_back(errors[i]);
     }
@@ -223,4 +222,4 @@ std::vector<std::string> ImageConfigResolver::Resolve(const std::vector<ImageNee
   return failed;
 }
 
-}  // namespace kilt
+}  // namespace kilt::registry

@@ -3,25 +3,26 @@
 // run keeps running the same thing once its EntryPoint becomes /kilt/run. See docs/image-lookup.md.
 //
 // This is the I/O shell around the pure patcher: consumers (the `kilt` CLI, the macro Lambda, the
-// webhook) call ListXxxImageNeeds(), then ImageConfigResolver::Resolve(), then PatchXxx().
+// webhook) call ListXxxImageNeeds(), then an ImageSource's Resolve() (lookup/image_source.h: this
+// resolver, or the webhook's per-pod lookup over it), then PatchXxx().
 //
-// Library: build/lib/libkilt_registry.a; link flags: $(REGISTRY_LDLIBS).
+// Library: $(call kilt_libs,registry net base), link flags $(NET_LDLIBS).
 #ifndef KILT_REGISTRY_LOOKUP_H_
 #define KILT_REGISTRY_LOOKUP_H_
 
-#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "patcher/patcher.h"
+#include "lookup/image_source.h"
 
 namespace kilt {
-
 namespace net {
 class HttpTransport;
 }
+
+namespace registry {
 
 // A username/password for one registry (a docker config.json `auths` entry, or the content of an ECS
 // RepositoryCredentials secret: {"username": "...", "password": "..."}).
@@ -70,44 +71,34 @@ struct LookupOptions {
   std::shared_ptr<net::HttpTransport> transport;
 };
 
-// Everything known about one looked-up image (what `kilt image-config` prints).
-struct ResolvedImage {
-  std::string registry;     // "registry-1.docker.io", "123.dkr.ecr.us-east-1.amazonaws.com"
-  std::string repository;   // "library/nginx"
-  std::string digest;       // digest of what the reference points to (index or manifest): pin this
+// Everything known about one looked-up image (what `kilt image-config` prints): its config (`digest` is
+// what the reference points to, index or manifest: pin this) and where it came from.
+struct ResolvedImage : lookup::ImageConfig {
+  std::string registry;         // "registry-1.docker.io", "123.dkr.ecr.us-east-1.amazonaws.com"
+  std::string repository;       // "library/nginx"
   std::string manifest_digest;  // digest of the platform's manifest (same as digest for single-arch)
-  std::string platform;     // "linux/amd64"
-  std::string config_json;  // the image config's `config` object exactly as stored ("{}" if absent)
-  std::vector<std::string> entrypoint, cmd, env;
-  std::string working_dir, user;
-  ImageConfig ToImageConfig() const {
-    ImageConfig c;  // by name: the patcher may add fields
-    c.entrypoint = entrypoint;
-    c.cmd = cmd;
-    c.digest = digest;
-    return c;
-  }
+  std::string platform;         // "linux/amd64"
+  std::string config_json;      // the image config's `config` object exactly as stored ("{}" if absent)
 };
 
-class ImageConfigResolver {
+class ImageConfigResolver : public lookup::ImageSource {
  public:
   explicit ImageConfigResolver(LookupOptions options);
-  ~ImageConfigResolver();
+  ~ImageConfigResolver() override;
   ImageConfigResolver(const ImageConfigResolver&) = delete;
   ImageConfigResolver& operator=(const ImageConfigResolver&) = delete;
 
   // Fills *out for every need it can; returns one error per image that failed, naming the image, the
   // registry and the HTTP status or reason, sorted. Lookups run in parallel and are cached across
-  // calls (warm Lambda invocations). Thread-safe.
-  std::vector<std::string> Resolve(const std::vector<ImageNeed>& needs,
-                                   std::map<ImageNeed, ImageConfig>* out);
-  std::vector<std::string> Resolve(const std::vector<ImageNeed>& needs,
-                                   std::map<ImageNeed, ImageConfig>* out,
-                                   std::chrono::steady_clock::time_point deadline);
+  // calls (warm Lambda invocations). The credentials are the options' (`who` is not used). Thread-safe.
+  std::vector<std::string> Resolve(const std::vector<lookup::ImageNeed>& needs, const lookup::LookupContext& who,
+                                   lookup::Deadline deadline, lookup::ImageConfigs* out) override;
+  // The same with the options' overall timeout.
+  std::vector<std::string> Resolve(const std::vector<lookup::ImageNeed>& needs, lookup::ImageConfigs* out);
 
   // One image, with everything known about it. `platform` is "linux/amd64" / "linux/arm64" (also
   // accepts "linux/arm64/v8"). Returns false and sets *err on failure.
-  [[nodiscard]] bool ResolveOne(const ImageNeed& need, ResolvedImage* out, std::string* err);
+  [[nodiscard]] bool ResolveOne(const lookup::ImageNeed& need, ResolvedImage* out, std::string* err);
 
   // Drops every cached result (tests; a long-lived webhook may call it on a timer).
   void ClearCache();
@@ -125,6 +116,7 @@ class ImageConfigResolver {
 // "linux/arm64". Returns "" for an unknown value.
 std::string PlatformFromEcsArchitecture(const std::string& cpu_architecture);
 
+}  // namespace registry
 }  // namespace kilt
 
 #endif  // KILT_REGISTRY_LOOKUP_H_

@@ -14,8 +14,11 @@
 #include "net/http.h"
 #include "registry/digest.h"
 
-namespace kilt {
+namespace kilt::registry {
 namespace {
+
+using lookup::ImageConfig;
+using lookup::ImageNeed;
 
 
 // Serves two images on r.example; counts manifest requests; can hold requests until released.
@@ -61,11 +64,11 @@ class Registry : public net::HttpTransport {
  private:
   void Add(const std::string& repo, const std::string& config_obj) {
     std::string config = R"({"architecture":"amd64","os":"linux","config":)" + config_obj + "}";
-    std::string cd = "sha256:" + registry::Sha256Hex(config);
+    std::string cd = "sha256:" + Sha256Hex(config);
     std::string manifest =
         R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":")" +
         cd + R"(","size":1}})";
-    std::string md = "sha256:" + registry::Sha256Hex(manifest);
+    std::string md = "sha256:" + Sha256Hex(manifest);
     if (repo == "app") digest_of_app = md;
     docs_["https://r.example/v2/" + repo + "/manifests/v1"] = manifest;
     docs_["https://r.example/v2/" + repo + "/manifests/" + md] = manifest;
@@ -149,8 +152,7 @@ TEST_CASE("a passed deadline fails every image with a clear error") {
   auto reg = std::make_shared<Registry>();
   ImageConfigResolver resolver(Options(reg));
   std::map<ImageNeed, ImageConfig> out;
-  auto errors = resolver.Resolve({{"r.example/app:v1", "linux/amd64"}}, &out,
-                                 std::chrono::steady_clock::now());
+  auto errors = resolver.Resolve({{"r.example/app:v1", "linux/amd64"}}, {}, std::chrono::steady_clock::now(), &out);
   REQUIRE(errors.size() == 1);
   CHECK_THAT(errors[0], Catch::Contains("deadline exceeded"));
   CHECK(out.empty());
@@ -188,4 +190,4 @@ TEST_CASE("helpers for consumers") {
 }
 
 }  // namespace
-}  // namespace kilt
+}  // namespace kilt::registry

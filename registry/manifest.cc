@@ -1,5 +1,7 @@
 #include "registry/manifest.h"
 
+#include <algorithm>
+
 #include <rapidjson/document.h>
 
 #include "base/json.h"
@@ -39,6 +41,8 @@ bool ParseDescriptor(const rapidjson::Value& v, Descriptor* d, std::string* err)
     d->architecture = base::StringMember(plat->value, "architecture");
     d->variant = base::StringMember(plat->value, "variant");
   }
+  if (const rapidjson::Value* ann = base::Member(v, "annotations"))
+    d->ref_name = base::StringMember(*ann, "org.opencontainers.image.ref.name");
   return true;
 }
 
@@ -186,6 +190,10 @@ bool ParseImageConfig(std::string_view body, ImageConfigBlob* out, std::string* 
       return false;
     c.working_dir = base::StringMember(cfg, "WorkingDir");
     c.user = base::StringMember(cfg, "User");
+    if (const rapidjson::Value* vols = base::Member(cfg, "Volumes"); vols && vols->IsObject()) {
+      for (const auto& m : vols->GetObject()) c.volumes.emplace_back(m.name.GetString(), m.name.GetStringLength());
+      std::sort(c.volumes.begin(), c.volumes.end());
+    }
     c.config_json = base::ToJson(cfg);
   }
   *out = std::move(c);

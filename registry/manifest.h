@@ -1,11 +1,14 @@
 // Registry documents: image manifests (Docker v2 schema 2, OCI), image indexes / manifest lists with
-// platform selection, and the image config blob.
+// platform selection, and the image config blob; from a registry, or from an OCI image layout on disk
+// (`kilt local run`: its index.json is an image index, its blobs are these documents).
 #ifndef KILT_REGISTRY_MANIFEST_H_
 #define KILT_REGISTRY_MANIFEST_H_
 
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "lookup/image_source.h"
 
 namespace kilt::registry {
 
@@ -17,6 +20,7 @@ struct Descriptor {
   std::string digest;
   long long size = -1;
   std::string os, architecture, variant;  // index entries only
+  std::string ref_name;  // org.opencontainers.image.ref.name: the tag, in an OCI layout's index.json
 };
 
 struct Manifest {
@@ -40,10 +44,9 @@ struct Manifest {
 [[nodiscard]] bool SplitPlatform(std::string_view platform, std::string* os, std::string* arch,
                                  std::string* variant);
 
-struct ImageConfigBlob {
+// The config blob: its `config` object (digest left empty: a blob does not know what points to it).
+struct ImageConfigBlob : lookup::ImageConfig {
   std::string config_json;  // the `config` object re-serialised in its stored key order; "{}" if absent
-  std::vector<std::string> entrypoint, cmd, env;
-  std::string working_dir, user;
   std::string os, architecture;
 };
 [[nodiscard]] bool ParseImageConfig(std::string_view body, ImageConfigBlob* out, std::string* err);

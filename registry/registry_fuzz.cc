@@ -51,14 +51,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 4: {
-      std::map<std::string, kilt::RegistryCredential> creds;
+      std::map<std::string, kilt::registry::RegistryCredential> creds;
       (void)ParseDockerConfig(in, "fuzz.json", &creds, &err);
       break;
     }
     case 5: {
       std::string token;
       (void)ParseTokenResponse(in, &token, &err);
-      kilt::RegistryCredential c;
+      kilt::registry::RegistryCredential c;
       double exp;
       (void)ParseEcrTokenResponse(in, &c, &exp, &err);
       break;

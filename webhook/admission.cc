@@ -3,13 +3,14 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <chrono>
 #include <exception>
 
 #include "base/encoding.h"
 #include "webhook/pull_secrets.h"
 #include "webhook/review_parse.h"
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 using rapidjson::Value;
@@ -100,8 +101,9 @@ void Patch(Value& pod, rapidjson::Document::AllocatorType& alloc, const Admissio
   if (config.lookup) needs = ListPodImageNeedsWithOptions(pod, in, opt);
   if (!needs.empty()) {
     // Secrets are read only here, when some container's command depends on its image.
-    LookupPod where{r->namespace_, PodPullSecretNames(pod)};
-    for (const auto& e : config.lookup(where, needs, &in.images)) warnings.push_back("kilt: " + e);
+    const lookup::LookupContext who{r->namespace_, PodPullSecretNames(pod)};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.lookup_budget_ms);
+    for (const auto& e : config.lookup->Resolve(needs, who, deadline, &in.images)) warnings.push_back("kilt: " + e);
   }
   ChangeLog changes;
   PatchReport report = PatchPodWithOptions(&pod, alloc, in, opt, &changes);
@@ -212,4 +214,4 @@ AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& co
   return r;
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

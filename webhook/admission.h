@@ -5,28 +5,16 @@
 #ifndef KILT_WEBHOOK_ADMISSION_H_
 #define KILT_WEBHOOK_ADMISSION_H_
 
-#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "lookup/image_source.h"
 #include "patcher/patcher.h"
 #include "patcher/pod.h"
 
-namespace kilt {
-
-// What an image lookup knows about the pod besides its images: where it runs and which
-// spec.imagePullSecrets it names (kubelet pulls with them; so may the lookup).
-struct LookupPod {
-  std::string namespace_;
-  std::vector<std::string> pull_secrets;
-};
-
-// Fills *images for the needs it can; returns one message per problem (an image it could not
-// resolve, a pull Secret it could not read), which become admission warnings ("kilt: " + message).
-using ImageLookup = std::function<std::vector<std::string>(
-    const LookupPod& pod, const std::vector<ImageNeed>& needs, std::map<ImageNeed, ImageConfig>* images)>;
+namespace kilt::webhook {
 
 struct AdmissionConfig {
   Recipe recipe;
@@ -36,7 +24,11 @@ struct AdmissionConfig {
   bool fail_open = true;
   // The webhook's own namespace: its pods are never touched (it must be able to restart itself).
   std::string own_namespace;
-  ImageLookup lookup;  // may be empty: only recipe hints are used
+  // Looks up the configs of images whose command the pod leaves to the image, with the pod's namespace and
+  // imagePullSecrets as the LookupContext; its problems become admission warnings ("kilt: " + message).
+  // Null: only recipe hints are used. Not owned.
+  lookup::ImageSource* lookup = nullptr;
+  int lookup_budget_ms = 4000;  // how long one review's lookups may take
 };
 
 enum class AdmissionOutcome { kPatched, kSkipped, kDenied, kAllowedOnError, kBadRequest };
@@ -54,6 +46,6 @@ struct AdmissionResult {
 
 AdmissionResult ReviewAdmission(std::string_view body, const AdmissionConfig& config);
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_ADMISSION_H_

@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-namespace kilt {
+#include "lookup/fake_image_source.h"
+
+namespace kilt::webhook {
 namespace {
 
 AdmissionConfig Config() {
@@ -75,18 +77,15 @@ TEST_CASE("failure policy: open admits with a warning, closed denies with the re
 TEST_CASE("lookup results are used; lookup errors become warnings") {
   AdmissionConfig c = Config();
   c.pod.unknown_image = UnknownImagePolicy::kSkip;
-  int calls = 0;
-  c.lookup = [&](const LookupPod& pod, const std::vector<ImageNeed>& needs, std::map<ImageNeed, ImageConfig>* out) {
-    calls++;
-    CHECK(pod.namespace_ == "apps");
-    CHECK(pod.pull_secrets.empty());
-    REQUIRE(needs.size() == 1);
-    CHECK(needs[0].image == "mystery");
-    (*out)[needs[0]] = {{"/entry"}, {"serve"}, ""};
-    return std::vector<std::string>{"image lookup: other: 401 Unauthorized"};
-  };
+  lookup::FakeImageSource images;
+  images.known["mystery"] = {{"/entry"}, {"serve"}, ""};
+  images.extra_problems = {"image lookup: other: 401 Unauthorized"};
+  c.lookup = &images;
   AdmissionResult r = ReviewAdmission(Review("apps", "CREATE", kUnknownImage), c);
-  CHECK(calls == 1);
+  CHECK(images.calls == 1);
+  CHECK(images.asked == std::vector<std::string>{"mystery"});
+  CHECK(images.last.namespace_ == "apps");
+  CHECK(images.last.pull_secrets.empty());
   CHECK(r.outcome == AdmissionOutcome::kPatched);
   auto d = Json(r.body);
   CHECK(std::string(d["response"]["warnings"][0].GetString()) == "kilt: image lookup: other: 401 Unauthorized");
@@ -96,11 +95,10 @@ TEST_CASE("lookup results are used; lookup errors become warnings") {
 TEST_CASE("the lookup gets the pod's namespace and imagePullSecrets; secret problems become warnings") {
   AdmissionConfig c = Config();
   c.pod.unknown_image = UnknownImagePolicy::kSkip;
-  LookupPod seen;
-  c.lookup = [&](const LookupPod& pod, const std::vector<ImageNeed>&, std::map<ImageNeed, ImageConfig>*) {
-    seen = pod;
-    return std::vector<std::string>{"imagePullSecret shop/regcred: HTTP 403 Forbidden"};
-  };
+  lookup::FakeImageSource images;
+  images.extra_problems = {"imagePullSecret shop/regcred: HTTP 403 Forbidden"};
+  c.lookup = &images;
+  const lookup::LookupContext& seen = images.last;
   const char pod[] = R"({"metadata":{"name":"p"},"spec":{"imagePullSecrets":[{"name":"regcred"},{"name":"other"},)"
                      R"({"name":"regcred"},{}],"containers":[{"name":"a","image":"mystery"}]}})";
   AdmissionResult r = ReviewAdmission(Review("shop", "CREATE", pod), c);
@@ -112,7 +110,7 @@ TEST_CASE("the lookup gets the pod's namespace and imagePullSecrets; secret prob
   CHECK(std::string(d["response"]["warnings"][0].GetString()) == "kilt: imagePullSecret shop/regcred: HTTP 403 Forbidden");
 
   // A pod that says what to run needs no lookup, so no Secret is read.
-  seen = LookupPod{};
+  images.last = {};
   r = ReviewAdmission(Review("shop", "CREATE", kPod), c);
   CHECK(seen.namespace_.empty());
   CHECK(r.outcome == AdmissionOutcome::kPatched);
@@ -130,4 +128,4 @@ TEST_CASE("malformed reviews are 400 without a crash") {
 }
 
 }  // namespace
-}  // namespace kilt
+}  // namespace kilt::webhook

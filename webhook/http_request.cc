@@ -5,7 +5,7 @@
 #include <climits>
 #include <cstdint>
 
-namespace kilt {
+namespace kilt::webhook {
 
 RequestParser::RequestParser(size_t max_body_bytes) : max_body_(max_body_bytes) {
   http_parser_settings_init(&settings_);
@@ -130,4 +130,4 @@ int RequestParser::OnMessageComplete(http_parser* p) {
   return 0;
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

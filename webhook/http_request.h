@@ -10,7 +10,7 @@
 #include <map>
 #include <string>
 
-namespace kilt {
+namespace kilt::webhook {
 
 // A request the webhook's server received. (The server side: the clients' types are net/http.h's.)
 struct ServerRequest {
@@ -66,6 +66,6 @@ class RequestParser {
   std::string error_;
 };
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_HTTP_REQUEST_H_

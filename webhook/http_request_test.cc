@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 RequestParser::State FeedAll(RequestParser* p, const std::string& data, size_t* consumed) {
@@ -65,4 +65,4 @@ TEST_CASE("limits: declared and streamed bodies over the limit are 413, garbage 
 }
 
 }  // namespace
-}  // namespace kilt
+}  // namespace kilt::webhook

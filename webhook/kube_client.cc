@@ -7,7 +7,7 @@
 #include "base/file.h"
 #include "base/strings.h"
 
-namespace kilt {
+namespace kilt::webhook {
 bool InClusterConfig(const std::string& sa_dir, KubeClientConfig* out, std::string* err) {
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
@@ -89,4 +89,4 @@ std::string DescribeKubeStatus(const net::HttpResponse& resp) {
   return out;
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

@@ -8,7 +8,7 @@
 
 #include "net/http_client.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 // Where a pod finds its ServiceAccount's credentials (automountServiceAccountToken).
 inline constexpr char kServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -44,6 +44,6 @@ class KubeClient {
 // apiserver's Status document when there is one (it names the object and the denied verb).
 std::string DescribeKubeStatus(const net::HttpResponse& resp);
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_KUBE_CLIENT_H_

@@ -9,7 +9,7 @@
 #include "base/file.h"
 #include "base/json.h"
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 thread_local bool held = false;
@@ -111,4 +111,4 @@ LogLine::~LogLine() {
   WriteAll(out_);
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace kilt {
+namespace kilt::webhook {
 
 // A thread that serves many requests (a server worker) may hold its "info" lines and write them
 // together, whole lines, at most kLogBatchBytes per write(2) so that they stay whole on a pipe
@@ -35,6 +35,6 @@ class LogLine {
   bool info_;
 };
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_LOG_H_

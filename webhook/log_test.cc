@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 // Runs `log` with stderr sent to a temporary file; returns what was written.
@@ -107,4 +107,4 @@ TEST_CASE("held info lines are written together, whole, at most 4 KiB per write;
 }
 
 }  // namespace
-}  // namespace kilt
+}  // namespace kilt::webhook

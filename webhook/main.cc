@@ -25,7 +25,7 @@
 #include "webhook/server.h"
 #include "webhook/tls_store.h"
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 constexpr char kUsage[] = R"(usage: kilt-webhook --cert FILE --key FILE [options]
@@ -171,112 +171,101 @@ int ParseFlags(int argc, char** argv, Flags* f) {
 
 ServerResponse Text(int status, std::string body) { return {status, "text/plain; charset=utf-8", std::move(body)}; }
 
-}  // namespace
-
-int Main(int argc, char** argv) {
-  // Each review allocates and frees a few hundred KiB (rapidjson documents, strings) on the worker's
-  // malloc arena. With glibc's defaults every free that empties the top of an arena gives the pages
-  // back (madvise), and the next request faults them in again, with TLB shoot-downs between the
-  // worker threads: profiling the bench showed about a fifth of the server's CPU there. Keep freed
-  // memory in the process instead (bounded by what concurrent requests use at their peak).
+// Each review allocates and frees a few hundred KiB (rapidjson documents, strings) on the worker's malloc
+// arena. With glibc's defaults every free that empties the top of an arena gives the pages back (madvise),
+// and the next request faults them in again, with TLB shoot-downs between the worker threads: profiling
+// the bench showed about a fifth of the server's CPU there. Keep freed memory in the process instead
+// (bounded by what concurrent requests use at their peak).
+void KeepFreedMemory() {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_TOP_PAD, 1 << 20);
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
+}
 
-  Flags flags;
-  if (int r = ParseFlags(argc, argv, &flags)) return r == 1 ? 0 : 2;
-
-  // Build the admission config: recipe, pod options, lookup.
-  AdmissionConfig config;
-  std::string err;
+// The recipe (--recipe, --kilt-image) and the pod options the flags give.
+bool MakeAdmissionConfig(const Flags& flags, AdmissionConfig* config, std::string* err) {
   if (!flags.recipe_file.empty()) {
     std::string text;
-    if (!base::ReadFile(flags.recipe_file, &text, &err) ||
-        !ParseRecipe(text, flags.recipe_file, &config.recipe, &err)) {
-      fprintf(stderr, "kilt-webhook: %s\n", err.c_str());
-      return 2;
-    }
+    if (!base::ReadFile(flags.recipe_file, &text, err) || !ParseRecipe(text, flags.recipe_file, &config->recipe, err))
+      return false;
   }
-  if (!flags.kilt_image.empty()) config.recipe.kilt_image = flags.kilt_image;
-  if (config.recipe.kilt_image.empty()) {
-    fprintf(stderr, "kilt-webhook: no kilt image: set --kilt-image or `image` in --recipe\n");
-    return 2;
+  if (!flags.kilt_image.empty()) config->recipe.kilt_image = flags.kilt_image;
+  if (config->recipe.kilt_image.empty()) {
+    *err = "no kilt image: set --kilt-image or `image` in --recipe";
+    return false;
   }
-  if (!ValidateRecipe(config.recipe, &err)) {
-    fprintf(stderr, "kilt-webhook: recipe: %s (set --kilt-image or kilt_image in --recipe)\n", err.c_str());
-    return 2;
+  if (!ValidateRecipe(config->recipe, err)) {
+    *err = "recipe: " + *err + " (set --kilt-image or kilt_image in --recipe)";
+    return false;
   }
-  config.fail_open = flags.failure_policy == "open";
-  config.own_namespace = flags.own_namespace;
-  config.pod.unknown_image =
-      flags.unknown_image == "skip" ? UnknownImagePolicy::kSkip : UnknownImagePolicy::kDeny;
-  if (!flags.volume_size_limit.empty()) config.pod.volume_size_limit = flags.volume_size_limit;
+  config->fail_open = flags.failure_policy == "open";
+  config->own_namespace = flags.own_namespace;
+  config->pod.unknown_image = flags.unknown_image == "skip" ? UnknownImagePolicy::kSkip : UnknownImagePolicy::kDeny;
+  if (!flags.volume_size_limit.empty()) config->pod.volume_size_limit = flags.volume_size_limit;
+  return true;
+}
 
-  if (flags.lookup) {
-    LookupOptions lo;
-    lo.use_docker_config = !flags.docker_config.empty();
-    lo.docker_config_path = flags.docker_config;
-    lo.ca_file = flags.registry_ca;
-    lo.insecure_http_registries = flags.insecure_registries;
-    lo.request_timeout_ms = static_cast<int>(flags.lookup_timeout_ms);
-    lo.overall_timeout_ms = static_cast<int>(flags.lookup_timeout_ms);
-    std::shared_ptr<PullSecretStore> secrets;
-    if (flags.pull_secrets) {
-      KubeClientConfig kc;
-      if (!InClusterConfig(flags.service_account_dir, &kc, &err)) {
-        fprintf(stderr, "kilt-webhook: --pull-secrets: %s\n", err.c_str());
-        return 2;
-      }
-      auto kube = std::make_shared<KubeClient>(kc);
-      secrets = std::make_shared<PullSecretStore>(
-          [kube](const std::string& ns, const std::string& name, PullSecretStore::Clock::time_point deadline,
-                 std::string* json, std::string* why) {
-            net::HttpResponse resp;
-            if (!kube->Get("/api/v1/namespaces/" + ns + "/secrets/" + name, deadline, &resp, why))
-              return false;
-            if (resp.status != 200) {
-              *why = "reading it from the apiserver: " + DescribeKubeStatus(resp);
-              if (resp.status == 403)
-                *why += " (bind the ClusterRole kilt-webhook-pull-secrets in this namespace: docs/webhook.md)";
-              return false;
-            }
-            *json = std::move(resp.body);
-            return true;
-          },
-          std::chrono::seconds(flags.pull_secrets_ttl_s));
-    }
-    auto pods = std::make_shared<PodImageLookup>(lo, secrets);
-    const long budget = flags.lookup_timeout_ms;
-    config.lookup = [pods, budget](const LookupPod& pod, const std::vector<ImageNeed>& needs,
-                                   std::map<ImageNeed, ImageConfig>* out) {
-      return pods->Resolve(pod.namespace_, pod.pull_secrets, needs, out,
-                           std::chrono::steady_clock::now() + std::chrono::milliseconds(budget));
-    };
+// With --pull-secrets: the pods' imagePullSecrets, read from the apiserver with the ServiceAccount's token.
+bool MakePullSecretStore(const Flags& flags, std::shared_ptr<PullSecretStore>* out, std::string* err) {
+  KubeClientConfig kc;
+  if (!InClusterConfig(flags.service_account_dir, &kc, err)) {
+    *err = "--pull-secrets: " + *err;
+    return false;
   }
+  auto kube = std::make_shared<KubeClient>(kc);
+  *out = std::make_shared<PullSecretStore>(
+      [kube](const std::string& ns, const std::string& name, PullSecretStore::Clock::time_point deadline,
+             std::string* json, std::string* why) {
+        net::HttpResponse resp;
+        if (!kube->Get("/api/v1/namespaces/" + ns + "/secrets/" + name, deadline, &resp, why)) return false;
+        if (resp.status != 200) {
+          *why = "reading it from the apiserver: " + DescribeKubeStatus(resp);
+          if (resp.status == 403)
+            *why += " (bind the ClusterRole kilt-webhook-pull-secrets in this namespace: docs/webhook.md)";
+          return false;
+        }
+        *json = std::move(resp.body);
+        return true;
+      },
+      std::chrono::seconds(flags.pull_secrets_ttl_s));
+  return true;
+}
 
-  TlsStore tls(flags.cert, flags.key);
-  if (!tls.Load(&err)) {
-    fprintf(stderr, "kilt-webhook: %s\n", err.c_str());
-    return 2;
-  }
+// With --lookup: the registry lookups for images whose command the pod leaves to the image.
+bool MakeImageLookup(const Flags& flags, std::unique_ptr<PodImageLookup>* out, std::string* err) {
+  registry::LookupOptions lo;
+  lo.use_docker_config = !flags.docker_config.empty();
+  lo.docker_config_path = flags.docker_config;
+  lo.ca_file = flags.registry_ca;
+  lo.insecure_http_registries = flags.insecure_registries;
+  lo.request_timeout_ms = static_cast<int>(flags.lookup_timeout_ms);
+  lo.overall_timeout_ms = static_cast<int>(flags.lookup_timeout_ms);
+  std::shared_ptr<PullSecretStore> secrets;
+  if (flags.pull_secrets && !MakePullSecretStore(flags, &secrets, err)) return false;
+  *out = std::make_unique<PodImageLookup>(lo, secrets);
+  return true;
+}
 
-  // Every thread inherits this mask; the server takes the signals through a signalfd.
+// Every thread inherits this mask; the server takes the signals through a signalfd.
+void BlockServerSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+}
 
-  Metrics metrics;
-  Server* server_ptr = nullptr;
-  auto handler = [&](const ServerRequest& req) -> ServerResponse {
+// POST /mutate (one AdmissionReview, counted and logged), /healthz, /readyz and /metrics.
+// REQUIRES: config, metrics and *server outlive the handler; *server is set before it serves.
+Server::Handler Routes(const AdmissionConfig& config, Metrics* metrics, Server* const* server) {
+  return [&config, metrics, server](const ServerRequest& req) -> ServerResponse {
     if (req.path == "/mutate") {
       if (req.method != "POST") return Text(405, "POST an AdmissionReview to /mutate\n");
       auto start = std::chrono::steady_clock::now();
       AdmissionResult r = ReviewAdmission(req.body, config);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      metrics.CountAdmission(r.outcome, secs);
+      metrics->CountAdmission(r.outcome, secs);
       LogLine line(r.outcome == AdmissionOutcome::kPatched || r.outcome == AdmissionOutcome::kSkipped
                        ? "info"
                        : "warn",
@@ -291,24 +280,46 @@ int Main(int argc, char** argv) {
     }
     if (req.path == "/healthz") return Text(200, "ok\n");
     if (req.path == "/readyz")
-      return server_ptr && server_ptr->ready() ? Text(200, "ok\n") : Text(503, "shutting down\n");
-    if (req.path == "/metrics") return {200, "text/plain; version=0.0.4", metrics.Render()};
+      return *server && (*server)->ready() ? Text(200, "ok\n") : Text(503, "shutting down\n");
+    if (req.path == "/metrics") return {200, "text/plain; version=0.0.4", metrics->Render()};
     return Text(404, "not found: the webhook serves POST /mutate, /healthz, /readyz, /metrics\n");
   };
+}
 
-  Server server(flags.server, &tls, &metrics, handler);
+int Fail(const std::string& err) {
+  fprintf(stderr, "kilt-webhook: %s\n", err.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  KeepFreedMemory();
+  Flags flags;
+  if (int r = ParseFlags(argc, argv, &flags)) return r == 1 ? 0 : 2;
+
+  AdmissionConfig config;
+  std::unique_ptr<PodImageLookup> lookup;
+  std::string err;
+  if (!MakeAdmissionConfig(flags, &config, &err)) return Fail(err);
+  if (flags.lookup) {
+    if (!MakeImageLookup(flags, &lookup, &err)) return Fail(err);
+    config.lookup = lookup.get();
+    config.lookup_budget_ms = static_cast<int>(flags.lookup_timeout_ms);
+  }
+  TlsStore tls(flags.cert, flags.key);
+  if (!tls.Load(&err)) return Fail(err);
+
+  BlockServerSignals();
+  Metrics metrics;
+  Server* server_ptr = nullptr;
+  Server server(flags.server, &tls, &metrics, Routes(config, &metrics, &server_ptr));
   server_ptr = &server;
-  if (!server.Listen(&err)) {
-    fprintf(stderr, "kilt-webhook: %s\n", err.c_str());
-    return 2;
-  }
-  if (!flags.port_file.empty()) {
-    // Written atomically, so a reader never sees a partial number.
-    if (!base::WriteFileAtomically(flags.port_file, std::to_string(server.port()) + "\n", &err)) {
-      fprintf(stderr, "kilt-webhook: cannot write the port file %s\n", err.c_str());
-      return 2;
-    }
-  }
+  if (!server.Listen(&err)) return Fail(err);
+  // Written atomically, so a reader never sees a partial number.
+  if (!flags.port_file.empty() &&
+      !base::WriteFileAtomically(flags.port_file, std::to_string(server.port()) + "\n", &err))
+    return Fail("cannot write the port file " + err);
   LogLine("info", "started").Str("kilt_image", config.recipe.kilt_image)
       .Str("failure_policy", flags.failure_policy).Str("unknown_image", flags.unknown_image)
       .Str("own_namespace", config.own_namespace).Int("lookup", flags.lookup ? 1 : 0)
@@ -316,6 +327,6 @@ int Main(int argc, char** argv) {
   return server.Run();
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
-int main(int argc, char** argv) { return kilt::Main(argc, argv); }
+int main(int argc, char** argv) { return kilt::webhook::Main(argc, argv); }

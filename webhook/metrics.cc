@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-namespace kilt {
+namespace kilt::webhook {
 
 void Metrics::CountHttp(int status) {
   if (status >= 500)
@@ -75,4 +75,4 @@ std::string Metrics::Render() const {
   return out;
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

@@ -10,7 +10,7 @@
 
 #include "webhook/admission.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 class Metrics {
  public:
@@ -33,6 +33,6 @@ class Metrics {
   std::atomic<uint64_t> sum_micros_{0};
 };
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_METRICS_H_

@@ -21,35 +21,32 @@
 #include "registry/lookup.h"
 #include "webhook/pull_secrets.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
-class PodImageLookup {
+class PodImageLookup : public lookup::ImageSource {
  public:
   using Clock = std::chrono::steady_clock;
   // `secrets` null: imagePullSecrets are ignored. `base` applies to every resolver (CA, timeouts,
   // --docker-config, insecure registries); a pod's Secrets win over --docker-config per registry.
-  PodImageLookup(LookupOptions base, std::shared_ptr<PullSecretStore> secrets,
+  PodImageLookup(registry::LookupOptions base, std::shared_ptr<PullSecretStore> secrets,
                  size_t max_resolvers = 64);
 
-  // Fills *out for the needs it can. Returns the messages for the admission warnings and the log:
-  // "imagePullSecret NS/NAME: ..." for a Secret that could not be used (the lookup goes on without
-  // it), "image lookup: ..." for an image that could not be resolved.
-  std::vector<std::string> Resolve(const std::string& ns,
-                                   const std::vector<std::string>& pull_secrets,
-                                   const std::vector<ImageNeed>& needs,
-                                   std::map<ImageNeed, ImageConfig>* out,
-                                   Clock::time_point deadline);
+  // Fills *out for the needs it can, with the credentials of `who`'s pull Secrets. Returns the messages
+  // for the admission warnings and the log: "imagePullSecret NS/NAME: ..." for a Secret that could not
+  // be used (the lookup goes on without it), "image lookup: ..." for an image that could not be resolved.
+  std::vector<std::string> Resolve(const std::vector<lookup::ImageNeed>& needs, const lookup::LookupContext& who,
+                                   lookup::Deadline deadline, lookup::ImageConfigs* out) override;
 
   size_t resolver_count();  // tests
 
  private:
-  std::shared_ptr<ImageConfigResolver> ResolverFor(const RegistryCredentials& credentials);
+  std::shared_ptr<registry::ImageConfigResolver> ResolverFor(const RegistryCredentials& credentials);
 
   struct Slot {
-    std::shared_ptr<ImageConfigResolver> resolver;
+    std::shared_ptr<registry::ImageConfigResolver> resolver;
     uint64_t last_used = 0;
   };
-  LookupOptions base_;
+  registry::LookupOptions base_;
   std::shared_ptr<PullSecretStore> secrets_;
   size_t max_resolvers_;
   std::mutex mu_;
@@ -57,6 +54,6 @@ class PodImageLookup {
   std::map<std::string, Slot> resolvers_;  // SHA-256 of the credential set ("" = none) → resolver
 };
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_POD_LOOKUP_H_

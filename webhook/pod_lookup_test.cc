@@ -9,8 +9,13 @@
 #include "net/http.h"
 #include "registry/auth.h"
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
+
+using lookup::ImageConfig;
+using lookup::ImageNeed;
+using registry::AwsCredentials;
+using registry::RegistryCredential;
 
 // A registry that wants Basic auth for everything and then says the manifest is unknown: enough to
 // see which credentials each lookup presented.
@@ -55,7 +60,7 @@ bool Presented(const std::vector<std::string>& seen, const std::string& header) 
 
 TEST_CASE("each credential set gets its own resolver: one pod's Secret never serves another pod") {
   auto registry = std::make_shared<BasicAuthRegistry>();
-  LookupOptions base;
+  registry::LookupOptions base;
   base.use_docker_config = false;
   base.transport = registry;
   base.aws = AwsCredentials{};
@@ -80,20 +85,20 @@ TEST_CASE("each credential set gets its own resolver: one pod's Secret never ser
   const std::string alice = registry::BasicAuthorization(RegistryCredential{"alice", "s3cret"});
   std::map<ImageNeed, ImageConfig> out;
 
-  auto msgs = lookup.Resolve("shop", {"alice"}, needs, &out, deadline());
+  auto msgs = lookup.Resolve(needs, {"shop", {"alice"}}, deadline(), &out);
   REQUIRE(msgs.size() == 1);
   CHECK_THAT(msgs[0], Catch::StartsWith("image lookup: ") && Catch::Contains("404"));
   CHECK(Presented(registry->Take(), alice));
 
   // The same pod without the Secret: no credentials presented, the lookup is refused (401).
-  msgs = lookup.Resolve("shop", {}, needs, &out, deadline());
+  msgs = lookup.Resolve(needs, {"shop", {}}, deadline(), &out);
   auto seen = registry->Take();
   CHECK_FALSE(Presented(seen, alice));
   REQUIRE(msgs.size() == 1);
   CHECK_THAT(msgs[0], Catch::Contains("401"));
 
   // A Secret that cannot be read: said so, and the lookup goes on without it.
-  msgs = lookup.Resolve("shop", {"missing"}, needs, &out, deadline());
+  msgs = lookup.Resolve(needs, {"shop", {"missing"}}, deadline(), &out);
   REQUIRE(msgs.size() == 2);
   CHECK(msgs[0] == "imagePullSecret shop/missing: HTTP 404 Not Found");
   CHECK_FALSE(Presented(registry->Take(), alice));
@@ -101,16 +106,16 @@ TEST_CASE("each credential set gets its own resolver: one pod's Secret never ser
 
   // Same credentials from another namespace share the warm resolver; new ones get their own, and
   // the least recently used goes beyond the bound (2 here).
-  lookup.Resolve("other", {"alice"}, needs, &out, deadline());
+  lookup.Resolve(needs, {"other", {"alice"}}, deadline(), &out);
   CHECK(lookup.resolver_count() == 2);
-  lookup.Resolve("shop", {"bob", "alice"}, needs, &out, deadline());  // bob's wins for reg.test
+  lookup.Resolve(needs, {"shop", {"bob", "alice"}}, deadline(), &out);  // bob's wins for reg.test
   CHECK(lookup.resolver_count() == 2);                                // "none" evicted
   registry->Take();
-  lookup.Resolve("shop", {"alice"}, needs, &out, deadline());
+  lookup.Resolve(needs, {"shop", {"alice"}}, deadline(), &out);
   CHECK(Presented(registry->Take(), alice));
-  lookup.Resolve("shop", {"bob"}, needs, &out, deadline());
+  lookup.Resolve(needs, {"shop", {"bob"}}, deadline(), &out);
   CHECK_FALSE(Presented(registry->Take(), alice));
 }
 
 }  // namespace
-}  // namespace kilt
+}  // namespace kilt::webhook

@@ -5,7 +5,7 @@
 #include "registry/auth.h"
 #include "base/encoding.h"
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 using rapidjson::Value;
@@ -154,4 +154,4 @@ RegistryCredentials PullSecretStore::Credentials(const std::string& ns,
   return merged;
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

@@ -19,10 +19,10 @@
 
 #include "registry/lookup.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 using RegistryCredentials =
-    std::map<std::string, RegistryCredential>;  // registry host → credential
+    std::map<std::string, registry::RegistryCredential>;  // registry host → credential
 
 // The names in pod.spec.imagePullSecrets[].name, in order, without empty or repeated ones.
 std::vector<std::string> PodPullSecretNames(const rapidjson::Value& pod);
@@ -79,6 +79,6 @@ class PullSecretStore {
   std::map<std::string, std::shared_ptr<Flight>> flights_;  // "ns/name"
 };
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_PULL_SECRETS_H_

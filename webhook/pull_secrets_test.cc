@@ -10,7 +10,7 @@
 #include "base/encoding.h"
 #include "webhook/kube_client.h"
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 using base::Base64Encode;
@@ -197,4 +197,4 @@ TEST_CASE("in-cluster configuration needs the service variables and the token fi
 }
 
 }  // namespace
-}  // namespace kilt
+}  // namespace kilt::webhook

@@ -9,11 +9,11 @@
 
 #include "webhook/review_parse.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 bool ParseReviewInPlace(char* text, rapidjson::Document* doc) {
   doc->ParseInsitu(text);
   return !doc->HasParseError();
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

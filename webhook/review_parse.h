@@ -5,12 +5,12 @@
 
 #include <rapidjson/document.h>
 
-namespace kilt {
+namespace kilt::webhook {
 
 // Parses the NUL-terminated `text` into *doc, in place (doc's strings point into text, which must
 // outlive it). Returns false on a parse error.
 bool ParseReviewInPlace(char* text, rapidjson::Document* doc);
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_REVIEW_PARSE_H_

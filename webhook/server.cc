@@ -24,7 +24,7 @@
 
 #include "webhook/log.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 using Clock = std::chrono::steady_clock;
 
@@ -539,4 +539,4 @@ int Server::Run() {
   return exit_status;
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

@@ -21,7 +21,7 @@
 #include "webhook/metrics.h"
 #include "webhook/tls_store.h"
 
-namespace kilt {
+namespace kilt::webhook {
 
 // What a handler answers to a ServerRequest.
 struct ServerResponse {
@@ -67,6 +67,6 @@ class Server {
   std::atomic<bool> draining_{false};
 };
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_SERVER_H_

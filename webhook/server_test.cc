@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 // The real server on an ephemeral loopback port with a fresh self-signed certificate, run in a
@@ -185,4 +185,4 @@ TEST_CASE("more keep-alive connections than workers") {
 }
 
 }  // namespace
-}  // namespace kilt
+}  // namespace kilt::webhook

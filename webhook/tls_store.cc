@@ -4,7 +4,7 @@
 #include <openssl/x509.h>
 #include <sys/stat.h>
 
-namespace kilt {
+namespace kilt::webhook {
 namespace {
 
 std::string OpenSslError() {
@@ -86,4 +86,4 @@ std::shared_ptr<SSL_CTX> TlsStore::Current() const {
   return current_;
 }
 
-}  // namespace kilt
+}  // namespace kilt::webhook

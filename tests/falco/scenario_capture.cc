@@ -6,9 +6,15 @@
 // What it records is what the tracer would see when the container's shell runs COMMAND: the shell (pid 100,
 // /bin/sh, child of kilt-run) forks pid 101, which execs COMMAND (comm = basename of argv[0], exe path
 // /usr/bin/<name> unless argv[0] is absolute, cwd /, uid 0, ECS-style cgroups); cat/head/tail/less/more open
-// each non-option argument read-only; then 101 exits. A stand-in for running the command under the real
-// tracer, which is where these scenarios go once kilt-run's capture is in the payload.
+// each non-option argument read-only; `ssh ADDR PORT` connects to ADDR:PORT (below); then 101 exits. A stand-in for running the command under the real
+// tracer: tests/falco/task.sh runs the scenarios under the real tracer; what stays here is what the tracer
+// cannot produce yet (docs/falco.md, "The default rules on Fargate").
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -95,6 +101,31 @@ std::string Basename(const std::string& p) {
   return s == std::string::npos ? p : p.substr(s + 1);
 }
 
+std::string Ipv4(const std::string& addr, int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, addr.c_str(), &a.sin_addr);
+  return std::string(reinterpret_cast<const char*>(&a), sizeof a);
+}
+
+// ssh ADDR PORT: a TCP connect from the task's address (10.0.0.5:40022) to ADDR:PORT, with both ends of the
+// tuple — the local end is what the tracer does not read today (it writes 0.0.0.0:0), and what the
+// "Disallowed SSH Connection Non Standard Port" rule needs (fd.ip != 0.0.0.0 must hold for both ends).
+bool Connect(Recorder* r, int64_t tid, const std::string& addr, const std::string& port) {
+  SocketExit s;
+  s.fd = 3;
+  s.domain = AF_INET;
+  s.type = SOCK_STREAM;
+  const std::string local = Ipv4("10.0.0.5", 40022), remote = Ipv4(addr, atoi(port.c_str()));
+  ConnectExit c;
+  c.fd = 3;
+  c.ends.local = local;
+  c.ends.remote = remote;
+  c.addr = remote;
+  return r->Emit(tid, s) && r->Emit(tid, c);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,6 +157,7 @@ int main(int argc, char** argv) {
       ok = r.Emit(child.pid, o);
     }
   }
+  if (comm == "ssh" && cmd.size() == 3) ok = ok && Connect(&r, child.pid, cmd[1], cmd[2]);
   ok = ok && r.Emit(child.pid, ProcExit{0, 100});
 
   CaptureFileWriter w;

@@ -12,7 +12,7 @@
 #include "registry/lookup.h"
 
 int main(int argc, char** argv) {
-  kilt::LookupOptions opts;
+  kilt::registry::LookupOptions opts;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--ca-file") opts.ca_file = argv[i + 1];
@@ -24,16 +24,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  kilt::ImageConfigResolver resolver(opts);
+  kilt::registry::ImageConfigResolver resolver(opts);
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream words(line);
-    std::vector<kilt::ImageNeed> needs;
+    std::vector<kilt::lookup::ImageNeed> needs;
     for (std::string w; words >> w;) {
       size_t comma = w.find(',');
       needs.push_back({w.substr(0, comma), comma == std::string::npos ? "linux/amd64" : w.substr(comma + 1)});
     }
-    std::map<kilt::ImageNeed, kilt::ImageConfig> out;
+    kilt::lookup::ImageConfigs out;
     std::vector<std::string> errors = resolver.Resolve(needs, &out);
     for (const auto& [need, cfg] : out) {
       std::string ep, cmd;
