@@ -19,7 +19,8 @@ prereqs=$(make -pq __kilt_nothing__ 2>/dev/null |
 if [ -n "${prereqs// /}" ]; then
   echo "=== building what the suites need"
   start=$(date +%s)
-  make --no-print-directory -k -j"${JOBS:-1}" $prereqs ||
+  make --no-print-directory -k -j"${JOBS:-1}" $prereqs 2>&1 | grep --line-buffered -v "is up to date.$"
+  [ "${PIPESTATUS[0]}" -eq 0 ] ||
     echo "=== some prerequisites failed to build: their suites will say which"
   echo "=== built ($(( $(date +%s) - start )) s)"
 fi
