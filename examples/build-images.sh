@@ -69,6 +69,7 @@ write_etc() { # write_etc ROOTFS
   chmod 1777 "$1/tmp"
   printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:demo app:/tmp:/bin/sh\n' > "$1/etc/passwd"
   printf 'root:x:0:\napp:x:1000:\n' > "$1/etc/group"
+  printf 'root:*:19000:0:99999:7:::\napp:!:19000:0:99999:7:::\n' > "$1/etc/shadow" && chmod 0640 "$1/etc/shadow"
 }
 
 build_busybox() {

@@ -76,7 +76,8 @@ fuzz-falco: $(TESTBIN)/falco/identity_fuzz
 	$(TESTBIN)/falco/identity_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 $(B)/fuzz/falco
 
 # One scenario command as a capture file, written with the capture encoder (replayed by tests/falco/run.sh).
-$(TESTBIN)/falco/scenario_capture: tests/falco/scenario_capture.cc $(CAPTURE_LIB) $(BASE_LIB) $(CAPTURE_GEN_HDR)
+$(TESTBIN)/falco/scenario_capture: tests/falco/scenario_capture.cc tests/falco/scenario_events.h $(CAPTURE_LIB) \
+                                   $(BASE_LIB) $(CAPTURE_GEN_HDR)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(HOST_CXXFLAGS) $(CAPTURE_INCLUDES) $< $(CAPTURE_LIB) $(BASE_LIB) -o $@
 
@@ -94,3 +95,16 @@ test-falco: $(TESTBIN)/falco/identity_test $(FALCO_STAMP) $(TESTBIN)/falco/scena
 	tests/falco/cache_test.sh
 	tests/falco/run.sh $(FALCO_TREE) $(TESTBIN)/falco/scenario_capture
 	tests/falco/task.sh $(FALCO_TREE) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack
+
+# Falco in a task: alert latency, events/s through the pipeline, Falco's memory and CPU (bench/falco.sh).
+# BENCH_FALCO_SECONDS=2 makes it a smoke run.
+BENCH_SUITES += falco
+.PHONY: bench-falco
+bench-falco: $(FALCO_STAMP) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack $(TESTBIN)/falco/falco_flood
+	bench/falco.sh $(FALCO_TREE) $(BIN)/kilt-run $(TESTBIN)/falco/kilt-attack $(TESTBIN)/falco/falco_flood \
+	  $(B)/bench/falco.md
+# A flood of events for Falco alone, served on the capture's feed (no tracer).
+$(TESTBIN)/falco/falco_flood: bench/falco_flood.cc tests/falco/scenario_events.h $(CAPTURE_LIB) $(BASE_LIB) \
+                              $(CAPTURE_GEN_HDR)
+	@mkdir -p $(@D)
+	$(HOST_CXX) $(HOST_CXXFLAGS) $(CAPTURE_INCLUDES) $< $(CAPTURE_LIB) $(BASE_LIB) -o $@

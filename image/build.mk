@@ -26,11 +26,13 @@ ARM64 += $(addprefix $(ARM64BIN)/,$(IMAGE_C_PROGS))
 
 # Everything that goes into the image, for both architectures. kilt-init, kilt-run and kilt-copy are built
 # by the init, launcher and webhook rules (fixed paths).
+# The amd64 image also carries the real Falco (falco/build.mk: the tree and its stamp).
 IMAGE_INPUTS := $(foreach d,$(BIN) $(ARM64BIN),$(addprefix $(d)/,kilt-init kilt-run kilt-copy $(IMAGE_C_PROGS))) \
-                image/build.sh image/oci_lib.sh image/run.cfg image/demo-agent.conf
+                image/build.sh image/oci_lib.sh image/run.falco.cfg image/demo-agent.run.cfg image/demo-agent.conf \
+                image/README.payload $(FALCO_STAMP)
 
 .PHONY: image-payload
 image-payload: $(IMAGE_ARCHIVE)
 
 $(IMAGE_ARCHIVE): $(IMAGE_INPUTS)
-	image/build.sh --bin $(BIN) --arm64-bin $(ARM64BIN) --out $@ --tag $(IMAGE_TAG)
+	image/build.sh --bin $(BIN) --arm64-bin $(ARM64BIN) --falco $(FALCO_TREE) --out $@ --tag $(IMAGE_TAG)

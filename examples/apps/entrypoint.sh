@@ -4,13 +4,20 @@
 #   - its output arrives intact (one "app:" line per tick);
 #   - it gets SIGTERM when the task stops, and its exit status (APP_TERM_EXIT_CODE, default 7) is the task's;
 #   - an orphan it leaves behind is reaped (each tick reports the zombies visible in its PID namespace);
-#   - APP_EXIT_AFTER=N makes it exit by itself after N ticks with APP_EXIT_CODE (essential-container stop).
+#   - APP_EXIT_AFTER=N makes it exit by itself after N ticks with APP_EXIT_CODE (essential-container stop);
+#   - APP_READ_FILE=PATH makes it read PATH once at start (`make demo` reads /etc/shadow, which Falco's default
+#     rules report as "Read sensitive file untrusted").
 # POSIX sh: runs under busybox sh and bash alike.
 code=${APP_TERM_EXIT_CODE:-7}
 trap 'echo "app: SIGTERM received, exiting with $code"; exit $code' TERM
 trap 'echo "app: SIGINT received, exiting with $code"; exit $code' INT
 echo "app: started as $0 (pid $$) with args: $*"
 echo "app: GREETING=${GREETING:-<unset>}"
+if [ -n "${APP_READ_FILE:-}" ]; then
+  echo "app: reading $APP_READ_FILE (as an intruder would)"
+  # By path: Debian's busybox sh would run its cat applet as /proc/self/exe (proc.name "exe").
+  /bin/cat "$APP_READ_FILE" > /dev/null
+fi
 # An orphan: the subshell exits at once, its `sleep` is re-parented to PID 1 and must be reaped there.
 (sleep 0.3 &)
 n=0

@@ -4,6 +4,7 @@
 // kilt-attack the first argument does.
 //
 //   kilt-attack mark LABEL          prints "kilt-scenario LABEL <CLOCK_REALTIME ns>": scenario boundaries
+//   kilt-attack flood N             opens and closes /etc/hostname N times (2 events each: bench/falco.sh)
 //   kilt-attack traverse PATH       a child (so the parent is not a shell) opens PATH for reading
 //   kilt-attack packet              socket(AF_PACKET)
 //   kilt-attack redirect            connects a TCP socket to a loopback listener and dup2s it onto stdout
@@ -50,6 +51,15 @@ static int mark(const char* label) {
   clock_gettime(CLOCK_REALTIME, &ts);
   printf("kilt-scenario %s %lld%09ld\n", label, (long long)ts.tv_sec, ts.tv_nsec);
   fflush(stdout);
+  return 0;
+}
+
+static int flood(long n) {
+  for (long i = 0; i < n; i++) {
+    int fd = open("/etc/hostname", O_RDONLY);
+    if (fd < 0) return fail("/etc/hostname");
+    close(fd);
+  }
   return 0;
 }
 
@@ -169,6 +179,7 @@ int main(int argc, char** argv) {
   if (argc >= 2) {
     const char* step = argv[1];
     if (strcmp(step, "mark") == 0 && argc == 3) return mark(argv[2]);
+    if (strcmp(step, "flood") == 0 && argc == 3) return flood(atol(argv[2]));
     if (strcmp(step, "traverse") == 0 && argc == 3) return traverse(argv[2]);
     if (strcmp(step, "packet") == 0) return packet();
     if (strcmp(step, "redirect") == 0) return redirect();

@@ -138,18 +138,7 @@ cat > "$T/metadata.json" <<EOF
  "Labels": {"com.amazonaws.ecs.container-name": "web", "com.amazonaws.ecs.task-arn": "$TASK_ARN"},
  "DesiredStatus": "RUNNING", "KnownStatus": "RUNNING", "Type": "NORMAL"}
 EOF
-python3 - "$T/metadata.json" "$T/port" <<'EOF' &
-import http.server, sys
-body = open(sys.argv[1], "rb").read()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200); self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[2] + ".tmp", "w").write(str(s.server_port)); __import__("os").rename(sys.argv[2] + ".tmp", sys.argv[2])
-s.serve_forever()
-EOF
+python3 tests/falco/fake_ecs.py "$T/metadata.json" "$T/port" 127.0.0.1:0 &
 BG+=($!)
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 PORT=$(cat "$T/port")

@@ -21,85 +21,15 @@
 
 #include "capture/scap_encoder.h"
 #include "capture/scap_file.h"
+#include "tests/falco/scenario_events.h"
 
 namespace {
 
 using namespace kilt::scap;
 
 constexpr uint64_t kBaseTs = 1700000000000000000ull;
-constexpr char kCgroups[] =
-    "cpuset=/ecs/0123456789abcdef0123456789abcdef/0123456789abcdef0123456789abcdef-1234567890\0"
-    "memory=/ecs/0123456789abcdef0123456789abcdef/0123456789abcdef0123456789abcdef-1234567890\0";
-constexpr char kEnv[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\0HOME=/root\0";
 
-struct Proc {
-  int64_t pid, ppid;
-  std::string exe, args, comm, exepath;
-};
-
-class Recorder {
- public:
-  Recorder() : buf_(1 << 16) {}
-
-  template <typename E>
-  bool Emit(int64_t tid, const E& e) {
-    buf_.Clear();
-    if (Encode(EventHeader{ts_, tid}, e, &buf_) != EncodeStatus::kOk) return false;
-    events_.emplace_back(buf_.bytes());
-    ts_ += 1000000;
-    return true;
-  }
-
-  ProcessInfo Info(const Proc& p) const {
-    ProcessInfo i;
-    i.exe = p.exe;
-    i.args = p.args;
-    i.tid = i.pid = i.vtid = i.vpid = p.pid;
-    i.ptid = p.ppid;
-    i.cwd = "/";
-    i.fdlimit = 1048576;
-    i.vm_size_kb = 4096;
-    i.vm_rss_kb = 1024;
-    i.comm = p.comm;
-    i.cgroups = std::string_view(kCgroups, sizeof kCgroups - 1);
-    i.env = std::string_view(kEnv, sizeof kEnv - 1);
-    i.pgid = i.vpgid = 100;
-    i.cap_permitted = i.cap_effective = 0xa80425fb;  // Docker's default set, as Fargate grants it
-    i.exe_ino = 1000 + static_cast<uint64_t>(p.pid);
-    i.trusted_exepath = p.exepath;
-    i.filename = p.exepath;
-    return i;
-  }
-
-  bool Spawn(const Proc& parent, const Proc& child) {
-    CloneExit c;
-    c.kind = CloneKind::kFork;
-    c.res = child.pid;
-    c.proc = Info(parent);
-    if (!Emit(parent.pid, c)) return false;
-    Proc inherited = parent;
-    inherited.pid = child.pid;
-    inherited.ppid = parent.pid;
-    c.res = 0;
-    c.proc = Info(inherited);
-    if (!Emit(child.pid, c)) return false;
-    ExecveExit x;
-    x.proc = Info(child);
-    return Emit(child.pid, x);
-  }
-
-  const std::vector<std::string>& events() const { return events_; }
-
- private:
-  uint64_t ts_ = kBaseTs;
-  OwnedEventBuffer buf_;
-  std::vector<std::string> events_;
-};
-
-std::string Basename(const std::string& p) {
-  size_t s = p.rfind('/');
-  return s == std::string::npos ? p : p.substr(s + 1);
-}
+using namespace kilt::scap::scenario_events;
 
 std::string Ipv4(const std::string& addr, int port) {
   sockaddr_in a{};
@@ -139,7 +69,7 @@ int main(int argc, char** argv) {
   const std::string comm = Basename(cmd[0]).substr(0, 15);
   const std::string exepath = cmd[0][0] == '/' ? cmd[0] : "/usr/bin/" + cmd[0];
 
-  Recorder r;
+  Recorder r(kBaseTs);
   const Proc kiltrun{1, 0, "/kilt/run", std::string("--\0/bin/sh\0", 11), "kilt-run", "/kilt/run"};
   const Proc sh{100, 1, "/bin/sh", "", "sh", "/bin/sh"};
   const Proc child{101, 100, cmd[0], args, comm, exepath};

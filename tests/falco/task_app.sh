@@ -52,6 +52,14 @@ mark k8s-api;         /bin/nc -w 1 198.51.100.8 443 < /dev/null 2>/dev/null
 mark trusted-later;   /usr/sbin/httpd 5
 mark system-user;     /usr/sbin/sshd
 mark ssh-port;        /usr/bin/ssh 198.51.100.7 443
+# Falco dies (SIGKILL): kilt-run restarts it and re-sends the app's live processes to the new Falco, which must
+# then see the app as before. The app waits until the old connection to the feed is gone and the new Falco is
+# connected (the abstract socket @kilt-capture has its listener and one accepted connection in /proc/net/unix).
+feed_ends() { grep -c '@kilt-capture$' /proc/net/unix; }
+mark falco-restart;   kill -KILL "$(pidof falco)"
+i=0; while [ "$(feed_ends)" -ge 2 ] && [ $i -lt 50 ]; do i=$((i + 1)); usleep 100000; done
+i=0; while [ "$(feed_ends)" -lt 2 ] && [ $i -lt 600 ]; do i=$((i + 1)); usleep 100000; done
+mark after-restart;   /bin/cat /etc/shadow > /dev/null
 # The alerts have 2 s to reach stdout: keep the task up that long.
 mark end;             sleep 2.5
 exit 0

@@ -87,7 +87,9 @@ no_leftovers() { # no_leftovers WHAT
 run_base() { # run_base LABEL IMAGE EXPECTED_ARGS [SIGNAL]
   local label=$1 image=$2 args=$3 sig=${4:-TERM} dir=$T/$1
   mkdir -p "$dir"
-  task_json "$image" > "$dir/task.json"
+  # The demo agent, not Falco: these checks are about the launcher and kilt local (Falco in a task:
+  # tests/falco/task.sh; the real payload config runs in the template test below).
+  task_json "$image" '{"name": "KILT_CONFIG", "value": "/kilt/demo-agent.run.cfg"}' > "$dir/task.json"
   if ! $KILT patch -q --ecs --recipe "$T/recipe.toml" "$dir/task.json" -o "$dir/patched.json" 2> "$dir/patch.err"; then
     fail "$label: kilt patch: $(cat "$dir/patch.err")"
     return
@@ -152,6 +154,9 @@ if $KILT patch -q --recipe examples/recipe.toml --parameter-defaults "$T/cfn/app
   expect_contains "template: essential exit stops the task" "stopping the task: essential container app exited" "$(cat "$T/cfn/log")"
   expect_contains "template: the sidecar is stopped with SIGTERM" "sending SIGTERM to container kilt" "$(cat "$T/cfn/log")"
   expect_contains "template: image ref from the parameter's Default" "app  | app: GREETING=hello from the task definition" "$(cat "$T/cfn/log")"
+  # No KILT_CONFIG here: the payload's own /kilt/run.cfg, the real Falco fed by the capture.
+  expect_contains "template: Falco (the payload's run.cfg) reports the app reading /etc/shadow" \
+    '"rule":"Read sensitive file untrusted"' "$(grep '"kilt":"falco"' "$T/cfn/log")"
   no_leftovers "template"
 else
   fail "template: kilt patch failed"
@@ -200,7 +205,7 @@ check "semantics: DependsOn SUCCESS waits for init to finish" \
   test "$(line_no "$T/sem/log" 'container init exited with status 0')" -lt "$(line_no "$T/sem/log" 'starting container main')"
 expect_contains "semantics: User by name from the image's /etc/passwd" "main | uid=1000 gid=1000 home=/tmp" "$log"
 expect_contains "semantics: VolumesFrom ReadOnly mounts /kilt read-only" "main | kilt-readonly" "$log"
-expect_contains "semantics: VolumesFrom shows the source's VOLUME content" "demo-agent demo-agent.conf init pause" "$log"
+expect_contains "semantics: VolumesFrom shows the source's VOLUME content" "demo-agent demo-agent.conf demo-agent.run.cfg falco init pause" "$log"
 no_leftovers "semantics"
 
 # --- failures: clear errors, nothing left behind -----------------------------------------------------
@@ -233,8 +238,8 @@ expect_eq "bad DependsOn target: exit 125" "125" "$?"
 expect_contains "bad DependsOn target: named" "DependsOn names b" "$out"
 
 # --- image reproducibility -----------------------------------------------------------------------------
-d1=$(image/build.sh --bin $B/bin --arm64-bin $B/arm64/bin --out "$T/img1.tar" --tag 0.1.0 2>/dev/null | tail -1)
-d2=$(image/build.sh --bin $B/bin --arm64-bin $B/arm64/bin --out "$T/img2.tar" --tag 0.1.0 2>/dev/null | tail -1)
+d1=$(image/build.sh --bin $B/bin --arm64-bin $B/arm64/bin --falco $B/falco/kilt-falco --out "$T/img1.tar" --tag 0.1.0 2>/dev/null | tail -1)
+d2=$(image/build.sh --bin $B/bin --arm64-bin $B/arm64/bin --falco $B/falco/kilt-falco --out "$T/img2.tar" --tag 0.1.0 2>/dev/null | tail -1)
 expect_eq "image: two builds give the same index digest" "$d1" "$d2"
 check "image: two builds give byte-identical archives" cmp -s "$T/img1.tar" "$T/img2.tar"
 idx=$(skopeo inspect --raw "oci-archive:$T/img1.tar:0.1.0" 2>&1)
