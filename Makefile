@@ -13,6 +13,7 @@ JOBS ?= $(shell nproc)
 ALL          :=   # host-arch artifacts built by `make`
 ARM64        :=   # aarch64 payload artifacts built by `make arm64`
 TEST_SUITES  :=   # names N with a target test-N; `make test` runs them all
+TEST_BUILDS  :=   # long one-time builds (Falco) `make test` does before the suites, outside their time limit
 BENCH_SUITES :=   # names N with a target bench-N
 FUZZ_SUITES  :=   # names N with a target fuzz-N (long libFuzzer runs)
 
@@ -31,7 +32,7 @@ check-deps:
 	@tools/deps.sh --check || { echo "kilt: installing them now (make deps)"; tools/deps.sh; }
 
 test: check-deps ## Build everything and run every test suite
-	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(TEST_BUILDS)
 	@JOBS=$(JOBS) tools/run-suites.sh test $(TEST_SUITES)
 
 bench: check-deps ## Run the benchmarks side by side with their anchors; writes docs/benchmarks.md

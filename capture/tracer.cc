@@ -286,7 +286,7 @@ void Tracer::OnSeccompStop(Task* t) {
 void Tracer::OnSyscallExit(Task* t) {
   SyscallStop s;
   if (t->in_syscall && GetSyscallStop(t->tid, &s) && s.op == SyscallStop::kExit && !IsRestart(s.rval))
-    EmitSyscall(t->tid, t->nr, t->args, s.rval);
+    EmitSyscall(t->tid, t->tgid ? t->tgid : t->tid, t->nr, t->args, s.rval);
   t->in_syscall = false;
   t->nr = -1;
   Resume(t, 0);

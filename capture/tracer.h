@@ -111,7 +111,7 @@ class Tracer {
   void EmitCloneCaller(Task* parent, pid_t child, int event, uint64_t flags);
   void EmitCloneChild(pid_t tid, pid_t ptid, uint64_t flags);
   // One exit event for syscall nr with the arguments saved at its entry and its result (tracer_syscalls.cc).
-  void EmitSyscall(pid_t tid, int64_t nr, const uint64_t* args, int64_t rval);
+  void EmitSyscall(pid_t tid, pid_t tgid, int64_t nr, const uint64_t* args, int64_t rval);
   // Encodes one event into the buffer, handing the buffer to the output first when it is full.
   template <typename Event>
   void Emit(pid_t tid, const Event& e) {

@@ -25,3 +25,13 @@ test-tracer: $(BIN)/kilt-run $(BIN)/kilt $(TRACER_C_HELPERS) $(TRACER_TESTBIN)/f
 
 # The tracer's unit tests (capture/tracer_test.cc, in capture_test) drive it with init/pid1, as kilt-run does.
 $(TESTBIN)/capture/capture_test: $(B)/lib/libkilt_init_san.a
+
+# make bench-tracer: the capture's overhead beside strace --seccomp-bpf (bench/capture.sh).
+BENCH_SUITES += tracer
+.PHONY: bench-tracer
+$(TESTBIN)/bench/capture_work: bench/capture_work.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -O2 -pthread $< -o $@
+bench-tracer: $(BIN)/kilt-run $(TESTBIN)/bench/capture_work
+	@mkdir -p $(B)/bench
+	bench/capture.sh $(BIN)/kilt-run $(TESTBIN)/bench/capture_work $(B)/bench/tracer.md

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "capture/ptrace_arch.h"
 #include "capture/scap_encoder.h"
@@ -17,11 +18,29 @@ namespace {
 constexpr size_t kStr = 4096;
 constexpr size_t kSockMax = 128;  // sizeof(struct sockaddr_storage)
 
-// Up to three string arguments and one socket address per syscall.
+// Up to three string arguments and socket addresses (the argument, and both ends of a socket) per syscall.
 struct Strings {
   char s[3][kStr];
   char sock[kSockMax];
+  char local[kSockMax];
+  char peer[kSockMax];
 };
+
+// A socket's two addresses (getsockname, getpeername) through a copy of the tracee's fd (pidfd_getfd,
+// Linux 5.6): the local end of a connect or accept tuple, which no stop shows. Sizes are 0 where it is
+// refused (an older kernel, a tracee that changed its uid while we lack CAP_SYS_PTRACE) or unknown.
+void SocketNames(pid_t tgid, int64_t fd, char* local, socklen_t* llen, char* remote, socklen_t* rlen) {
+  socklen_t lcap = *llen, rcap = *rlen;
+  *llen = *rlen = 0;
+  int pidfd = static_cast<int>(syscall(434 /* pidfd_open */, tgid, 0));
+  if (pidfd < 0) return;
+  int copy = static_cast<int>(syscall(438 /* pidfd_getfd */, pidfd, static_cast<int>(fd), 0));
+  close(pidfd);
+  if (copy < 0) return;
+  if (getsockname(copy, reinterpret_cast<struct sockaddr*>(local), &lcap) == 0) *llen = lcap;
+  if (remote && getpeername(copy, reinterpret_cast<struct sockaddr*>(remote), &rcap) == 0) *rlen = rcap;
+  close(copy);
+}
 
 int64_t Fd(uint64_t v) { return static_cast<int32_t>(v); }          // an int argument
 int64_t Dirfd(uint64_t v) { return static_cast<int32_t>(v); }       // AT_FDCWD stays -100
@@ -29,7 +48,7 @@ uint32_t Id(uint64_t v) { return static_cast<uint32_t>(v); }        // uid_t/gid
 
 }  // namespace
 
-void Tracer::EmitSyscall(pid_t tid, int64_t nr, const uint64_t* a, int64_t rval) {
+void Tracer::EmitSyscall(pid_t tid, pid_t tgid, int64_t nr, const uint64_t* a, int64_t rval) {
   // Strings live for one event: static storage (the tracer is single-threaded) keeps 12 KiB off the stack.
   static Strings str;
   auto S = [&](int slot, uint64_t addr) -> std::string_view {
@@ -106,6 +125,11 @@ void Tracer::EmitSyscall(pid_t tid, int64_t nr, const uint64_t* a, int64_t rval)
       e.fd = Fd(a[0]);
       e.addr = Addr(a[1], a[2]);
       e.ends.remote = e.addr;
+      if (rval == 0 || rval == -EINPROGRESS) {
+        socklen_t ll = kSockMax, pl = 0;
+        SocketNames(tgid, e.fd, str.local, &ll, nullptr, &pl);
+        e.ends.local = scap::Sockaddr(str.local, ll);
+      }
       return Emit(tid, e);
     }
     case SYS_accept:
@@ -113,7 +137,12 @@ void Tracer::EmitSyscall(pid_t tid, int64_t nr, const uint64_t* a, int64_t rval)
       scap::AcceptExit e;
       e.accept4 = nr == SYS_accept4;
       e.fd = rval;
-      if (rval >= 0) e.ends.remote = AddrOut(a[1], a[2]);
+      if (rval >= 0) {
+        socklen_t ll = kSockMax, pl = kSockMax;
+        SocketNames(tgid, rval, str.local, &ll, str.peer, &pl);
+        e.ends.local = scap::Sockaddr(str.local, ll);
+        e.ends.remote = pl ? scap::Sockaddr(str.peer, pl) : AddrOut(a[1], a[2]);
+      }
       e.flags = e.accept4 ? static_cast<int>(a[3]) : 0;
       return Emit(tid, e);
     }

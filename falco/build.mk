@@ -3,9 +3,8 @@
 #
 #   make falco      build Falco (or reuse the machine-wide cache) and stage build/falco/kilt-falco/
 #   make test-falco the start program's unit tests, the cache's tests (fake recipe), tests/falco/run.sh (the
-#                   built Falco under runc: empty and alpine-like rootfs, the rules the tracer cannot feed yet
-#                   replayed), tests/falco/task.sh (a task under runc: kilt-run traces the app, Falco's default
-#                   rules fire live)
+#                   built Falco under runc: empty and alpine-like rootfs, a replayed rule), tests/falco/task.sh
+#                   (a task under runc: kilt-run traces the app, Falco's default rules fire live)
 #
 # Falco itself is not part of `make all`: a cold build takes 10-15 minutes on 2 cores. It is built once
 # per machine into ${KILT_CACHE_DIR:-/var/cache/kilt}/falco-<key>/ by falco/falco-cache.sh (key: the
@@ -56,6 +55,7 @@ $(FALCO_STAMP): $(FALCO_CORE)/.key falco/falco.yaml $(BIN)/kilt-falco-start $(FA
 	@echo "falco: $(FALCO_TREE) ($$(du -sk $(FALCO_TREE) | cut -f1) KiB) from $$(falco/falco-cache.sh)"
 
 .PHONY: falco
+TEST_BUILDS += falco
 falco: $(FALCO_STAMP) ## Build Falco 0.44.1 offline (cached per machine) into build/falco/kilt-falco
 
 # ---- tests ------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ trap cleanup EXIT
 
 # bin/falco's ELF interpreter is /kilt/falco/lib/...: on the host, call the tree's loader directly.
 LOADER=$(ls "$TREE"/lib/ld-linux-*.so.* | head -1)
-falco() { "$LOADER" --inhibit-cache --library-path "$TREE/lib" "$TREE/bin/falco" "$@"; }
+falco() { timeout -k 5 120 "$LOADER" --inhibit-cache --library-path "$TREE/lib" "$TREE/bin/falco" "$@"; }
 
 # config ENGINE_YAML: a falco.yaml for this test (JSON alerts, the default rules, the static container).
 config() {
@@ -108,7 +108,9 @@ config "engine: {kind: nodriver}
 load_plugins: [kiltcap, container]"
 "$TOOL" feed "$ADDRESS" 30000 2> "$W/feed.err" &
 PIDS+=($!)
-falco -c "$W/falco.yaml" > "$W/live.out" 2> "$W/live.err" &
+# Not through the falco function: $! must be Falco itself, not a subshell that would leave it running.
+timeout -k 5 120 "$LOADER" --inhibit-cache --library-path "$TREE/lib" "$TREE/bin/falco" -c "$W/falco.yaml" \
+  > "$W/live.out" 2> "$W/live.err" &
 FALCO=$!
 PIDS+=($FALCO)
 for _ in $(seq 1 600); do
@@ -122,6 +124,7 @@ expect_rules "live" "$W/live.out"
 expect_contains "live: alerts carry the static container" '"container.id":"3ad7b26ded6d"' \
   "$(grep 'Read sensitive file untrusted' "$W/live.out")"
 kill -TERM $FALCO 2>/dev/null; wait $FALCO 2>/dev/null
+check "live: Falco stops on SIGTERM" bash -c "! pgrep -f -- 'bin/[f]alco -c $W/falco.yaml' >/dev/null"
 
 if [ "$T_FAILED" -gt 0 ]; then
   for f in "$W"/*.err "$W"/*.out; do echo "--- $f"; tail -20 "$f"; done

@@ -57,8 +57,8 @@ check "socket AF_INET" has "$J" '.type=="socket" and .params.domain=="AF_INET"'
 check "socket AF_PACKET" has "$J" '.type=="socket" and .params.domain=="AF_PACKET"'
 check "socket AF_UNIX is not stopped for (the filter looks at the domain)" test "$(count "$J" '.type=="socket" and .params.domain=="AF_UNIX"')" = 0
 check "bind, listen with its backlog" has "$J" '.type=="listen" and .params.backlog==7'
-check "connect to the loopback listener" has "$J" '.type=="connect" and .params.res==0 and (.params.addr|startswith("127.0.0.1:"))'
-check "accept4 with the peer" has "$J" '.type=="accept4" and .params.fd >= 0 and (.params.tuple|startswith("127.0.0.1:"))'
+check "connect to the loopback listener, both ends in its tuple" has "$J" '.type=="connect" and .params.res==0 and (.params.addr|startswith("127.0.0.1:")) and (.params.tuple|test("^127.0.0.1:[1-9][0-9]*->127.0.0.1:[1-9]"))'
+check "accept4 with both ends" has "$J" '.type=="accept4" and .params.fd >= 0 and (.params.tuple|test("^127.0.0.1:[1-9][0-9]*->127.0.0.1:[1-9]"))'
 check "dup" has "$J" '.type=="dup" and .params.res >= 0'
 check "dup2 of a socket onto stdout" has "$J" '.type=="dup2" and .params.newfd==1 and .params.res==1'
 check "dup3 onto stdout" has "$J" '.type=="dup3" and .params.newfd==1'
@@ -162,6 +162,10 @@ KR=$(find_comm "$UNSHARE" kilt-run)
 kill -TERM "$KR"
 timeout 60 tail --pid="$UNSHARE" -f /dev/null || fail "a process blocked in a traced syscall (accept) hangs the shutdown"
 wait "$UNSHARE"; expect_eq "blocked forever in a traced accept(): SIGTERM still ends it (143)" 143 $?
+start_app block2 "$H/tblock" "$W/block2.ready"
+wait_for test -s "$W/block2.ready"
+kill -KILL "$(find_comm "$UNSHARE" tblock)"
+wait "$UNSHARE"; expect_eq "a tracee killed in the middle of a traced syscall: 137, nothing hangs" 137 $?
 
 # EXITKILL: kilt-run (not PID 1 here, a subreaper under a shell) dies of SIGKILL: no tracee may stay behind,
 # stuck in a stop nobody will ever resume.

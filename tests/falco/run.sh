@@ -6,7 +6,8 @@
 #      under runc with a fake ECS task metadata endpoint: each scenario (a command and the rule it must raise)
 #      becomes a scap capture written by the capture encoder (SCENARIO_CAPTURE) that Falco replays
 #      (engine.kind=replay); the alerts must be exactly that rule, as JSON lines carrying the container
-#      identity the endpoint gave; a benign command must raise nothing. This is the tracer cannot feed yet: tests/falco/task.sh runs the others live, in a task.
+#      identity the endpoint gave; a benign command must raise nothing. Few scenarios: tests/falco/task.sh runs
+#      every rule that can fire live, in a task; a replay here pins an event shape a rule needs.
 # Needs root (runc). Run by `make test-falco`, which builds what it uses first.
 #
 # usage: tests/falco/run.sh TREE SCENARIO_CAPTURE
@@ -144,10 +145,11 @@ for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 PORT=$(cat "$T/port")
 ECS_ENV=$(jq -cn --arg u "http://127.0.0.1:$PORT/v4/$DOCKER_ID" '["ECS_CONTAINER_METADATA_URI_V4=" + $u]')
 
-# One scenario: the rule that must fire ("-" for none) | the command. Each is replayed alone. Only what the
-# tracer cannot produce yet is here; everything it can is run for real by tests/falco/task.sh.
+# One scenario: the rule that must fire ("-" for none) | the command. Each is replayed alone (every rule that
+# can fire live is run for real by tests/falco/task.sh).
 #  - "Disallowed SSH Connection Non Standard Port": its `outbound` macro needs the local end of the connect
-#    tuple (fd.ip != 0.0.0.0 holds only when both ends differ from it); the tracer writes 0.0.0.0:0 there.
+#    tuple (fd.ip != 0.0.0.0 holds only when both ends differ from it): the replay pins that event shape,
+#    independently of the kernel (the tracer reads the local end through pidfd_getfd, Linux 5.6+).
 SCENARIOS=(
   "Disallowed SSH Connection Non Standard Port|ssh 198.51.100.7 443"
   "-|ssh 198.51.100.7 22"

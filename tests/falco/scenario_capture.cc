@@ -6,9 +6,9 @@
 // What it records is what the tracer would see when the container's shell runs COMMAND: the shell (pid 100,
 // /bin/sh, child of kilt-run) forks pid 101, which execs COMMAND (comm = basename of argv[0], exe path
 // /usr/bin/<name> unless argv[0] is absolute, cwd /, uid 0, ECS-style cgroups); cat/head/tail/less/more open
-// each non-option argument read-only; `ssh ADDR PORT` connects to ADDR:PORT (below); then 101 exits. A stand-in for running the command under the real
-// tracer: tests/falco/task.sh runs the scenarios under the real tracer; what stays here is what the tracer
-// cannot produce yet (docs/falco.md, "The default rules on Fargate").
+// each non-option argument read-only; `ssh ADDR PORT` connects to ADDR:PORT (below); then 101 exits.
+// tests/falco/task.sh runs the scenarios under the real tracer; the replays pin the event shapes some rules
+// need (docs/falco.md, "The default rules on Fargate").
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -40,8 +40,8 @@ std::string Ipv4(const std::string& addr, int port) {
 }
 
 // ssh ADDR PORT: a TCP connect from the task's address (10.0.0.5:40022) to ADDR:PORT, with both ends of the
-// tuple — the local end is what the tracer does not read today (it writes 0.0.0.0:0), and what the
-// "Disallowed SSH Connection Non Standard Port" rule needs (fd.ip != 0.0.0.0 must hold for both ends).
+// tuple: the "Disallowed SSH Connection Non Standard Port" rule needs the local end (fd.ip != 0.0.0.0 must
+// hold for both ends; without pidfd_getfd, before Linux 5.6, the tracer writes 0.0.0.0:0 there).
 bool Connect(Recorder* r, int64_t tid, const std::string& addr, const std::string& port) {
   SocketExit s;
   s.fd = 3;

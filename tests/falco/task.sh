@@ -71,14 +71,14 @@ EXPECTED=(
   "trusted-later|Read sensitive file trusted after startup|httpd"
   "falco-restart|-|"
   "after-restart|Read sensitive file untrusted|cat"
-  # These two do the attack, but the rule cannot fire here (docs/falco.md): they must stay silent, so that the
-  # day they fire the table is updated.
-  #  - System user interactive: user.name is <NA> for a non-root uid, libs reads a container's /etc/passwd
-  #    only through /proc/PID/root of a process whose root differs from /proc/1/root's (Falco is inside).
-  #  - Disallowed SSH Connection Non Standard Port: the tracer writes the connect tuple's local end as
-  #    0.0.0.0:0 and the outbound macro's fd.ip != "0.0.0.0" needs both ends (replayed in tests/falco/run.sh).
+  # The outbound macro's fd.ip != "0.0.0.0" needs both ends of the connect tuple: the tracer reads the local
+  # end with getsockname on a pidfd_getfd copy of the socket.
+  "ssh-port|Disallowed SSH Connection Non Standard Port|ssh"
+  # This one does the attack, but the rule cannot fire here (docs/falco.md): it must stay silent, so that the
+  # day it fires the table is updated. System user interactive: user.name is <NA> for a non-root uid, libs
+  # reads a container's /etc/passwd only through /proc/PID/root of a process whose root differs from
+  # /proc/1/root's (Falco is inside).
   "system-user|-|"
-  "ssh-port|-|"
 )
 expect_eq "no alert before the app ran" "-" "$(awk -F'\t' '$1 == "before-the-app" {print $2}' "$T/scenarios.tsv")"
 expect_eq "every alert is one tagged JSON line (kilt, stream, msg object)" 0 \

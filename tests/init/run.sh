@@ -505,7 +505,8 @@ test_static() {
     local syms; syms=$(nm "$H/kilt-init.syms" | awk '{print $NF}')
     check "no allocator linked into the musl kilt-init (malloc/calloc/realloc/free absent)" \
       bash -c "! grep -qxE 'malloc|calloc|realloc|free|aligned_alloc|posix_memalign' <<<'$syms'"
-    check "symbol check is real: the core's functions are in the table" grep -qx kilt_pid1_reap <<<"$syms"
+    # Any of the core's functions will do (which ones the compiler inlines changes with the toolchain).
+    check "symbol check is real: the core's functions are in the table" grep -q '^kilt_pid1_' <<<"$syms"
   else
     echo "  skip init: allocator check (needs the musl build's $H/kilt-init.syms)"
   fi

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The capture's overhead (capture/tracer.*), side by side in one run: each workload untraced, under kilt-run
+# with the capture off, under `strace -f --seccomp-bpf -e trace=<the capture's syscall set> -o /dev/null` (the
+# physical anchor: the same kernel round trips, text output), and under kilt-run with the capture on (events
+# encoded and written to a scap file on /dev/null). Rounds interleaved so load drift hits every mode alike;
+# medians; "relative speed" = untraced time / traced time (1.00 = no overhead), as pdig published its numbers.
+#
+#   bench/capture.sh KILT_RUN WORK_BIN OUT.md
+set -euo pipefail
+KRUN=$(realpath "$1"); WORK=$(realpath "$2"); OUT=$3
+W=$(mktemp -d /tmp/kilt-capture-bench.XXXXXX)
+NGINX_PID=""
+trap '[ -n "$NGINX_PID" ] && kill -9 $NGINX_PID 2>/dev/null; rm -rf "$W"' EXIT
+R=${BENCH_ROUNDS:-5}
+: > "$W/empty.cfg"
+printf '[capture]\nenabled = true\n' > "$W/capture.cfg"
+SET=open,openat,openat2,creat,close,socket,connect,accept,accept4,bind,listen,dup,dup2,dup3,symlink,symlinkat
+SET=$SET,link,linkat,unlink,unlinkat,rename,renameat,renameat2,chmod,fchmod,fchmodat,setuid,setgid,setreuid
+SET=$SET,setregid,setresuid,setresgid,chdir,fchdir,memfd_create,ptrace,mount,init_module,finit_module,execve,execveat
+MODES=(direct krun strace capture)
+run_mode() {  # MODE CMD...
+  local m=$1; shift
+  case $m in
+    direct) "$@" ;;
+    krun) "$KRUN" --config "$W/empty.cfg" -- "$@" ;;
+    strace) strace -f --seccomp-bpf -e trace="$SET" -o /dev/null "$@" ;;
+    capture) "$KRUN" --config "$W/empty.cfg" --capture-file /dev/null -- "$@" ;;
+  esac
+}
+now() { date +%s%N; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# workload NAME DESCRIPTION CMD...: R interleaved rounds of every mode; one table row.
+ROWS=()
+workload() {
+  local name=$1 desc=$2; shift 2
+  local m i t0 t1
+  for m in "${MODES[@]}"; do : > "$W/$name.$m"; done
+  for i in $(seq "$R"); do
+    for m in "${MODES[@]}"; do
+      t0=$(now)
+      run_mode "$m" "$@" > /dev/null 2>&1 || { echo "bench: $name under $m failed" >&2; exit 1; }
+      t1=$(now)
+      echo $(( (t1 - t0) / 1000 )) >> "$W/$name.$m"
+    done
+  done
+  local d k s c
+  d=$(median < "$W/$name.direct"); k=$(median < "$W/$name.krun"); s=$(median < "$W/$name.strace"); c=$(median < "$W/$name.capture")
+  ROWS+=("| $desc | $(awk -v x="$d" 'BEGIN{printf "%.1f", x/1000}') | $(awk -v a="$d" -v b="$k" 'BEGIN{printf "%.2f", a/b}') | $(awk -v a="$d" -v b="$s" 'BEGIN{printf "%.2f", a/b}') | **$(awk -v a="$d" -v b="$c" 'BEGIN{printf "%.2f", a/b}')** | $(awk -v a="$s" -v b="$c" 'BEGIN{printf "%.2f", a/b}') |")
+  echo "bench: $name: direct ${d} µs, kilt-run ${k}, strace ${s}, capture ${c}" >&2
+}
+
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+workload forkexec "fork/exec-heavy: 2,000 \`sh -c true\`" sh -c 'i=0; while [ $i -lt 2000 ]; do sh -c true; i=$((i + 1)); done'
+workload open "open-heavy: 100,000 open + close" "$WORK" open 100000
+workload connect "connect-heavy: 5,000 loopback TCP connections" "$WORK" connect 5000
+workload cpu "CPU-bound: 300 M rounds, no syscalls" "$WORK" cpu 300000000
+workload threads "create threads: 5,000 (create + join)" "$WORK" threads 5000
+workload pipe "untraced syscalls: 200,000 pipe write + read" "$WORK" mixed 200000
+
+# nginx on loopback under wrk: requests per second, each mode R times, interleaved.
+NGINX_ROW="| nginx + wrk (loopback, 1 worker, 10 connections, 5 s) | (not measured: nginx or wrk missing) | | | | |"
+if command -v nginx >/dev/null && command -v wrk >/dev/null; then
+  mkdir -p "$W/nginx/logs"
+  echo hello > "$W/nginx/index.html"
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat > "$W/nginx/nginx.conf" <<C
+daemon off;
+worker_processes 1;
+pid $W/nginx/nginx.pid;
+error_log $W/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $W/nginx/tmp; proxy_temp_path $W/nginx/tmp; fastcgi_temp_path $W/nginx/tmp;
+  uwsgi_temp_path $W/nginx/tmp; scgi_temp_path $W/nginx/tmp;
+  server { listen 127.0.0.1:$PORT; root $W/nginx; }
+}
+C
+  for m in "${MODES[@]}"; do : > "$W/nginx.$m"; done
+  for i in $(seq "$R"); do
+    for m in "${MODES[@]}"; do
+      run_mode "$m" nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" > /dev/null 2>&1 &
+      NGINX_PID=$!
+      for _ in $(seq 500); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.02; done
+      wrk -t1 -c10 -d5s "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ {print int($2)}' >> "$W/nginx.$m"
+      kill -TERM $NGINX_PID 2>/dev/null; pkill -TERM -f "nginx -p $W/nginx" 2>/dev/null || true
+      wait $NGINX_PID 2>/dev/null || true
+      NGINX_PID=""
+    done
+  done
+  d=$(median < "$W/nginx.direct"); k=$(median < "$W/nginx.krun"); s=$(median < "$W/nginx.strace"); c=$(median < "$W/nginx.capture")
+  NGINX_ROW="| nginx + wrk (loopback, 1 worker, 10 connections, 5 s): requests/s | $d req/s | $(awk -v a="$k" -v b="$d" 'BEGIN{printf "%.2f", a/b}') | $(awk -v a="$s" -v b="$d" 'BEGIN{printf "%.2f", a/b}') | **$(awk -v a="$c" -v b="$d" 'BEGIN{printf "%.2f", a/b}')** | $(awk -v a="$c" -v b="$s" 'BEGIN{printf "%.2f", a/b}') |"
+  echo "bench: nginx: direct $d req/s, kilt-run $k, strace $s, capture $c" >&2
+fi
+LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
+
+{
+  echo "## The capture (kilt-run's tracer) — \`make bench-tracer\`"
+  echo
+  echo "Each workload untraced, under kilt-run with the capture off, under \`strace -f --seccomp-bpf -e"
+  echo "trace=<the capture's syscall set> -o /dev/null\` (same kernel round trips: the physical anchor), and under"
+  echo "kilt-run with the capture on (events encoded, written as a scap file to /dev/null). $R rounds, interleaved;"
+  echo "medians. Columns 3-5: **relative speed** = untraced time / time in that mode (1.00 = no overhead; pdig"
+  echo "published 0.25 create-files, 0.26 launch-programs, 0.50 create-threads). Last column: capture vs strace"
+  echo "(> 1: the capture is faster). Load average $LOAD_START at the start, $LOAD_END at the end."
+  echo
+  echo "| workload | untraced (ms) | kilt-run, capture off | strace --seccomp-bpf | kilt capture | capture / strace |"
+  echo "|---|---|---|---|---|---|"
+  for r in "${ROWS[@]}"; do echo "$r"; done
+  echo "$NGINX_ROW"
+} > "$OUT"
+cat "$OUT"
