@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/json.h"
 #include "cli/commands.h"
+#include "registry/auth.h"
 #include "registry/lookup.h"
 #include "registry/reference.h"
 
@@ -100,7 +101,7 @@ int RunImageConfig(int argc, char** argv) {
   if (!credentials_file.empty()) {
     std::string text, err;
     registry::RegistryCredential cred;
-    if (!base::ReadFile(credentials_file, &text, &err)) {
+    if (!base::ReadFile(credentials_file, &text, &err, registry::kMaxCredentialsFileBytes)) {
       std::fprintf(stderr, "kilt image-config: cannot read %s\n", err.c_str());
       return 2;
     }

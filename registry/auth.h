@@ -4,6 +4,7 @@
 #ifndef KILT_REGISTRY_AUTH_H_
 #define KILT_REGISTRY_AUTH_H_
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -35,6 +36,10 @@ std::string BasicAuthorization(const RegistryCredential& c);
 [[nodiscard]] bool ParseDockerConfig(std::string_view json, std::string_view path,
                                      std::map<std::string, RegistryCredential>* out,
                                      std::string* err);
+
+// The largest docker config.json or credentials file Kilt reads: such files hold a few entries; a bigger
+// one is the wrong file (a log, a device) and is refused before it fills memory.
+inline constexpr size_t kMaxCredentialsFileBytes = 1u << 20;
 
 // Where docker looks: $DOCKER_CONFIG/config.json, else $HOME/.docker/config.json.
 std::string DefaultDockerConfigPath();

@@ -127,10 +127,11 @@ class ImageConfigResolver::Impl {
                                                       : o.docker_config_path;
       c.docker_config_path = path;
       std::string text, err;
-      if (base::ReadFile(path, &text, &err)) {
+      if (base::ReadFile(path, &text, &err, kMaxCredentialsFileBytes)) {
         if (!ParseDockerConfig(text, path, &c.docker_credentials, &err)) *error = err;
-      } else if (!o.docker_config_path.empty()) {
-        // Only a file the user named must exist; docker's default location is optional.
+      } else if (!o.docker_config_path.empty() || err.find(": larger than ") != std::string::npos) {
+        // Only a file the user named must exist; docker's default location is optional. One that is
+        // there but too large is refused wherever it is, rather than looked up without credentials.
         *error = "cannot read docker config " + err;
       }
     }

@@ -2,8 +2,12 @@
 // lookup per image when many callers ask at once.
 #include "registry/lookup.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -12,6 +16,7 @@
 
 #include "base/encoding.h"
 #include "net/http.h"
+#include "registry/auth.h"
 #include "registry/digest.h"
 
 namespace kilt::registry {
@@ -173,6 +178,21 @@ TEST_CASE("bad input to the resolver") {
   ImageConfigResolver broken(o);
   CHECK_FALSE(broken.ResolveOne({"r.example/app:v1", "linux/amd64"}, &r, &err));
   CHECK_THAT(err, Catch::Contains("cannot read docker config /nonexistent/config.json"));
+  // A docker config.json too large to be one is refused before it is read whole.
+  char dir[] = "/tmp/kilt-lookup-test-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string big = std::string(dir) + "/config.json";
+  FILE* f = std::fopen(big.c_str(), "w");
+  REQUIRE(f != nullptr);
+  const std::string pad(kMaxCredentialsFileBytes + 1, ' ');
+  REQUIRE(std::fwrite(pad.data(), 1, pad.size(), f) == pad.size());
+  REQUIRE(std::fclose(f) == 0);
+  o.docker_config_path = big;
+  ImageConfigResolver too_big(o);
+  CHECK_FALSE(too_big.ResolveOne({"r.example/app:v1", "linux/amd64"}, &r, &err));
+  CHECK_THAT(err, Catch::Contains("cannot read docker config " + big + ": larger than 1048576 bytes"));
+  std::remove(big.c_str());
+  rmdir(dir);
 }
 
 TEST_CASE("helpers for consumers") {
