@@ -159,6 +159,13 @@ $(TESTBIN)/$(1): $(addprefix $(OBJ)/fuzz/,$(addsuffix .o,$(basename $(2)))) \
 	@mkdir -p $$(@D)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $$^ -o $$@ $(4)
 endef
+# $(call kilt_fuzz_replay,NAME,INPUTS) runs each input file once (no mutation: seconds, for `make test`:
+# the seeds and the regressions a fuzzer found); the fuzzer's output only on failure.
+define kilt_fuzz_replay
+	@mkdir -p $(B)/fuzz && $(TESTBIN)/$(1) $(2) > $(B)/fuzz/$(1)-replay.log 2>&1 \
+	  || { tail -30 $(B)/fuzz/$(1)-replay.log; exit 1; }
+	@echo "  ok   $(1): $$(ls $(2) | wc -l) checked-in inputs replayed"
+endef
 define kilt_fuzz_run
 	@rm -rf $(B)/fuzz/$(1) && mkdir -p $(B)/fuzz/$(1) $(if $(3),&& cp $(3) $(B)/fuzz/$(1)/)
 	set -o pipefail; $(TESTBIN)/$(1) -max_total_time=$(or $(FUZZ_SECONDS),$(2)) -timeout=20 -rss_limit_mb=2048 \

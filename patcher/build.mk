@@ -20,9 +20,11 @@ test-patcher: $(TESTBIN)/patcher_test $(BIN)/kilt $(TESTBIN)/patcher_template_fu
 	tests/patcher/cli.sh
 	tests/patcher/corpus.sh
 	tests/patcher/lookup.sh
-	@$(MAKE) --no-print-directory fuzz-patcher-short
+	$(call kilt_fuzz_replay,patcher_template_fuzz,patcher/fuzz-corpus/template/*)
+	$(call kilt_fuzz_replay,patcher_recipe_fuzz,patcher/fuzz-corpus/recipe/*)
 
-# libFuzzer targets: the template readers + patchers, and the recipe parser.
+# libFuzzer targets: the template readers + patchers, and the recipe parser. `make test` only replays the
+# checked-in inputs (seeds and the regressions the fuzzer found), once each: fuzzing is `make fuzz`.
 $(eval $(call kilt_fuzzer,patcher_template_fuzz,patcher/template_fuzz.cc,patcher base,-lyaml))
 $(eval $(call kilt_fuzzer,patcher_recipe_fuzz,patcher/recipe_fuzz.cc,patcher base))
 

@@ -32,7 +32,7 @@ TEST_SUITES += webhook
 .PHONY: test-webhook
 test-webhook: $(TESTBIN)/webhook_unit $(TESTBIN)/webhook_fuzz $(BIN)/kilt-webhook $(BIN)/kilt-copy $(ARM64BIN)/kilt-copy $(WEBHOOK_IMAGE) ## Webhook: unit + kubectl end to end
 	$(TESTBIN)/webhook_unit
-	@$(MAKE) --no-print-directory fuzz-webhook FUZZ_SECONDS=15
+	$(call kilt_fuzz_replay,webhook_fuzz,tests/webhook/fuzz_seeds/*)
 	tests/webhook/e2e.sh
 	tests/webhook/pull_secrets_e2e.sh
 	tests/webhook/deploy_test.sh
