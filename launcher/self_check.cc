@@ -28,6 +28,13 @@ class Report {
     Line("ok  ", fmt, ap);
     va_end(ap);
   }
+  // What is true but worth knowing: neither ok nor a failure.
+  void Note(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    va_list ap;
+    va_start(ap, fmt);
+    Line("note", fmt, ap);
+    va_end(ap);
+  }
   void Fail(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
     va_list ap;
     va_start(ap, fmt);
@@ -70,6 +77,15 @@ void CheckAgent(const AgentConfig& a, Report* r) {
   }
 }
 
+// What the agents do not see even when the capture works (docs/image.md, "What it does not see"): said
+// where an operator checks the container, not only in the docs.
+void NoteCaptureLimits(Report* r) {
+  r->Note("capture: not seen: processes started outside the app's tree (ECS Exec, runc/docker exec), "
+          "sendto/sendmsg, other syscall ABIs (i386 int 0x80, x32), kernel-only fields (dev/ino, kernel "
+          "pointers); the app runs with NO_NEW_PRIVS (setuid programs do not gain privileges) unless "
+          "kilt-run has CAP_SYS_ADMIN. See docs/image.md");
+}
+
 // The capture traces the app with ptrace and a seccomp filter (capture/tracer.h): probe both on a child of
 // our own, as the real start does. Seccomp profiles, Yama (ptrace_scope 3) or a platform that refuses
 // PTRACE_TRACEME/SEIZE (some EKS Fargate reports) are what forbid it.
@@ -84,6 +100,7 @@ void CheckCapture(const RunConfig& cfg, Report* r) {
     fclose(f);
     if (tracer > 0) {
       r->Ok("capture: on: this check itself runs traced (by pid %ld), inside the app's process tree", tracer);
+      NoteCaptureLimits(r);
       return;
     }
   }
@@ -93,6 +110,7 @@ void CheckCapture(const RunConfig& cfg, Report* r) {
   if (works) {
     r->Ok("capture: ptrace and seccomp work here%s", wanted ? "; the app's syscalls will be captured"
                                                              : " (the capture is not enabled in the config)");
+    if (wanted) NoteCaptureLimits(r);
   } else if (wanted) {
     r->Fail("CAPTURE IS OFF: %s: the app would run untraced, so the agents would see none of its syscalls "
             "(on ECS add SYS_PTRACE to LinuxParameters.Capabilities.Add, or check the seccomp profile)",

@@ -263,9 +263,20 @@ void AddPayloadMount(Edit& ed, Value* container, const std::string& path, const 
   AppendAll(ed, container, path, "volumeMounts", std::move(mounts));
 }
 
-// Adds the recipe's variables (patcher/command.h decides who wins). The task variable comes from the
-// downward API: pods of a Deployment have only a generateName at admission, the kubelet knows the name.
-// `path` is the container's.
+// The pod's identity for the agent (falco/start reads it: docs/falco.md), from the downward API: the
+// kubelet resolves these when the container starts, so pods named by generateName get their final name.
+// The user's own variables of these names win.
+struct DownwardVar {
+  const char* name;
+  const char* field_path;
+};
+const DownwardVar kPodIdentity[] = {{"KILT_POD_NAME", "metadata.name"},
+                                    {"KILT_POD_NAMESPACE", "metadata.namespace"},
+                                    {"KILT_POD_UID", "metadata.uid"}};
+
+// Adds the recipe's variables (patcher/command.h decides who wins), then the pod's identity. The task
+// variable comes from the downward API too: pods of a Deployment have only a generateName at admission,
+// the kubelet knows the name. `path` is the container's.
 void MergeEnv(Edit& ed, Value* container, const std::string& path, const Recipe& recipe,
               const std::string& pod_id, const std::string& image) {
   Alloc& a = ed.a;
@@ -273,7 +284,18 @@ void MergeEnv(Edit& ed, Value* container, const std::string& path, const Recipe&
   if (env && !env->IsNull() && !env->IsArray()) return;  // typed decode would have rejected it
   Value added(rapidjson::kArrayType);  // an absent env stays absent unless a variable is added
   std::vector<RecipeEnv> vars = RecipeEnvironment(recipe, {pod_id, StringAt(*container, "name"), image});
-  for (const RecipeEnv& var : vars) {
+  std::vector<const char*> field_paths;  // per variable: the downward API's field, or null for a value
+  for (const RecipeEnv& var : vars)
+    field_paths.push_back(var.name == recipe.task_env && !var.force ? "metadata.name" : nullptr);
+  for (const DownwardVar& d : kPodIdentity) {
+    bool taken = false;
+    for (const RecipeEnv& var : vars) taken = taken || var.name == d.name;
+    if (taken) continue;  // the recipe names it: the recipe decides
+    vars.push_back({d.name, "", false});
+    field_paths.push_back(d.field_path);
+  }
+  for (size_t v = 0; v < vars.size(); v++) {
+    const RecipeEnv& var = vars[v];
     rapidjson::SizeType existing = 0;
     bool exists = false;
     if (env && env->IsArray()) {
@@ -283,9 +305,9 @@ void MergeEnv(Edit& ed, Value* container, const std::string& path, const Recipe&
     if (!RecipeVariableWins(var, exists)) continue;
     Value e(rapidjson::kObjectType);
     e.AddMember("name", Value(var.name.c_str(), a), a);
-    if (var.name == recipe.task_env && !var.force) {
+    if (field_paths[v]) {
       Value ref(rapidjson::kObjectType);
-      ref.AddMember("fieldPath", "metadata.name", a);
+      ref.AddMember("fieldPath", rapidjson::StringRef(field_paths[v]), a);
       Value from(rapidjson::kObjectType);
       from.AddMember("fieldRef", ref, a);
       e.AddMember("valueFrom", from, a);

@@ -318,7 +318,7 @@ TEST_CASE("the recorded JSON Patch fills null and partial fields and keeps the u
     CHECK(Strings(Container(pod, i)["securityContext"]["capabilities"]["add"]) ==
           std::vector<std::string>{"SYS_PTRACE"});
   CHECK(Container(pod, 1)["securityContext"]["capabilities"]["drop"].Size() == 1);
-  CHECK(Container(pod, 0)["env"].Size() == 3);
+  CHECK(Container(pod, 0)["env"].Size() == 6);  // KILT_TASK, KILT_CONTAINER_NAME, _IMAGE, KILT_POD_NAME, _NAMESPACE, _UID
   CHECK(pod["metadata"]["annotations"].IsObject());
 }
 
@@ -368,7 +368,24 @@ TEST_CASE("recipe and metadata env are added; the user's values win unless the r
   CHECK(env["KILT_CONTAINER_NAME"] == "a");
   // Pods of a Deployment have no name at admission: the downward API supplies it.
   CHECK(env["KILT_TASK"] == "metadata.name");
-  CHECK(Container(pod, 0)["env"].Size() == 5);
+  // The pod's identity for /kilt/falco/start (docs/falco.md), resolved by the kubelet.
+  CHECK(env["KILT_POD_NAME"] == "metadata.name");
+  CHECK(env["KILT_POD_NAMESPACE"] == "metadata.namespace");
+  CHECK(env["KILT_POD_UID"] == "metadata.uid");
+  CHECK(Container(pod, 0)["env"].Size() == 8);
+}
+
+TEST_CASE("the user's own KILT_POD_* variables win over the downward API") {
+  Document pod = Parse(R"({"spec":{"containers":[{"name":"a","image":"x","command":["run"],
+    "env":[{"name":"KILT_POD_NAMESPACE","value":"shop"}]}]}})");
+  REQUIRE(PatchRecorded(&pod, Input()).ok());
+  int namespaces = 0;
+  for (const auto& e : Container(pod, 0)["env"].GetArray()) {
+    if (std::string(e["name"].GetString()) != "KILT_POD_NAMESPACE") continue;
+    namespaces++;
+    CHECK(std::string(e["value"].GetString()) == "shop");
+  }
+  CHECK(namespaces == 1);
 }
 
 TEST_CASE("opt-out annotation, per-container selection, unknown names in the selection") {

@@ -170,7 +170,7 @@ wait "$UNSHARE"; expect_eq "a tracee killed in the middle of a traced syscall: 1
 # EXITKILL: kilt-run (not PID 1 here, a subreaper under a shell) dies of SIGKILL: no tracee may stay behind,
 # stuck in a stop nobody will ever resume.
 rm -f "$W/orphan.ready"
-unshare -pf --mount-proc sh -c "$KRUN --config $W/cap.cfg -- $IH/sigrec $W/orphan.log $W/orphan.ready; sleep 1000" &
+unshare -pf --kill-child --mount-proc sh -c "$KRUN --config $W/cap.cfg -- $IH/sigrec $W/orphan.log $W/orphan.ready; sleep 1000" &
 U=$!; PIDS+=("$U"); disown "$U"  # its SIGKILL below is expected: no "Killed" from bash
 wait_for test -s "$W/orphan.ready"
 APP=$(find_comm "$U" sigrec); KR=$(find_comm "$U" kilt-run)
@@ -236,6 +236,7 @@ expect_eq "--check fails when the capture is enabled but ptrace is refused" 1 $?
 check "--check says CAPTURE IS OFF" grep -q '^FAIL CAPTURE IS OFF: ptrace' "$W/check.out"
 "$KRUN" --check --config "$W/cap.cfg" > "$W/check2.out"
 check "--check passes the capture line where it works" grep -q '^ok   capture: ptrace and seccomp work here' "$W/check2.out"
+check "--check states what the capture does not see" grep -q '^note capture: not seen: processes started outside' "$W/check2.out"
 
 echo "# NO_NEW_PRIVS only where the kernel demands it, and said"
 ns "$KRUN" --config "$W/cap.cfg" -- grep NoNewPrivs /proc/self/status > "$W/nnp1.out" 2> "$W/nnp1.err"
