@@ -53,6 +53,7 @@ workload() {
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 workload forkexec "fork/exec-heavy: 2,000 \`sh -c true\`" sh -c 'i=0; while [ $i -lt 2000 ]; do sh -c true; i=$((i + 1)); done'
 workload open "open-heavy: 100,000 open + close" "$WORK" open 100000
+workload files "create files: 20,000 created, then unlinked (OSBench's Create Files)" "$WORK" files 20000
 workload connect "connect-heavy: 5,000 loopback TCP connections" "$WORK" connect 5000
 workload cpu "CPU-bound: 300 M rounds, no syscalls" "$WORK" cpu 300000000
 workload threads "create threads: 5,000 (create + join)" "$WORK" threads 5000

@@ -484,7 +484,13 @@ void ReadProcess(pid_t tid, char* scratch, bool for_exec, uint64_t container_sta
   size_t cg = n > 0 ? ConvertCgroups(Slot(scratch, kS0, n), scratch + kSCgroup * kStr, kStr) : 0;
   info.cgroups = std::string_view(scratch + kSCgroup * kStr, cg);
   struct rlimit rl;
-  if (syscall(SYS_prlimit64, tid, RLIMIT_NOFILE, nullptr, &rl) == 0) info.fdlimit = rl.rlim_cur;
+  if (syscall(SYS_prlimit64, tid, RLIMIT_NOFILE, nullptr, &rl) == 0) {
+    info.fdlimit = rl.rlim_cur;
+  } else {
+    n = ReadProcFile(tid, "limits", scratch + kS0 * kStr, kStr - 1);
+    uint64_t soft = 0;
+    if (n > 0 && ParseProcLimitsNofile(Slot(scratch, kS0, n), &soft)) info.fdlimit = soft;
+  }
   if (!for_exec) {
     info.vtid = tid;
     info.vpid = info.pid;
