@@ -10,7 +10,7 @@ set -euo pipefail
 KRUN=$(realpath "$1"); WORK=$(realpath "$2"); OUT=$3
 W=$(mktemp -d /tmp/kilt-capture-bench.XXXXXX)
 NGINX_PID=""
-trap '[ -n "$NGINX_PID" ] && kill -9 $NGINX_PID 2>/dev/null; rm -rf "$W"' EXIT
+trap 'pkill -9 -f "nginx -p $W/nginx" 2>/dev/null; rm -rf "$W"' EXIT
 R=${BENCH_ROUNDS:-5}
 : > "$W/empty.cfg"
 printf '[capture]\nenabled = true\n' > "$W/capture.cfg"
@@ -53,6 +53,7 @@ workload() {
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 workload forkexec "fork/exec-heavy: 2,000 \`sh -c true\`" sh -c 'i=0; while [ $i -lt 2000 ]; do sh -c true; i=$((i + 1)); done'
 workload open "open-heavy: 100,000 open + close" "$WORK" open 100000
+workload files "create files: 20,000 created, then unlinked (OSBench's Create Files)" "$WORK" files 20000
 workload connect "connect-heavy: 5,000 loopback TCP connections" "$WORK" connect 5000
 workload cpu "CPU-bound: 300 M rounds, no syscalls" "$WORK" cpu 300000000
 workload threads "create threads: 5,000 (create + join)" "$WORK" threads 5000
@@ -78,17 +79,30 @@ http {
 }
 C
   for m in "${MODES[@]}"; do : > "$W/nginx.$m"; done
+  # Each round must measure the nginx of its own mode: the previous one (and its tracer) is gone before the
+  # next starts, and the pid file, written once nginx has bound the port, says the new one serves. (A
+  # previous version let a slow-to-exit nginx answer the next mode's requests.)
+  nginx_gone() {
+    local _
+    for _ in $(seq 200); do pgrep -f "nginx -p $W/nginx" > /dev/null || return 0; sleep 0.05; done
+    echo "bench: nginx of the previous mode did not exit" >&2; exit 1
+  }
   for i in $(seq "$R"); do
     for m in "${MODES[@]}"; do
+      nginx_gone
+      rm -f "$W/nginx/nginx.pid"
       run_mode "$m" nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" > /dev/null 2>&1 &
       NGINX_PID=$!
-      for _ in $(seq 500); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.02; done
+      for _ in $(seq 500); do [ -s "$W/nginx/nginx.pid" ] && curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.02; done
+      [ -s "$W/nginx/nginx.pid" ] || { echo "bench: nginx under $m did not start" >&2; exit 1; }
       wrk -t1 -c10 -d5s "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ {print int($2)}' >> "$W/nginx.$m"
-      kill -TERM $NGINX_PID 2>/dev/null; pkill -TERM -f "nginx -p $W/nginx" 2>/dev/null || true
+      # $NGINX_PID is run_mode's subshell: signal nginx itself (a tracer forwards or detaches).
+      pkill -TERM -f "nginx -p $W/nginx" 2>/dev/null || true
       wait $NGINX_PID 2>/dev/null || true
       NGINX_PID=""
     done
   done
+  nginx_gone
   d=$(median < "$W/nginx.direct"); k=$(median < "$W/nginx.krun"); s=$(median < "$W/nginx.strace"); c=$(median < "$W/nginx.capture")
   NGINX_ROW="| nginx + wrk (loopback, 1 worker, 10 connections, 5 s): requests/s | $d req/s | $(awk -v a="$k" -v b="$d" 'BEGIN{printf "%.2f", a/b}') | $(awk -v a="$s" -v b="$d" 'BEGIN{printf "%.2f", a/b}') | **$(awk -v a="$c" -v b="$d" 'BEGIN{printf "%.2f", a/b}')** | $(awk -v a="$c" -v b="$s" 'BEGIN{printf "%.2f", a/b}') |"
   echo "bench: nginx: direct $d req/s, kilt-run $k, strace $s, capture $c" >&2

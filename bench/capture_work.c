@@ -1,6 +1,8 @@
 /* capture_work — the workloads of bench/capture.sh (the capture's overhead), each a fixed amount of work:
  *
  *   capture_work open N       N open+close of one file (the read-sensitive-file rules' path)
+ *   capture_work files N      N files created (open O_CREAT + close) in a new directory, then all unlinked:
+ *                             OSBench's "Create Files", the workload of pdig's published 0.245
  *   capture_work connect N    N loopback TCP connections: socket, connect, accept, close
  *   capture_work cpu N        N rounds of arithmetic, no syscalls (what the filter must leave alone)
  *   capture_work threads N    N threads created and joined
@@ -27,6 +29,20 @@ int main(int argc, char** argv) {
       if (fd < 0) return 1;
       close(fd);
     }
+  } else if (!strcmp(argv[1], "files")) {
+    char dir[] = "/tmp/kilt-capture-files.XXXXXX", path[64];
+    if (!mkdtemp(dir)) return 1;
+    for (long i = 0; i < n; i++) {
+      snprintf(path, sizeof path, "%s/%ld", dir, i);
+      int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+      if (fd < 0) return 1;
+      close(fd);
+    }
+    for (long i = 0; i < n; i++) {
+      snprintf(path, sizeof path, "%s/%ld", dir, i);
+      if (unlink(path)) return 1;
+    }
+    if (rmdir(dir)) return 1;
   } else if (!strcmp(argv[1], "connect")) {
     int l = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};

@@ -47,7 +47,7 @@ uint64_t TimespecNs(const struct timespec& ts) { return static_cast<uint64_t>(ts
 
 }  // namespace
 
-// ---- the task table: fixed capacity, open addressing, backward-shift deletion ---------------------------
+// ---- the task table: open addressing, backward-shift deletion, grows with the tree ----------------------
 
 struct Tracer::Task {
   pid_t tid = 0;      // 0: free slot
@@ -61,14 +61,12 @@ struct Tracer::Task {
   uint64_t args[6] = {};
 };
 
+// Sized by the tasks alive, not by `max`: a table allocated for 65,536 tasks up front is 9 MiB that the
+// process start pays for in page faults (~45 ms on a nested VM), and that every leader's death scans.
+// Insert may move every task: a Task* taken before it is stale after it.
 class Tracer::TaskTable {
  public:
-  explicit TaskTable(size_t max) : max_(max) {
-    size_t cap = 16;
-    while (cap < max * 2) cap <<= 1;
-    slots_.reset(new Task[cap]);
-    mask_ = cap - 1;
-  }
+  explicit TaskTable(size_t max) : max_(max) { Rehash(64); }
   Task* Find(pid_t tid) {
     for (size_t i = Hash(tid);; i = (i + 1) & mask_) {
       if (slots_[i].tid == tid) return &slots_[i];
@@ -78,6 +76,7 @@ class Tracer::TaskTable {
   Task* Insert(pid_t tid) {
     if (Task* t = Find(tid)) return t;
     if (size_ >= max_) return nullptr;
+    if ((size_ + 1) * 2 > mask_ + 1) Rehash((mask_ + 1) * 2);  // keep the load at most 1/2
     size_t i = Hash(tid);
     while (slots_[i].tid != 0) i = (i + 1) & mask_;
     slots_[i] = Task{};
@@ -108,6 +107,18 @@ class Tracer::TaskTable {
 
  private:
   size_t Hash(pid_t tid) const { return (static_cast<uint32_t>(tid) * 2654435761u) & mask_; }
+  void Rehash(size_t cap) {
+    std::unique_ptr<Task[]> old = std::move(slots_);
+    size_t old_cap = old ? mask_ + 1 : 0;
+    slots_.reset(new Task[cap]);
+    mask_ = cap - 1;
+    for (size_t k = 0; k < old_cap; ++k) {
+      if (old[k].tid == 0) continue;
+      size_t i = Hash(old[k].tid);
+      while (slots_[i].tid != 0) i = (i + 1) & mask_;
+      slots_[i] = old[k];
+    }
+  }
   std::unique_ptr<Task[]> slots_;
   size_t mask_ = 0, size_ = 0, max_;
 };
@@ -339,7 +350,9 @@ void Tracer::OnClone(Task* parent, int event) {
 #endif
     }
   }
+  pid_t caller = parent->tid;
   Task* c = tasks_->Insert(child);
+  parent = tasks_->Find(caller);  // Insert may have moved it
   if (c) {
     c->tgid = (flags & CLONE_THREAD) ? parent->tgid : child;
     Task* pl = tasks_->Find(parent->tgid);
@@ -471,7 +484,13 @@ void ReadProcess(pid_t tid, char* scratch, bool for_exec, uint64_t container_sta
   size_t cg = n > 0 ? ConvertCgroups(Slot(scratch, kS0, n), scratch + kSCgroup * kStr, kStr) : 0;
   info.cgroups = std::string_view(scratch + kSCgroup * kStr, cg);
   struct rlimit rl;
-  if (syscall(SYS_prlimit64, tid, RLIMIT_NOFILE, nullptr, &rl) == 0) info.fdlimit = rl.rlim_cur;
+  if (syscall(SYS_prlimit64, tid, RLIMIT_NOFILE, nullptr, &rl) == 0) {
+    info.fdlimit = rl.rlim_cur;
+  } else {
+    n = ReadProcFile(tid, "limits", scratch + kS0 * kStr, kStr - 1);
+    uint64_t soft = 0;
+    if (n > 0 && ParseProcLimitsNofile(Slot(scratch, kS0, n), &soft)) info.fdlimit = soft;
+  }
   if (!for_exec) {
     info.vtid = tid;
     info.vpid = info.pid;

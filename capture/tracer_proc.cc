@@ -147,6 +147,22 @@ bool ParseProcStatus(std::string_view text, ProcStatus* out) {
   return ok;
 }
 
+bool ParseProcLimitsNofile(std::string_view text, uint64_t* soft) {
+  constexpr std::string_view kKey = "Max open files";
+  size_t at = 0;
+  while ((at = text.find(kKey, at)) != std::string_view::npos && at != 0 && text[at - 1] != '\n') at += kKey.size();
+  if (at == std::string_view::npos) return false;
+  size_t pos = at + kKey.size();
+  while (pos < text.size() && text[pos] == ' ') ++pos;
+  if (text.substr(pos, 9) == "unlimited") {
+    *soft = ~0ull;
+    return true;
+  }
+  size_t start = pos;
+  *soft = ParseU64(text, &pos);
+  return pos > start;
+}
+
 size_t ConvertCgroups(std::string_view text, char* out, size_t cap) {
   size_t len = 0;
   while (!text.empty()) {

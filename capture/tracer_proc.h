@@ -38,6 +38,11 @@ struct ProcStatus {
 };
 bool ParseProcStatus(std::string_view text, ProcStatus* out);
 
+// /proc/PID/limits: the soft limit of "Max open files" ("unlimited" is RLIM_INFINITY). The fallback when
+// prlimit(2) is refused: a tracee that changed its uid may only be queried with CAP_SYS_RESOURCE, while
+// its limits file is world-readable.
+bool ParseProcLimitsNofile(std::string_view text, uint64_t* soft);
+
 // /proc/PID/cgroup → scap's NUL-separated "subsys=path" list (cgroup v1: one entry per controller; the
 // unified v2 hierarchy: the usual controllers with its path). Returns the bytes written into out.
 size_t ConvertCgroups(std::string_view proc_cgroup, char* out, size_t cap);

@@ -54,6 +54,18 @@ TEST_CASE("/proc/PID/status: effective ids, capabilities, memory") {
   CHECK(s.vm_rss_kb == 512);
 }
 
+TEST_CASE("/proc/PID/limits: the soft limit of open files") {
+  const char* head = "Limit                     Soft Limit           Hard Limit           Units     \n"
+                     "Max cpu time              unlimited            unlimited            seconds   \n";
+  uint64_t soft = 0;
+  REQUIRE(ParseProcLimitsNofile(std::string(head) + "Max open files            1024                 1048576              files     \n", &soft));
+  CHECK(soft == 1024);
+  REQUIRE(ParseProcLimitsNofile(std::string(head) + "Max open files            unlimited            unlimited            files     \n", &soft));
+  CHECK(soft == ~0ull);
+  CHECK_FALSE(ParseProcLimitsNofile(head, &soft));
+  CHECK_FALSE(ParseProcLimitsNofile("Max open files            garbage\n", &soft));
+}
+
 TEST_CASE("/proc/PID/cgroup becomes scap's subsys=path list") {
   char out[512];
   auto convert = [&](const char* text) { return std::string(out, ConvertCgroups(text, out, sizeof out)); };

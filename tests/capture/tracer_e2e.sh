@@ -239,6 +239,11 @@ ns setpriv --bounding-set -sys_admin "$KRUN" --config "$W/cap.cfg" -- grep NoNew
   > "$W/nnp2.out" 2> "$W/nnp2.err"
 expect_eq "without CAP_SYS_ADMIN (Fargate) the filter needs NoNewPrivs 1" "NoNewPrivs:	1" "$(cat "$W/nnp2.out")"
 check "... and kilt-run says what that changes" grep -q 'setuid and file-capability programs do not gain privileges' "$W/nnp2.err"
+# Without CAP_SYS_RESOURCE, prlimit(2) on a tracee of another uid is refused; /proc/PID/limits is not.
+ns setpriv --bounding-set -sys_resource "$KILT" capture -o json -- \
+  setpriv --reuid=65534 --regid=65534 --clear-groups /bin/true > "$W/otheruid.json" 2> "$W/otheruid.err"
+check "a tracee that changed its uid still shows its fd limit (proc.fdlimit)" \
+  has "$W/otheruid.json" '.type=="execve" and .params.comm=="true" and .params.uid==65534 and .params.fdlimit > 0'
 ns "$KRUN" --config "$W/cap.cfg" -- strace -o /dev/null true > "$W/strace.out" 2>&1
 check "a second tracer in the app (strace) is refused (EPERM), as documented" test $? -ne 0
 check "... with the kernel's reason" grep -q 'Operation not permitted' "$W/strace.out"
