@@ -612,56 +612,37 @@ bool OriginalArgv(const PodPass& p, const std::string& name, const std::string& 
 void PatchContainer(PodPass* p, Value* c, rapidjson::SizeType index) {
   const Recipe& recipe = p->in.recipe;
   const std::string& pod_id = p->plan.id;
-  PatchReport* report = p->report;
-  std::string name = StringAt(*c, "name");
-  std::string where = pod_id + "/" + name;
-  if (name == p->opt.init_container_name) {
-    report->errors.push_back({pod_id, name,
-                              "a container is named " + name + ", the name of Kilt's init container: rename it"});
-    return;
-  }
+  const std::string name = StringAt(*c, "name");
+  const std::string where = pod_id + "/" + name;
+  auto error = [&](const std::string& message) { p->report->errors.push_back({pod_id, name, message}); };
+  auto skip = [&](const std::string& why) { p->report->skipped.push_back(where + ": " + why); };
+  if (name == p->opt.init_container_name)
+    return error("a container is named " + name + ", the name of Kilt's init container: rename it");
   const Wrapping wrapping = WrappingOf(*c, recipe);
   const Value* wrapped_args = base::Member(*c, "args");
   const bool has_wrapped_args = wrapped_args && wrapped_args->IsArray() && !wrapped_args->Empty();
   // Selected or not, a container that runs the launcher needs the payload.
   if (wrapping == Wrapping::kWrapped && has_wrapped_args) p->wrapped = true;
-  if (!p->plan.selection.Selected(name)) {
-    report->skipped.push_back(where + ": not selected by annotations " + kPodContainersAnnotation + "/" +
-                              kPodExcludeContainersAnnotation);
-    return;
-  }
-  if (wrapping == Wrapping::kForeign) {
-    report->errors.push_back({pod_id, name,
-                              "its command starts with " + recipe.entrypoint[0] + " but is not [" +
-                                  base::Join(recipe.entrypoint, " ") + "]: wrapping it again would run the launcher "
-                                  "under itself; give it its original command, or exclude it with annotation " +
-                                  kPodExcludeContainersAnnotation});
-    return;
-  }
-  if (wrapping == Wrapping::kWrapped) {
-    if (!has_wrapped_args) {
-      report->errors.push_back({pod_id, name,
-                                "its command is Kilt's launcher with no args, so what it ran is lost: "
-                                "give it its original command and args"});
-      return;
-    }
-    if (MountsVolume(*c, p->opt.volume_name)) {
-      report->skipped.push_back(where + ": already patched");
-      return;
-    }
-  }
-  if (MountsPath(*c, p->opt.mount_path)) {
-    report->errors.push_back({pod_id, name,
-                              "the container already mounts something at " + p->opt.mount_path +
-                                  ", where Kilt mounts its payload: move that mount or exclude the "
-                                  "container with annotation " +
-                                  kPodExcludeContainersAnnotation});
-    return;
-  }
+  if (!p->plan.selection.Selected(name))
+    return skip(std::string("not selected by annotations ") + kPodContainersAnnotation + "/" +
+                kPodExcludeContainersAnnotation);
+  if (wrapping == Wrapping::kForeign)
+    return error("its command starts with " + recipe.entrypoint[0] + " but is not [" +
+                 base::Join(recipe.entrypoint, " ") + "]: wrapping it again would run the launcher "
+                 "under itself; give it its original command, or exclude it with annotation " +
+                 kPodExcludeContainersAnnotation);
+  if (wrapping == Wrapping::kWrapped && !has_wrapped_args)
+    return error("its command is Kilt's launcher with no args, so what it ran is lost: "
+                 "give it its original command and args");
+  if (wrapping == Wrapping::kWrapped && MountsVolume(*c, p->opt.volume_name)) return skip("already patched");
+  if (MountsPath(*c, p->opt.mount_path))
+    return error("the container already mounts something at " + p->opt.mount_path +
+                 ", where Kilt mounts its payload: move that mount or exclude the container with annotation " +
+                 kPodExcludeContainersAnnotation);
   std::vector<std::string> command, args;
   bool has_command, has_args;
-  if (!ReadCommand(*c, pod_id, &command, &has_command, &args, &has_args, &report->errors)) return;
-  std::string image = StringAt(*c, "image");
+  if (!ReadCommand(*c, pod_id, &command, &has_command, &args, &has_args, &p->report->errors)) return;
+  const std::string image = StringAt(*c, "image");
   const std::string path = "/spec/containers/" + std::to_string(index);
   // A container wrapped before (its args are the original argv) only lacks the payload mount.
   if (wrapping != Wrapping::kWrapped) {
@@ -676,7 +657,7 @@ void PatchContainer(PodPass* p, Value* c, rapidjson::SizeType index) {
   p->wrapped = true;
   MergeEnv(p->ed, c, path, recipe, pod_id, image);
   if (!p->fargate) AddCapabilities(p->ed, c, path, recipe.capabilities);
-  report->patched.push_back(where);
+  p->report->patched.push_back(where);
   p->patched_names.push_back(name);
 }
 
