@@ -16,8 +16,15 @@ TEST_SUITES  :=   # names N with a target test-N; `make test` runs them all
 TEST_BUILDS  :=   # long one-time builds (Falco) `make test` does before the suites, outside their time limit
 BENCH_SUITES :=   # names N with a target bench-N
 FUZZ_SUITES  :=   # names N with a target fuzz-N (long libFuzzer runs)
+PUBLIC_HEADERS :=  # each module's headers other modules may include (docs/architecture.md)
 
 include $(sort $(wildcard */build.mk))
+
+# Module borders: a file includes only its own module's headers and the others' PUBLIC_HEADERS.
+TEST_SUITES += modules
+.PHONY: test-modules
+test-modules:
+	@tools/check-includes.sh $(sort $(PUBLIC_HEADERS))
 
 .PHONY: all arm64 deps check-deps test bench fuzz demo package image clean help
 

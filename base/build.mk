@@ -6,6 +6,8 @@ BASE_LIB  := $(B)/lib/libkilt_base.a
 BASE_PAYLOAD_OBJS_X86   := $(BASE_SRCS:%.cc=$(PAYLOAD_OBJ_X86)/%.o)
 BASE_PAYLOAD_OBJS_ARM64 := $(BASE_SRCS:%.cc=$(PAYLOAD_OBJ_ARM64)/%.o)
 $(eval $(call kilt_library,base,$(BASE_SRCS)))
+# Public headers (docs/architecture.md, "Public headers"): all of them; base/ is the toolbox.
+PUBLIC_HEADERS += $(filter-out %_test.h,$(wildcard base/*.h))
 
 ALL += $(BASE_LIB)
 

@@ -9,9 +9,8 @@ IC=$(realpath "$2")
 ROUNDS=${ROUNDS:-7}
 N=8   # images per batch
 
-W=$(mktemp -d /tmp/kilt-registry-bench.XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"' EXIT
+source "$HERE/../tests/lib/testlib.sh"
+use_workdir registry-bench
 source "$HERE/../tests/registry/registry_lib.sh"
 
 cd "$W"

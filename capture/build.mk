@@ -50,6 +50,10 @@ CAPTURE_SAN_LIB   := $(B)/lib/libkilt_capture_san.a
 $(CAPTURE_HOST_OBJS) $(CAPTURE_SAN_OBJS): HOST_CXXFLAGS += $(CAPTURE_INCLUDES)
 $(CAPTURE_HOST_OBJS) $(CAPTURE_SAN_OBJS): $(CAPTURE_GEN_HDR)
 $(eval $(call kilt_library,capture,$(CAPTURE_LIB_SRCS)))
+# Public headers: what kilt-run, `kilt capture` and the test tools use (the tracer, the feed and its client,
+# the encoder and the two writers); the rest is internal (their own includes reach the event table).
+PUBLIC_HEADERS += capture/tracer.h capture/feed.h capture/feed_client.h capture/scap_encoder.h \
+                  capture/scap_file.h capture/scap_json.h
 
 ALL   += $(CAPTURE_LIB) $(CAPTURE_PAYLOAD_OBJS_X86)
 ARM64 += $(CAPTURE_PAYLOAD_OBJS_ARM64)
@@ -115,16 +119,16 @@ $(TESTBIN)/capture/scap_scenario: $(CAPTURE_SCENARIO_SRCS) tests/capture/scenari
 # libFuzzer (clang) over the decoder, the JSON writer and the capture file writer; FUZZ_SECONDS per run.
 CAPTURE_FUZZ_SRCS := capture/scap_decoder_fuzz.cc capture/scap_decoder.cc capture/scap_json.cc \
                      capture/scap_file.cc base/file.cc
-$(TESTBIN)/capture/scap_decoder_fuzz: $(CAPTURE_FUZZ_SRCS) $(CAPTURE_HDRS)
-	@mkdir -p $(@D)
-	clang++ -std=c++17 -O1 -g -I. $(CAPTURE_INCLUDES) -fsanitize=fuzzer,address,undefined \
-	  $(CAPTURE_FUZZ_SRCS) -o $@
+$(eval $(call kilt_fuzzer,capture/scap_decoder_fuzz,$(CAPTURE_FUZZ_SRCS)))
+$(patsubst %.cc,$(OBJ)/fuzz/%.o,$(CAPTURE_FUZZ_SRCS)): FUZZ_FLAGS += $(CAPTURE_INCLUDES)
+$(patsubst %.cc,$(OBJ)/fuzz/%.o,$(CAPTURE_FUZZ_SRCS)): $(CAPTURE_GEN_HDR)
 FUZZ_SUITES += capture
 .PHONY: fuzz-capture
+# The seed: the synthetic scenario as raw events.
 fuzz-capture: $(TESTBIN)/capture/scap_decoder_fuzz $(TESTBIN)/capture/scap_scenario
 	@mkdir -p $(B)/fuzz/capture
 	$(TESTBIN)/capture/scap_scenario raw $(B)/fuzz/capture/seed-scenario
-	$(TESTBIN)/capture/scap_decoder_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=70000 $(B)/fuzz/capture
+	$(call kilt_fuzz_run,capture/scap_decoder_fuzz,60,$(B)/fuzz/capture/seed-scenario,70000)
 
 # The tracer has its own rules and suite.
 include capture/tracer.mk

@@ -1,6 +1,8 @@
 # cli/: the `kilt` command: `patch` and `recipe` (patcher/), `image-config` (registry/), `local` (local/).
 CLI_SRCS := $(filter-out %_test.cc %_fuzz.cc,$(wildcard cli/*.cc))
-CLI_LIBS := $(call kilt_libs,local init patcher registry net base)
+# A program: its one public header is the subcommands' entry points, for test drivers that link one alone.
+PUBLIC_HEADERS += cli/commands.h
+CLI_LIBS := $(call kilt_libs,local launcher init patcher registry net base)
 
 ALL += $(BIN)/kilt
 

@@ -14,7 +14,7 @@
 
 #include "cli/commands.h"
 
-namespace kilt {
+namespace kilt::cli {
 namespace {
 
 const char kUsage[] =
@@ -103,4 +103,4 @@ int RunCapture(int argc, char** argv) {
   return 125;
 }
 
-}  // namespace kilt
+}  // namespace kilt::cli

@@ -4,7 +4,7 @@
 #ifndef KILT_CLI_COMMANDS_H_
 #define KILT_CLI_COMMANDS_H_
 
-namespace kilt {
+namespace kilt::cli {
 
 int RunCapture(int argc, char** argv);      // cli/capture.cc: execs kilt-run --capture-file/--capture-json
 int RunImageConfig(int argc, char** argv);  // cli/image_config.cc (registry/): link build/lib/libkilt_registry.a $(REGISTRY_LDLIBS)
@@ -13,6 +13,6 @@ int RunPatch(int argc, char** argv);    // cli/patch.cc: patch a CloudFormation 
 int RunRecipe(int argc, char** argv);   // cli/recipe.cc: print or check a recipe
 int RunVersion(int argc, char** argv);  // cli/kilt.cc
 
-}  // namespace kilt
+}  // namespace kilt::cli
 
 #endif  // KILT_CLI_COMMANDS_H_

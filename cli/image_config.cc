@@ -12,7 +12,7 @@
 #include "registry/lookup.h"
 #include "registry/reference.h"
 
-namespace kilt {
+namespace kilt::cli {
 namespace {
 
 constexpr char kUsage[] =
@@ -130,4 +130,4 @@ int RunImageConfig(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace kilt
+}  // namespace kilt::cli

@@ -14,7 +14,7 @@
 
 extern char** environ;
 
-namespace kilt {
+namespace kilt::cli {
 
 bool ReadInput(const std::string& path, std::string* out, std::string* err, size_t max_bytes) {
   return path == "-" ? base::ReadFd(0, "stdin", out, err, max_bytes) : base::ReadFile(path, out, err, max_bytes);
@@ -53,4 +53,4 @@ bool PrintUnifiedDiff(const std::string& label, const std::string& before, const
   return ok;
 }
 
-}  // namespace kilt
+}  // namespace kilt::cli

@@ -7,7 +7,7 @@
 
 #include "base/file.h"
 
-namespace kilt {
+namespace kilt::cli {
 
 // Reads `path` ("-" = stdin) into *out. Returns false and sets *err ("PATH: reason") on failure, also
 // when the input holds more than `max_bytes` ("PATH: larger than N bytes"; reading stops there).
@@ -19,6 +19,6 @@ namespace kilt {
 [[nodiscard]] bool PrintUnifiedDiff(const std::string& label, const std::string& before, const std::string& after,
                                     std::string* err);
 
-}  // namespace kilt
+}  // namespace kilt::cli
 
 #endif  // KILT_CLI_IO_H_

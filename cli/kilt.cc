@@ -8,7 +8,7 @@
 #define KILT_VERSION "0.1.0"
 #endif
 
-namespace kilt {
+namespace kilt::cli {
 namespace {
 
 struct Command {
@@ -43,17 +43,17 @@ int RunVersion(int, char**) {
   return 0;
 }
 
-}  // namespace kilt
+}  // namespace kilt::cli
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    kilt::RunHelp(0, nullptr);
+    kilt::cli::RunHelp(0, nullptr);
     return 2;
   }
   const char* name = argv[1];
   if (!std::strcmp(name, "--help") || !std::strcmp(name, "-h")) name = "help";
   if (!std::strcmp(name, "--version")) name = "version";
-  for (const kilt::Command& c : kilt::kCommands) {
+  for (const kilt::cli::Command& c : kilt::cli::kCommands) {
     if (!std::strcmp(c.name, name)) return c.run(argc - 1, argv + 1);
   }
   std::fprintf(stderr, "kilt: unknown command '%s'; run 'kilt help' for the list\n", argv[1]);

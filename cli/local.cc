@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 
-namespace kilt {
+namespace kilt::cli {
 namespace {
 
 const char kUsage[] =
@@ -29,7 +29,7 @@ const char kUsage[] =
     "  --work-dir DIR        where bundles are unpacked (default $TMPDIR or /var/tmp); always "
     "removed\n"
     "\n"
-    "Output lines are prefixed with the container name. SIGINT/SIGTERM stop the task like ECS "
+    "Output lines are tagged with the container name ([app] ...). SIGINT/SIGTERM stop the task like ECS "
     "(SIGTERM,\n"
     "StopTimeout, SIGKILL; a second signal kills at once). Exit status: the essential container's; "
     "125 when\n"
@@ -102,4 +102,4 @@ int RunLocal(int argc, char** argv) {
   return local::RunLocalTask(o);
 }
 
-}  // namespace kilt
+}  // namespace kilt::cli

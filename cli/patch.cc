@@ -21,7 +21,7 @@
 #include "patcher/splice.h"
 #include "registry/lookup.h"
 
-namespace kilt {
+namespace kilt::cli {
 
 namespace {
 
@@ -246,4 +246,4 @@ int RunPatch(int argc, char** argv) {
   return a.check && changed ? 1 : 0;
 }
 
-}  // namespace kilt
+}  // namespace kilt::cli

@@ -6,7 +6,7 @@
 #include "cli/io.h"
 #include "patcher/recipe.h"
 
-namespace kilt {
+namespace kilt::cli {
 
 int RunRecipe(int argc, char** argv) {
   const char* usage =
@@ -37,4 +37,4 @@ int RunRecipe(int argc, char** argv) {
   return 2;
 }
 
-}  // namespace kilt
+}  // namespace kilt::cli

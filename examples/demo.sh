@@ -67,10 +67,10 @@ wait $tailer 2>/dev/null || true
 trap - EXIT
 
 falco=$(grep -c '{"kilt":"falco"' "$log" || true)
-app=$(grep -c '| app: ' "$log" || true)
+app=$(grep -c '^\[app\] app: ' "$log" || true)
 printf '\n\033[1m== Result\033[0m\n'
 echo "Falco's alert about the app, as it reaches CloudWatch (one JSON line, tagged by kilt-run):"
-grep -m1 "$alert" "$log" | sed 's/^app *| //' | jq -c '.msg | {rule, priority, output_fields: (.output_fields
+grep -m1 "$alert" "$log" | sed 's/^\[app\] //' | jq -c '.msg | {rule, priority, output_fields: (.output_fields
   | {"proc.cmdline", "proc.pname", "fd.name", "container.id", "container.name"})}' 2>/dev/null || echo "  (none)"
 echo "Falco lines (tagged {\"kilt\":\"falco\"}): $falco"
 echo "app lines: $app"

@@ -64,15 +64,11 @@ $(TESTBIN)/falco/identity_test: $(OBJ)/san/falco/identity_test.o $(OBJ)/san/falc
 	$(HOST_CXX) $(TEST_SANFLAGS) $^ -pthread -o $@
 
 # libFuzzer (clang) over the metadata and cgroup parsers of the start program; FUZZ_SECONDS per run (default 60).
-$(TESTBIN)/falco/identity_fuzz: falco/identity_fuzz.cc falco/identity.c falco/identity.h
-	@mkdir -p $(@D)
-	clang -std=c11 -D_GNU_SOURCE -O1 -g -I. -fsanitize=fuzzer-no-link,address,undefined -c falco/identity.c -o $@.o
-	clang++ -std=c++17 -O1 -g -I. -fsanitize=fuzzer,address,undefined falco/identity_fuzz.cc $@.o -o $@
+$(eval $(call kilt_fuzzer,falco/identity_fuzz,falco/identity_fuzz.cc falco/identity.c))
 FUZZ_SUITES += falco
 .PHONY: fuzz-falco
 fuzz-falco: $(TESTBIN)/falco/identity_fuzz
-	@mkdir -p $(B)/fuzz/falco
-	$(TESTBIN)/falco/identity_fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=16384 $(B)/fuzz/falco
+	$(call kilt_fuzz_run,falco/identity_fuzz,60,,16384)
 
 # One scenario command as a capture file, written with the capture encoder (replayed by tests/falco/run.sh).
 $(TESTBIN)/falco/scenario_capture: tests/falco/scenario_capture.cc tests/falco/scenario_events.h $(CAPTURE_LIB) \

@@ -1,18 +1,19 @@
 # init/: kilt-init (/kilt/init, a tiny static PID 1) and the reusable PID-1 core init/pid1.{h,c}.
 #
 # For the launcher (kilt-run) and any other payload binary that does PID 1's duties itself:
-#   - payload builds: list $(INIT_PID1_SRC) (= init/pid1.c) among your own sources and compile it with your
-#     own PAYLOAD_CC / PAYLOAD_CC_ARM64 into your own object directory; it needs only libc, -D_GNU_SOURCE
-#     (already in PAYLOAD_CFLAGS) and -I. (it includes "init/pid1.h");
+#   - payload builds: list $(PAYLOAD_OBJ_X86)/init/pid1.o / $(PAYLOAD_OBJ_ARM64)/init/pid1.o (made by
+#     mk/toolchain.mk's shared payload rule; it needs only libc);
 #   - host builds and tests: link the fixed path build/lib/libkilt_init.a (gcc objects, no sanitizers), or
 #     build/lib/libkilt_init_san.a (with $(TEST_SANFLAGS)) into sanitizer-instrumented tests.
 # The header is C with extern "C", so C++ includes it directly.
 
 INIT_PID1_SRC := init/pid1.c
 INIT_PID1_HDR := init/pid1.h
+PUBLIC_HEADERS += $(INIT_PID1_HDR)
 INIT_SRCS     := init/main.c $(INIT_PID1_SRC)
 INIT_LIB      := $(B)/lib/libkilt_init.a
 INIT_SAN_LIB  := $(B)/lib/libkilt_init_san.a
+$(eval $(call kilt_library,init,$(INIT_PID1_SRC)))
 INIT_CFLAGS    = $(PAYLOAD_CFLAGS) -std=c11 -I.
 
 $(BIN)/kilt-init: $(INIT_SRCS) $(INIT_PID1_HDR) $(PAYLOAD_TOOLCHAIN)
@@ -22,14 +23,6 @@ $(BIN)/kilt-init: $(INIT_SRCS) $(INIT_PID1_HDR) $(PAYLOAD_TOOLCHAIN)
 $(ARM64BIN)/kilt-init: $(INIT_SRCS) $(INIT_PID1_HDR) $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
 	$(PAYLOAD_CC_ARM64) $(INIT_CFLAGS) $(PAYLOAD_LDFLAGS) $(INIT_SRCS) -o $@
-
-$(INIT_LIB): $(OBJ)/host/init/pid1.o
-	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
-
-$(INIT_SAN_LIB): $(OBJ)/san/init/pid1.o
-	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
 
 ALL   += $(BIN)/kilt-init $(INIT_LIB)
 ARM64 += $(ARM64BIN)/kilt-init

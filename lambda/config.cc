@@ -33,7 +33,7 @@ bool LoadMacroConfig(const EnvLookup& env, MacroConfig* out, std::string* err) {
     if (!explicit_path && !get("LAMBDA_TASK_ROOT").empty())
       path = get("LAMBDA_TASK_ROOT") + "/recipe.toml";
     if (!path.empty() && (explicit_path || access(path.c_str(), F_OK) == 0)) {
-      if (!base::ReadFile(path, &toml, err)) {
+      if (!base::ReadFile(path, &toml, err, kMaxRecipeBytes)) {
         *err = "cannot read the recipe " + *err + (explicit_path ? " (KILT_RECIPE_FILE)" : "");
         return false;
       }

@@ -20,6 +20,24 @@ struct FakeEnv {
   }
 };
 
+// A scratch LAMBDA_TASK_ROOT with a recipe.toml, removed at the end of the test.
+struct TaskRoot {
+  explicit TaskRoot(const std::string& recipe) {
+    REQUIRE(mkdtemp(dir) != nullptr);
+    file = std::string(dir) + "/recipe.toml";
+    FILE* f = fopen(file.c_str(), "w");
+    REQUIRE(f != nullptr);
+    fwrite(recipe.data(), 1, recipe.size(), f);
+    fclose(f);
+  }
+  ~TaskRoot() {
+    unlink(file.c_str());
+    rmdir(dir);
+  }
+  char dir[32] = "/tmp/kilt-lambda-config-XXXXXX";
+  std::string file;
+};
+
 TEST_CASE("without any setting the built-in default recipe is used, lookups on") {
   FakeEnv env;
   MacroConfig c;
@@ -30,15 +48,9 @@ TEST_CASE("without any setting the built-in default recipe is used, lookups on")
 }
 
 TEST_CASE("inline TOML, then base64, then the bundled file") {
-  char dir[] = "/tmp/kilt-lambda-config-XXXXXX";
-  REQUIRE(mkdtemp(dir) != nullptr);
-  std::string file = std::string(dir) + "/recipe.toml";
-  FILE* f = fopen(file.c_str(), "w");
-  fputs("image = \"from-file:1\"\n", f);
-  fclose(f);
-
+  TaskRoot root("image = \"from-file:1\"\n");
   FakeEnv env;
-  env.vars["LAMBDA_TASK_ROOT"] = dir;
+  env.vars["LAMBDA_TASK_ROOT"] = root.dir;
   MacroConfig c;
   std::string err;
   REQUIRE(LoadMacroConfig(env.lookup(), &c, &err));
@@ -52,9 +64,6 @@ TEST_CASE("inline TOML, then base64, then the bundled file") {
   REQUIRE(LoadMacroConfig(env.lookup(), &c, &err));
   CHECK(c.recipe.kilt_image == "inline:1");
   CHECK(c.recipe.sidecar_name == "agent");
-
-  unlink(file.c_str());
-  rmdir(dir);
 }
 
 TEST_CASE("the installer's variables override single settings") {
@@ -102,6 +111,16 @@ TEST_CASE("bad settings name the variable, not its value") {
   env.vars["KILT_RECIPE_FILE"] = "/nonexistent/recipe.toml";
   CHECK_FALSE(LoadMacroConfig(env.lookup(), &c, &err));
   CHECK(err.find("/nonexistent/recipe.toml") != std::string::npos);
+}
+
+TEST_CASE("a bundled recipe larger than the recipe limit is refused before it is read whole") {
+  TaskRoot root(std::string(kMaxRecipeBytes + 1, '#'));
+  FakeEnv env;
+  env.vars["LAMBDA_TASK_ROOT"] = root.dir;
+  MacroConfig c;
+  std::string err;
+  CHECK_FALSE(LoadMacroConfig(env.lookup(), &c, &err));
+  CHECK(err == "cannot read the recipe " + root.file + ": larger than 1048576 bytes");
 }
 
 }  // namespace

@@ -24,7 +24,7 @@
 
 #include "init/pid1.h"
 
-namespace kilt {
+namespace kilt::launcher {
 namespace {
 
 // Collects the first error with the position of the offending node.
@@ -523,4 +523,4 @@ bool LoadRunConfig(const std::string& path, RunConfig* out, std::string* err) {
   return ParseRunConfig(text, path, out, err);
 }
 
-}  // namespace kilt
+}  // namespace kilt::launcher

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace kilt {
+namespace kilt::launcher {
 
 enum class RestartPolicy { kNever, kOnFailure, kAlways };
 // What happens when an agent cannot start or its restarts give up.
@@ -95,6 +95,6 @@ struct RunConfig {
 // "250ms", "5s", "2m", "1h" or a bare number of seconds (integer or float) → milliseconds.
 [[nodiscard]] bool ParseDurationMs(std::string_view text, int64_t* ms);
 
-}  // namespace kilt
+}  // namespace kilt::launcher
 
 #endif  // KILT_LAUNCHER_CONFIG_H_

@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
-using kilt::ParseRunConfig;
-using kilt::RunConfig;
+using kilt::launcher::ParseRunConfig;
+using kilt::launcher::RunConfig;
 
 namespace {
 std::string ErrorOf(const std::string& text) {
@@ -31,18 +31,18 @@ restart = "on-failure"
   CHECK(c.agents[0].name == "falco");
   CHECK(c.agents[0].path == "/kilt/falco/bin/falco");
   CHECK(c.agents[0].args == std::vector<std::string>{"-c", "/kilt/falco/falco.yaml"});
-  CHECK(c.agents[0].restart == kilt::RestartPolicy::kOnFailure);
-  CHECK(c.agents[0].on_failure == kilt::FailurePolicy::kContinue);
-  CHECK(c.agents[0].ready.kind == kilt::ReadyKind::kNone);
+  CHECK(c.agents[0].restart == kilt::launcher::RestartPolicy::kOnFailure);
+  CHECK(c.agents[0].on_failure == kilt::launcher::FailurePolicy::kContinue);
+  CHECK(c.agents[0].ready.kind == kilt::launcher::ReadyKind::kNone);
   CHECK_FALSE(c.strict);
-  CHECK(c.log_format == kilt::LogFormat::kPlain);
+  CHECK(c.log_format == kilt::launcher::LogFormat::kPlain);
 }
 
 TEST_CASE("the shipped example launcher/run.cfg.example parses") {
   RunConfig c;
   std::string err;
   INFO(err);
-  REQUIRE(kilt::LoadRunConfig("launcher/run.cfg.example", &c, &err));
+  REQUIRE(kilt::launcher::LoadRunConfig("launcher/run.cfg.example", &c, &err));
   CHECK_FALSE(c.agents.empty());
 }
 
@@ -82,7 +82,7 @@ ready.file = "/tmp/ready"
   INFO(err);
   REQUIRE(ok);
   CHECK(c.strict);
-  CHECK(c.log_format == kilt::LogFormat::kJson);
+  CHECK(c.log_format == kilt::launcher::LogFormat::kJson);
   CHECK_FALSE(c.log_embed_json);
   CHECK(c.log_buffer_bytes == 65536);
   CHECK(c.agent_stop_grace_ms == 2000);
@@ -91,20 +91,20 @@ ready.file = "/tmp/ready"
   const auto& a = c.agents[0];
   CHECK(a.env == std::vector<std::pair<std::string, std::string>>{{"EMPTY", ""}, {"FOO", "bar"}});
   CHECK(a.workdir == "/tmp");
-  CHECK(a.restart == kilt::RestartPolicy::kAlways);
+  CHECK(a.restart == kilt::launcher::RestartPolicy::kAlways);
   CHECK(a.backoff_initial_ms == 10);
   CHECK(a.backoff_max_ms == 60000);
   CHECK(a.restart_limit == 3);
   CHECK(a.restart_window_ms == 30000);
-  CHECK(a.on_failure == kilt::FailurePolicy::kStopApp);
-  CHECK(a.ready.kind == kilt::ReadyKind::kNotifyFd);
+  CHECK(a.on_failure == kilt::launcher::FailurePolicy::kStopApp);
+  CHECK(a.ready.kind == kilt::launcher::ReadyKind::kNotifyFd);
   CHECK(a.ready.fd == 5);
   CHECK(a.ready.timeout_ms == 3000);
-  CHECK(a.ready.on_timeout == kilt::ReadyTimeoutPolicy::kFail);
-  CHECK(c.agents[1].ready.kind == kilt::ReadyKind::kTcp);
+  CHECK(a.ready.on_timeout == kilt::launcher::ReadyTimeoutPolicy::kFail);
+  CHECK(c.agents[1].ready.kind == kilt::launcher::ReadyKind::kTcp);
   CHECK(c.agents[1].ready.tcp_host == "::1");
   CHECK(c.agents[1].ready.tcp_port == 8080);
-  CHECK(c.agents[2].ready.kind == kilt::ReadyKind::kFile);
+  CHECK(c.agents[2].ready.kind == kilt::launcher::ReadyKind::kFile);
   CHECK(c.agents[2].ready.file == "/tmp/ready");
 }
 
@@ -188,28 +188,28 @@ TEST_CASE("strict is known even when another key is wrong") {
 TEST_CASE("missing file") {
   RunConfig c;
   std::string err;
-  REQUIRE_FALSE(kilt::LoadRunConfig("/nonexistent/run.cfg", &c, &err));
+  REQUIRE_FALSE(kilt::launcher::LoadRunConfig("/nonexistent/run.cfg", &c, &err));
   CHECK(err == "/nonexistent/run.cfg: cannot read: No such file or directory");
 }
 
 TEST_CASE("durations") {
   int64_t ms = 0;
-  CHECK((kilt::ParseDurationMs("250ms", &ms) && ms == 250));
-  CHECK((kilt::ParseDurationMs("1.5s", &ms) && ms == 1500));
-  CHECK((kilt::ParseDurationMs("2m", &ms) && ms == 120000));
-  CHECK((kilt::ParseDurationMs("1h", &ms) && ms == 3600000));
-  CHECK((kilt::ParseDurationMs("3", &ms) && ms == 3000));
-  CHECK_FALSE(kilt::ParseDurationMs("", &ms));
-  CHECK_FALSE(kilt::ParseDurationMs("s", &ms));
-  CHECK_FALSE(kilt::ParseDurationMs("5 s", &ms));
-  CHECK_FALSE(kilt::ParseDurationMs("-5s", &ms));
+  CHECK((kilt::launcher::ParseDurationMs("250ms", &ms) && ms == 250));
+  CHECK((kilt::launcher::ParseDurationMs("1.5s", &ms) && ms == 1500));
+  CHECK((kilt::launcher::ParseDurationMs("2m", &ms) && ms == 120000));
+  CHECK((kilt::launcher::ParseDurationMs("1h", &ms) && ms == 3600000));
+  CHECK((kilt::launcher::ParseDurationMs("3", &ms) && ms == 3000));
+  CHECK_FALSE(kilt::launcher::ParseDurationMs("", &ms));
+  CHECK_FALSE(kilt::launcher::ParseDurationMs("s", &ms));
+  CHECK_FALSE(kilt::launcher::ParseDurationMs("5 s", &ms));
+  CHECK_FALSE(kilt::launcher::ParseDurationMs("-5s", &ms));
 }
 
 TEST_CASE("[signals] and the leftover grace: defaults, values, and what is refused") {
   RunConfig c;
   std::string err;
   REQUIRE(ParseRunConfig("", "run.cfg", &c, &err));
-  CHECK(c.signal_scope == kilt::SignalScope::kGroup);  // like dumb-init: sh -c and npm apps get SIGTERM
+  CHECK(c.signal_scope == kilt::launcher::SignalScope::kGroup);  // like dumb-init: sh -c and npm apps get SIGTERM
   CHECK(c.signal_rewrite.empty());
   CHECK(c.leftover_grace_ms == 2000);
   CHECK_FALSE(c.log_verbose);
@@ -222,7 +222,7 @@ rewrite = { TERM = "QUIT", SIGUSR2 = "none", 10 = "WINCH" }
 leftover_grace = "500ms"
 )", "run.cfg", &c, &err));
   CHECK(c.log_verbose);
-  CHECK(c.signal_scope == kilt::SignalScope::kApp);
+  CHECK(c.signal_scope == kilt::launcher::SignalScope::kApp);
   std::sort(c.signal_rewrite.begin(), c.signal_rewrite.end());  // a TOML table has no order
   CHECK(c.signal_rewrite ==
         std::vector<std::pair<int, int>>{{SIGUSR1, SIGWINCH}, {SIGUSR2, 0}, {SIGTERM, SIGQUIT}});

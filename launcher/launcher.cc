@@ -30,7 +30,7 @@
 
 extern char** environ;
 
-namespace kilt {
+namespace kilt::launcher {
 
 void Diag(const char* fmt, ...) {
   char buf[2048];
@@ -1012,4 +1012,4 @@ int RunLauncher(const LaunchOptions& opts) {
   return l.Run();
 }
 
-}  // namespace kilt
+}  // namespace kilt::launcher

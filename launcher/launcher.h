@@ -8,7 +8,7 @@
 
 #include "launcher/config.h"
 
-namespace kilt {
+namespace kilt::launcher {
 
 // Exit codes of kilt-run itself (the app's own status, or 128+N for signal N, passes through otherwise).
 constexpr int kExitAgentFailed = 121;  // an agent with on_failure = "stop-app" (or a gate with
@@ -32,6 +32,6 @@ int RunLauncher(const LaunchOptions& opts);
 // kilt-run's own diagnostic line on stderr ("kilt-run: ..."), one write(2). For use before the loop runs.
 void Diag(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
-}  // namespace kilt
+}  // namespace kilt::launcher
 
 #endif  // KILT_LAUNCHER_LAUNCHER_H_

@@ -11,16 +11,16 @@
 #include "launcher/line_framer.h"
 
 namespace {
-struct Check : kilt::LineSink {
+struct Check : kilt::launcher::LineSink {
   bool json = false;
   void Line(const char* d, size_t n) override {
-    if (n == 0 || n > kilt::kMaxFramedLine || d[n - 1] != '\n') abort();
+    if (n == 0 || n > kilt::launcher::kMaxFramedLine || d[n - 1] != '\n') abort();
     if (memchr(d, '\n', n - 1)) abort();
-    if (json && !kilt::IsJsonObject(std::string_view(d, n - 1))) abort();
+    if (json && !kilt::launcher::IsJsonObject(std::string_view(d, n - 1))) abort();
   }
   // The batch path (plain format): lines framed back to back into this buffer, checked at Commit.
   bool batch = false;
-  char buf[3 * (kilt::kMaxFramedLine + kilt::kBatchSlack)];
+  char buf[3 * (kilt::launcher::kMaxFramedLine + kilt::launcher::kBatchSlack)];
   char* Reserve(size_t) override { return nullptr; }
   char* ReserveBatch(size_t* room) override {
     if (!batch) return nullptr;
@@ -41,16 +41,17 @@ struct Check : kilt::LineSink {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  kilt::RunConfig cfg;
+  kilt::launcher::RunConfig cfg;
   std::string err;
-  if (!kilt::ParseRunConfig(in, "fuzz.cfg", &cfg, &err) && err.empty()) abort();
+  if (!kilt::launcher::ParseRunConfig(in, "fuzz.cfg", &cfg, &err) && err.empty()) abort();
 
   if (size < 1) return 0;
   for (int fmt = 0; fmt < 3; ++fmt) {
     Check c;
     c.json = fmt == 1;
     c.batch = fmt == 2;
-    kilt::LineFramer f("fuzz", "stdout", c.json ? kilt::LogFormat::kJson : kilt::LogFormat::kPlain, true);
+    using kilt::launcher::LogFormat;
+    kilt::launcher::LineFramer f("fuzz", "stdout", c.json ? LogFormat::kJson : LogFormat::kPlain, true);
     // The first byte picks the chunk size, so reads that cut lines anywhere are covered.
     size_t chunk = data[0] % 64 + 1;
     for (size_t off = 1; off < size; off += chunk) f.Feed(in.data() + off, std::min(chunk, size - off), &c);

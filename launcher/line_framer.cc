@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
-namespace kilt {
+namespace kilt::launcher {
 namespace {
 
 // Length of the UTF-8 sequence starting at p[0..n) if it is valid and complete; 0 if invalid;
@@ -434,4 +434,4 @@ size_t LineFramer::FrameOne(const char* p, size_t n, bool line_end, bool whole_l
   return i;
 }
 
-}  // namespace kilt
+}  // namespace kilt::launcher

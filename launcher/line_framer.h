@@ -17,7 +17,7 @@
 
 #include "launcher/config.h"
 
-namespace kilt {
+namespace kilt::launcher {
 
 constexpr size_t kMaxFramedLine = 4096;  // PIPE_BUF on Linux: writes up to this size are atomic
 
@@ -81,6 +81,6 @@ class LineFramer {
 // embedded verbatim in a JSON line: valid, no raw control characters, nesting depth at most 64.
 bool IsJsonObject(std::string_view s);
 
-}  // namespace kilt
+}  // namespace kilt::launcher
 
 #endif  // KILT_LAUNCHER_LINE_FRAMER_H_

@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-using kilt::LineFramer;
-using kilt::LogFormat;
+using kilt::launcher::LineFramer;
+using kilt::launcher::LogFormat;
 
 namespace {
-struct Collect : kilt::LineSink {
+struct Collect : kilt::launcher::LineSink {
   std::vector<std::string> lines;
   void Line(const char* d, size_t n) override {
-    REQUIRE(n <= kilt::kMaxFramedLine);
+    REQUIRE(n <= kilt::launcher::kMaxFramedLine);
     REQUIRE(n > 0);
     REQUIRE(d[n - 1] == '\n');
     lines.emplace_back(d, n);
@@ -82,7 +82,7 @@ TEST_CASE("json: escaped message with stream") {
   REQUIRE(c.lines.size() == 1);
   CHECK(c.lines[0] ==
         "{\"kilt\":\"falco\",\"stream\":\"stderr\",\"msg\":\"say \\\"hi\\\"\\\\ \\t\\u0001 \xc3\xa9 \\ufffd end\"}\n");
-  CHECK(kilt::IsJsonObject(c.lines[0]));
+  CHECK(kilt::launcher::IsJsonObject(c.lines[0]));
 }
 
 TEST_CASE("json: an object line is embedded, anything else is a string") {
@@ -109,25 +109,25 @@ TEST_CASE("json: long escaped lines split into valid JSON pieces") {
   f.Feed(in.data(), in.size(), &c);
   REQUIRE(c.lines.size() >= 6);
   for (size_t i = 0; i < c.lines.size(); ++i) {
-    CHECK(kilt::IsJsonObject(c.lines[i]));
+    CHECK(kilt::launcher::IsJsonObject(c.lines[i]));
     CHECK((c.lines[i].find("\"cont\":true") != std::string::npos) == (i > 0));
   }
 }
 
 TEST_CASE("IsJsonObject") {
-  CHECK(kilt::IsJsonObject("{}"));
-  CHECK(kilt::IsJsonObject(" {\"a\":{\"b\":[]}} "));
-  CHECK(kilt::IsJsonObject("{\"u\":\"\\u00e9\"}"));
-  CHECK_FALSE(kilt::IsJsonObject("[]"));
-  CHECK_FALSE(kilt::IsJsonObject("\"s\""));
-  CHECK_FALSE(kilt::IsJsonObject("{\"a\":1}x"));
-  CHECK_FALSE(kilt::IsJsonObject("{\"a\":01}"));
-  CHECK_FALSE(kilt::IsJsonObject("{\"a\":\"\x01\"}"));
-  CHECK_FALSE(kilt::IsJsonObject("{\"a\":\"\xff\"}"));
-  CHECK_FALSE(kilt::IsJsonObject("{\"a\":tru}"));
-  CHECK_FALSE(kilt::IsJsonObject("{\"a\" 1}"));
-  CHECK_FALSE(kilt::IsJsonObject("{\"a\":1,}"));
-  CHECK_FALSE(kilt::IsJsonObject(std::string(100, '{') + std::string(100, '}')));
+  CHECK(kilt::launcher::IsJsonObject("{}"));
+  CHECK(kilt::launcher::IsJsonObject(" {\"a\":{\"b\":[]}} "));
+  CHECK(kilt::launcher::IsJsonObject("{\"u\":\"\\u00e9\"}"));
+  CHECK_FALSE(kilt::launcher::IsJsonObject("[]"));
+  CHECK_FALSE(kilt::launcher::IsJsonObject("\"s\""));
+  CHECK_FALSE(kilt::launcher::IsJsonObject("{\"a\":1}x"));
+  CHECK_FALSE(kilt::launcher::IsJsonObject("{\"a\":01}"));
+  CHECK_FALSE(kilt::launcher::IsJsonObject("{\"a\":\"\x01\"}"));
+  CHECK_FALSE(kilt::launcher::IsJsonObject("{\"a\":\"\xff\"}"));
+  CHECK_FALSE(kilt::launcher::IsJsonObject("{\"a\":tru}"));
+  CHECK_FALSE(kilt::launcher::IsJsonObject("{\"a\" 1}"));
+  CHECK_FALSE(kilt::launcher::IsJsonObject("{\"a\":1,}"));
+  CHECK_FALSE(kilt::launcher::IsJsonObject(std::string(100, '{') + std::string(100, '}')));
 }
 
 namespace {
@@ -139,7 +139,7 @@ struct BatchCollect : Collect {
   unsigned rng = 7;
   char* ReserveBatch(size_t* room) override {
     rng = rng * 1103515245 + 12345;
-    next_room = kilt::kMaxFramedLine + kilt::kBatchSlack + (rng >> 8) % 9000;
+    next_room = kilt::launcher::kMaxFramedLine + kilt::launcher::kBatchSlack + (rng >> 8) % 9000;
     buf.assign(next_room, '\0');
     *room = next_room;
     return buf.data();

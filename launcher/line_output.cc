@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace kilt {
+namespace kilt::launcher {
 
 LineOutput::LineOutput(int fd, size_t capacity, LogFormat format)
     : fd_(fd), format_(format), buf_(new char[capacity]), cap_(capacity) {}
@@ -122,4 +122,4 @@ int OpenNonBlockingOutput(int fd) {
   return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-}  // namespace kilt
+}  // namespace kilt::launcher

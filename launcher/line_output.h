@@ -14,7 +14,7 @@
 #include "launcher/config.h"
 #include "launcher/line_framer.h"
 
-namespace kilt {
+namespace kilt::launcher {
 
 class LineOutput : public LineSink {
  public:
@@ -61,6 +61,6 @@ class LineOutput : public LineSink {
 // open file description); anything else (regular files, sockets, no /proc) is dup'ed and used as is.
 int OpenNonBlockingOutput(int fd);
 
-}  // namespace kilt
+}  // namespace kilt::launcher
 
 #endif  // KILT_LAUNCHER_LINE_OUTPUT_H_

@@ -20,7 +20,7 @@ std::string ReadAll(int fd) {
 TEST_CASE("lines pass through in order in whole-line writes") {
   int p[2];
   REQUIRE(pipe2(p, O_NONBLOCK) == 0);
-  kilt::LineOutput out(p[1], 1 << 16, kilt::LogFormat::kPlain);
+  kilt::launcher::LineOutput out(p[1], 1 << 16, kilt::launcher::LogFormat::kPlain);
   out.Line("a\n", 2);
   out.Line("bb\n", 3);
   REQUIRE(out.Drain());
@@ -33,7 +33,7 @@ TEST_CASE("a blocked reader: bounded buffer, drops counted and reported once the
   int p[2];
   REQUIRE(pipe2(p, O_NONBLOCK) == 0);
   REQUIRE(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 0);
-  kilt::LineOutput out(p[1], 8192, kilt::LogFormat::kPlain);
+  kilt::launcher::LineOutput out(p[1], 8192, kilt::launcher::LogFormat::kPlain);
   std::string line(99, 'x');
   line += "\n";
   for (int i = 0; i < 1000; ++i) {
@@ -64,7 +64,7 @@ TEST_CASE("a closed reader: output is discarded and counted, never blocks") {
   REQUIRE(pipe2(p, O_NONBLOCK) == 0);
   close(p[0]);
   signal(SIGPIPE, SIG_IGN);
-  kilt::LineOutput out(p[1], 1 << 16, kilt::LogFormat::kPlain);
+  kilt::launcher::LineOutput out(p[1], 1 << 16, kilt::launcher::LogFormat::kPlain);
   out.Line("a\n", 2);
   CHECK_FALSE(out.Drain());
   out.Line("b\n", 2);
@@ -74,8 +74,8 @@ TEST_CASE("a closed reader: output is discarded and counted, never blocks") {
 TEST_CASE("framer writes in place into the output when there is room, and via Line() when not") {
   int p[2];
   REQUIRE(pipe2(p, O_NONBLOCK) == 0);
-  kilt::LineOutput out(p[1], 8192, kilt::LogFormat::kPlain);
-  kilt::LineFramer f("t", "stdout", kilt::LogFormat::kPlain, true);
+  kilt::launcher::LineOutput out(p[1], 8192, kilt::launcher::LogFormat::kPlain);
+  kilt::launcher::LineFramer f("t", "stdout", kilt::launcher::LogFormat::kPlain, true);
   std::string in;
   for (int i = 0; i < 100; ++i) in += "line " + std::to_string(i) + "\n";
   f.Feed(in.data(), in.size(), &out);  // 8192 - 4096 leaves room for in-place lines, then Line() takes over
@@ -90,8 +90,8 @@ TEST_CASE("framer writes in place into the output when there is room, and via Li
 TEST_CASE("a backlog larger than the early-compaction point comes out whole and in order") {
   int p[2];
   REQUIRE(pipe2(p, O_NONBLOCK) == 0);
-  kilt::LineOutput out(p[1], 4 << 20, kilt::LogFormat::kPlain);
-  kilt::LineFramer f("t", "stdout", kilt::LogFormat::kPlain, true);
+  kilt::launcher::LineOutput out(p[1], 4 << 20, kilt::launcher::LogFormat::kPlain);
+  kilt::launcher::LineFramer f("t", "stdout", kilt::launcher::LogFormat::kPlain, true);
   std::string want, got;
   char buf[8192];
   for (int i = 0; i < 60000; ++i) {

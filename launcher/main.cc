@@ -69,15 +69,15 @@ int main(int argc, char** argv) {
       strict = true;
     } else if (strcmp(a, "--config") == 0) {
       if (i + 1 >= argc) {
-        kilt::Diag("--config needs a FILE (kilt-run --help)");
-        return kilt::kExitUsage;
+        kilt::launcher::Diag("--config needs a FILE (kilt-run --help)");
+        return kilt::launcher::kExitUsage;
       }
       config_path = argv[++i];
       have_config_flag = true;
     } else if (strcmp(a, "--capture-file") == 0) {
       if (i + 1 >= argc) {
-        kilt::Diag("--capture-file needs a FILE (kilt-run --help)");
-        return kilt::kExitUsage;
+        kilt::launcher::Diag("--capture-file needs a FILE (kilt-run --help)");
+        return kilt::launcher::kExitUsage;
       }
       capture_file = argv[++i];
     } else if (strcmp(a, "--capture-json") == 0) {
@@ -86,36 +86,36 @@ int main(int argc, char** argv) {
       config_path = a + 9;
       have_config_flag = true;
     } else {
-      kilt::Diag("unknown option \"%s\"; put the app after \"--\" (kilt-run --help)", a);
-      return kilt::kExitUsage;
+      kilt::launcher::Diag("unknown option \"%s\"; put the app after \"--\" (kilt-run --help)", a);
+      return kilt::launcher::kExitUsage;
     }
   }
   if (!have_config_flag) {
     const char* env = getenv("KILT_CONFIG");
     config_path = env && *env ? env : kDefaultConfig;
   }
-  if (check) return kilt::RunSelfCheck(config_path);
+  if (check) return kilt::launcher::RunSelfCheck(config_path);
   if (i >= argc) {
-    kilt::Diag("no app to run: kilt-run [OPTIONS] -- APP [ARG...] (kilt-run --help)");
-    return kilt::kExitUsage;
+    kilt::launcher::Diag("no app to run: kilt-run [OPTIONS] -- APP [ARG...] (kilt-run --help)");
+    return kilt::launcher::kExitUsage;
   }
 
-  kilt::LaunchOptions opts;
+  kilt::launcher::LaunchOptions opts;
   for (; i < argc; ++i) opts.app_argv.emplace_back(argv[i]);
   opts.capture_file = capture_file;
   opts.capture_json = capture_json;
   std::string err;
-  if (!kilt::LoadRunConfig(config_path, &opts.config, &err)) {
+  if (!kilt::launcher::LoadRunConfig(config_path, &opts.config, &err)) {
     if (strict || opts.config.strict) {
-      kilt::Diag("%s", err.c_str());
-      kilt::Diag("strict mode: not starting the app (exit %d)", kilt::kExitUsage);
-      return kilt::kExitUsage;
+      kilt::launcher::Diag("%s", err.c_str());
+      kilt::launcher::Diag("strict mode: not starting the app (exit %d)", kilt::launcher::kExitUsage);
+      return kilt::launcher::kExitUsage;
     }
-    bool keep_log_format = opts.config.log_format == kilt::LogFormat::kJson;
-    opts.config = kilt::RunConfig{};
-    if (keep_log_format) opts.config.log_format = kilt::LogFormat::kJson;
+    bool keep_log_format = opts.config.log_format == kilt::launcher::LogFormat::kJson;
+    opts.config = kilt::launcher::RunConfig{};
+    if (keep_log_format) opts.config.log_format = kilt::launcher::LogFormat::kJson;
     opts.config_ok = false;
     opts.config_error = err;
   }
-  return kilt::RunLauncher(opts);
+  return kilt::launcher::RunLauncher(opts);
 }

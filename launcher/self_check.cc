@@ -17,7 +17,7 @@
 #include "capture/tracer.h"
 #include "launcher/config.h"
 
-namespace kilt {
+namespace kilt::launcher {
 namespace {
 
 class Report {
@@ -177,4 +177,4 @@ int RunSelfCheck(const std::string& config_path) {
   return r.failed() ? 1 : 0;
 }
 
-}  // namespace kilt
+}  // namespace kilt::launcher

@@ -6,10 +6,10 @@
 
 #include <string>
 
-namespace kilt {
+namespace kilt::launcher {
 
 int RunSelfCheck(const std::string& config_path);
 
-}  // namespace kilt
+}  // namespace kilt::launcher
 
 #endif  // KILT_LAUNCHER_SELF_CHECK_H_

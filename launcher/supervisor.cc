@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-namespace kilt {
+namespace kilt::launcher {
 
 const char* AgentStateName(AgentState s) {
   switch (s) {
@@ -75,4 +75,4 @@ void AgentSupervisor::Stop() {
   else if (state_ == AgentState::kBackoff || state_ == AgentState::kDown) state_ = AgentState::kStopped;
 }
 
-}  // namespace kilt
+}  // namespace kilt::launcher

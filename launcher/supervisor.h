@@ -15,7 +15,7 @@
 
 #include "launcher/config.h"
 
-namespace kilt {
+namespace kilt::launcher {
 
 enum class AgentState { kDown, kUp, kBackoff, kStopping, kStopped, kFinished, kFailed };
 const char* AgentStateName(AgentState s);
@@ -58,6 +58,6 @@ class AgentSupervisor {
   char reason_[128] = "";
 };
 
-}  // namespace kilt
+}  // namespace kilt::launcher
 
 #endif  // KILT_LAUNCHER_SUPERVISOR_H_

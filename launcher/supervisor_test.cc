@@ -4,8 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-using kilt::AgentState;
-using kilt::AgentSupervisor;
+using kilt::launcher::AgentState;
+using kilt::launcher::AgentSupervisor;
 
 namespace {
 int Exit(int code) { return (code & 0xff) << 8; }  // a wait status for "exited with code"
@@ -13,7 +13,7 @@ int Killed(int sig) { return sig; }
 }  // namespace
 
 TEST_CASE("on-failure: exponential back-off capped at max, then the window limit gives up") {
-  kilt::AgentConfig c;
+  kilt::launcher::AgentConfig c;
   c.backoff_initial_ms = 100;
   c.backoff_max_ms = 500;
   c.restart_limit = 5;
@@ -35,7 +35,7 @@ TEST_CASE("on-failure: exponential back-off capped at max, then the window limit
 }
 
 TEST_CASE("a run longer than backoff_max resets the back-off; a new window resets the count") {
-  kilt::AgentConfig c;
+  kilt::launcher::AgentConfig c;
   c.backoff_initial_ms = 100;
   c.backoff_max_ms = 1000;
   c.restart_limit = 2;
@@ -53,20 +53,20 @@ TEST_CASE("a run longer than backoff_max resets the back-off; a new window reset
 }
 
 TEST_CASE("on-failure: a clean exit finishes; never: a failure fails; always restarts a clean exit") {
-  kilt::AgentConfig c;
+  kilt::launcher::AgentConfig c;
   AgentSupervisor a(&c);
   a.Spawned(1, 0);
   a.Exited(Exit(0), 5);
   CHECK(a.state() == AgentState::kFinished);
 
-  c.restart = kilt::RestartPolicy::kNever;
+  c.restart = kilt::launcher::RestartPolicy::kNever;
   AgentSupervisor b(&c);
   b.Spawned(1, 0);
   b.Exited(Exit(2), 5);
   CHECK(b.state() == AgentState::kFailed);
 
-  kilt::AgentConfig d;
-  d.restart = kilt::RestartPolicy::kAlways;
+  kilt::launcher::AgentConfig d;
+  d.restart = kilt::launcher::RestartPolicy::kAlways;
   AgentSupervisor e(&d);
   e.Spawned(1, 0);
   e.Exited(Exit(0), 5);
@@ -74,7 +74,7 @@ TEST_CASE("on-failure: a clean exit finishes; never: a failure fails; always res
 }
 
 TEST_CASE("restart_limit = 0 gives up at the first failure; spawn failure gives up at once") {
-  kilt::AgentConfig c;
+  kilt::launcher::AgentConfig c;
   c.restart_limit = 0;
   AgentSupervisor s(&c);
   s.Spawned(1, 0);
@@ -87,8 +87,8 @@ TEST_CASE("restart_limit = 0 gives up at the first failure; spawn failure gives 
 }
 
 TEST_CASE("stop: a running agent is stopping, then stopped, never restarted") {
-  kilt::AgentConfig c;
-  c.restart = kilt::RestartPolicy::kAlways;
+  kilt::launcher::AgentConfig c;
+  c.restart = kilt::launcher::RestartPolicy::kAlways;
   AgentSupervisor s(&c);
   s.Spawned(7, 0);
   s.Stop();

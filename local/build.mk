@@ -2,9 +2,10 @@
 # `make test-local` (tests/local/).
 LOCAL_SRCS := $(filter-out %_test.cc,$(wildcard local/*.cc))
 $(eval $(call kilt_library,local,$(LOCAL_SRCS)))
+PUBLIC_HEADERS += local/local.h
 
 $(TESTBIN)/local_test: $(patsubst %.cc,$(OBJ)/san/%.o,$(wildcard local/*_test.cc)) $(CATCH_MAIN) \
-                       $(call kilt_san_libs,local init patcher registry net base)
+                       $(call kilt_san_libs,local launcher init patcher registry net base)
 	@mkdir -p $(@D)
 	$(HOST_CXX) $(TEST_SANFLAGS) $^ -o $@ $(PATCHER_LDLIBS) $(NET_LDLIBS)
 

@@ -29,8 +29,8 @@ struct LocalOptions {
 constexpr int kLocalFailed = 125;
 
 // Runs the task until it stops and returns the exit status. Writes container output to
-// stdout/stderr, each line prefixed with the container's name, and its own messages ("kilt-local:
-// ...") to stderr.
+// stdout/stderr framed as kilt-run frames its agents' ("[app] ...", launcher/line_framer.h), and its own
+// messages ("kilt-local: ...") to stderr.
 int RunLocalTask(const LocalOptions& opts);
 
 }  // namespace local

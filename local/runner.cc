@@ -23,11 +23,13 @@
 #include "base/diag.h"
 #include "base/file.h"
 #include "init/pid1.h"
+#include "launcher/line_framer.h"
 #include "local/bundle.h"
 #include "local/image_store.h"
 #include "local/local.h"
 #include "local/process.h"
 #include "local/task.h"
+#include "patcher/patcher.h"
 
 namespace kilt {
 namespace local {
@@ -43,31 +45,19 @@ void Say(const char* fmt, ...) {
   va_end(ap);
 }
 
-// One output stream of one container: bytes in, whole prefixed lines out (one write per line).
-class LinePrefixer {
+// One output stream of one container, framed as kilt-run frames its agents' ("[app] text", long lines
+// split into "[app+] " pieces): one write per whole line.
+class ContainerOutput : public launcher::LineSink {
  public:
-  LinePrefixer(std::string prefix, int out_fd) : prefix_(std::move(prefix)), out_fd_(out_fd) {}
-  void Feed(const char* data, size_t n) {
-    buf_.append(data, n);
-    size_t start = 0, nl;
-    while ((nl = buf_.find('\n', start)) != std::string::npos) {
-      (void)base::WriteAll(out_fd_, prefix_ + buf_.substr(start, nl - start + 1));
-      start = nl + 1;
-    }
-    buf_.erase(0, start);
-    // A very long line without newline is passed on in pieces rather than held forever.
-    if (buf_.size() >= 16384) Flush();
-  }
-  void Flush() {
-    if (buf_.empty()) return;
-    (void)base::WriteAll(out_fd_, prefix_ + buf_ + "\n");
-    buf_.clear();
-  }
+  ContainerOutput(const std::string& name, int out_fd)
+      : framer_(name, out_fd == 1 ? "stdout" : "stderr", launcher::LogFormat::kPlain, false), out_fd_(out_fd) {}
+  void Feed(const char* data, size_t n) { framer_.Feed(data, n, this); }
+  void Flush() { framer_.Flush(this); }
+  void Line(const char* data, size_t len) override { (void)base::WriteAll(out_fd_, std::string_view(data, len)); }
 
  private:
-  std::string prefix_;
+  launcher::LineFramer framer_;
   int out_fd_;
-  std::string buf_;
 };
 
 enum class State { kPending, kStarting, kRunning, kExited, kNeverStarted };
@@ -80,8 +70,8 @@ struct Container {
   State state = State::kPending;
   pid_t runc_pid = -1;
   int out_fd = -1, err_fd = -1;
-  LinePrefixer* out = nullptr;
-  LinePrefixer* err = nullptr;
+  ContainerOutput* out = nullptr;
+  ContainerOutput* err = nullptr;
   int exit_code = -1;
   bool term_sent = false, kill_sent = false;
   Clock::time_point kill_at;
@@ -113,7 +103,7 @@ class TaskRunner {
   const LocalOptions& o_;
   const TaskSpec& task_;
   std::vector<Container> cs_;
-  std::vector<std::unique_ptr<LinePrefixer>> prefixers_;
+  std::vector<std::unique_ptr<ContainerOutput>> outputs_;
   std::string work_;
   int sigfd_ = -1;
   sigset_t old_mask_;
@@ -152,8 +142,6 @@ bool TaskRunner::Prepare(std::string* err) {
   work_ = buf.data();
   if (!base::MakeDirs(work_ + "/scratch", err) || !base::MakeDirs(work_ + "/volumes", err)) return false;
   ImageStore store(o_.images_dir, work_ + "/scratch");
-  size_t width = 0;
-  for (const auto& spec : task_.containers) width = std::max(width, spec.name.size());
   cs_.resize(task_.containers.size());
   std::map<std::string, Container*> by_name;
   std::string base_id = "kilt-local-" + std::to_string(getpid()) + "-";
@@ -163,12 +151,10 @@ bool TaskRunner::Prepare(std::string* err) {
     c.id = base_id + std::to_string(i);
     c.bundle = work_ + "/bundles/" + std::to_string(i);
     c.stop_timeout_s = o_.stop_timeout_s >= 0 ? o_.stop_timeout_s : c.spec->stop_timeout_s;
-    std::string name = c.spec->name;
-    name.resize(width, ' ');
-    prefixers_.push_back(std::make_unique<LinePrefixer>(name + " | ", 1));
-    c.out = prefixers_.back().get();
-    prefixers_.push_back(std::make_unique<LinePrefixer>(name + " | ", 2));
-    c.err = prefixers_.back().get();
+    outputs_.push_back(std::make_unique<ContainerOutput>(c.spec->name, 1));
+    c.out = outputs_.back().get();
+    outputs_.push_back(std::make_unique<ContainerOutput>(c.spec->name, 2));
+    c.err = outputs_.back().get();
     by_name[c.spec->name] = &c;
     if (!store.Resolve(c.spec->image, &c.image, err)) {
       *err = "container " + c.spec->name + ": " + *err;
@@ -514,7 +500,7 @@ void TaskRunner::Cleanup() {
 
 int RunLocalTask(const LocalOptions& o) {
   std::string text, err;
-  if (!base::ReadFile(o.task_path, &text, &err)) {
+  if (!base::ReadFile(o.task_path, &text, &err, kMaxTemplateBytes)) {
     Say("cannot read %s", err.c_str());
     return kLocalFailed;
   }

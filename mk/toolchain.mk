@@ -86,7 +86,7 @@ $(OBJ)/san/%.o: %.c
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) $(TEST_SANFLAGS) -c $< -o $@
 
-# Payload objects of shared C++ code (base/): zig (or STATIC=glibc's g++) with the payload's flags, one
+# Payload objects of shared code (base/, capture/, init/pid1.c, the launcher's): zig (or STATIC=glibc's g++) with the payload's flags, one
 # object directory per toolchain and arch. A payload program lists the objects it links.
 PAYLOAD_OBJ_X86   := $(OBJ)/payload/$(STATIC)-x86_64
 PAYLOAD_OBJ_ARM64 := $(OBJ)/payload/musl-aarch64
@@ -96,6 +96,12 @@ $(PAYLOAD_OBJ_X86)/%.o: %.cc | $(PAYLOAD_INCLUDE)/.stamp $(PAYLOAD_INCLUDE)/rapi
 $(PAYLOAD_OBJ_ARM64)/%.o: %.cc | $(PAYLOAD_INCLUDE)/.stamp $(PAYLOAD_INCLUDE)/rapidjson $(PAYLOAD_TOOLCHAIN)
 	@mkdir -p $(@D)
 	$(PAYLOAD_CXX_ARM64) $(PAYLOAD_CXXFLAGS) -MMD -MP -I. -c $< -o $@
+$(PAYLOAD_OBJ_X86)/%.o: %.c | $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CC) $(PAYLOAD_CFLAGS) -std=c11 -MMD -MP -I. -c $< -o $@
+$(PAYLOAD_OBJ_ARM64)/%.o: %.c | $(PAYLOAD_TOOLCHAIN)
+	@mkdir -p $(@D)
+	$(PAYLOAD_CC_ARM64) $(PAYLOAD_CFLAGS) -std=c11 -MMD -MP -I. -c $< -o $@
 
 # aarch64 glibc programs (the Lambda bootstrap, the webhook's arm64 image) and their unit tests under qemu:
 # Debian's cross compiler, arm64 OpenSSL from multiarch (libssl-dev:arm64) and http_parser's arm64 static
@@ -146,6 +152,7 @@ kilt_arm64_libs = $(foreach l,$(1),$(ARM64_GLIBC_OBJ)/libkilt_$(l).a)
 # runs it on a scratch copy of the SEEDS files (the checked-in seeds stay as they are). FUZZ_SECONDS, when
 # set, replaces every run's duration.
 FUZZ_CXX   := clang++
+FUZZ_CC    := clang
 # RapidJSON 1.1's internal stack does arithmetic on a null pointer (harmless, fixed upstream): not ours to flag.
 # The objects track their headers (-MMD) like every other kind, or a changed header links stale objects.
 FUZZ_FLAGS := -std=c++17 -O1 -g -I. -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -153,6 +160,9 @@ FUZZ_FLAGS := -std=c++17 -O1 -g -I. -fsanitize=address,undefined -fno-sanitize-r
 $(OBJ)/fuzz/%.o: %.cc
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
+$(OBJ)/fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(filter-out -std=%,$(FUZZ_FLAGS)) -std=c11 -D_GNU_SOURCE -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
 define kilt_fuzzer
 $(TESTBIN)/$(1): $(addprefix $(OBJ)/fuzz/,$(addsuffix .o,$(basename $(2)))) \
                  $(foreach l,$(3),$(OBJ)/fuzz/libkilt_$(l).a)

@@ -3,6 +3,7 @@
 # Programs link $(call kilt_libs,net base) and add $(NET_LDLIBS) in their recipes.
 NET_SRCS := net/http.cc net/http_client.cc
 $(eval $(call kilt_library,net,$(NET_SRCS)))
+PUBLIC_HEADERS += net/http.h net/http_client.h
 # OpenSSL and http_parser by full path: the Lambda bootstrap must not need libssl.so at run time
 # (Amazon Linux 2023 ships OpenSSL 3 too, but not libhttp_parser), and one way of linking keeps
 # every consumer the same.

@@ -3,6 +3,10 @@
 # Unit tests also read the multi-document Kubernetes corpus with yaml-cpp.
 PATCHER_SRCS := $(filter-out %_test.cc %_fuzz.cc,$(wildcard patcher/*.cc))
 $(eval $(call kilt_library,patcher,$(PATCHER_SRCS)))
+# Public headers: the transformation (patcher.h, pod.h), the recipe, and the readers and ECS model that
+# `kilt patch` and `kilt local run` share; argv_expr, change_log, task_definition and test_util are internal.
+PUBLIC_HEADERS += patcher/patcher.h patcher/pod.h patcher/recipe.h patcher/cfn_yaml.h patcher/cfn_sub.h \
+                  patcher/ecs.h patcher/json.h patcher/command.h patcher/splice.h
 PATCHER_LDLIBS := -lyaml
 PATCHER_TEST_LDLIBS := -lyaml -lyaml-cpp
 

@@ -504,6 +504,203 @@ bool ReadCommand(const Value& c, const std::string& id, std::vector<std::string>
   return true;
 }
 
+// A recipe the pod patcher cannot use is an error; an opt-in recipe skips a pod that did not opt in.
+// False when the pod is not to be patched (the report says why).
+bool RecipeApplies(const Recipe& recipe, const PodPlan& plan, PatchReport* report) {
+  std::string recipe_err;
+  if (!ValidateRecipe(recipe, &recipe_err)) {
+    report->errors.push_back({plan.id, "", "bad recipe: " + recipe_err});
+    return false;
+  }
+  if (recipe.kilt_image.empty()) {
+    report->errors.push_back({plan.id, "", "the recipe names no kilt image: set `image` in the recipe"});
+    return false;
+  }
+  if (recipe.opt_in && !plan.opted_in) {
+    report->skipped.push_back(plan.id + ": the recipe is opt-in and the pod has no annotation " +
+                              kPodInjectAnnotation + "=true");
+    return false;
+  }
+  return true;
+}
+
+// Kilt's volume and init container, when an earlier pass added them.
+struct PayloadParts {
+  bool have_volume = false;
+  bool have_init = false;
+};
+
+// Our volume and init container may exist from an earlier pass; anything else by those names is
+// the user's and we must not take it over (false, with the error).
+bool FindPayloadParts(const Value& spec, const PodOptions& opt, const std::string& pod_id, PayloadParts* parts,
+                      std::vector<PatchError>* errors) {
+  if (const Value* vols = base::Member(spec, "volumes"); vols && vols->IsArray()) {
+    for (const auto& v : vols->GetArray()) {
+      if (base::StringMember(v, "name") != opt.volume_name) continue;
+      if (!base::Member(v, "emptyDir")) {
+        errors->push_back({pod_id, "",
+                           "the pod already has a volume named " + opt.volume_name +
+                               " that is not Kilt's emptyDir: rename it"});
+        return false;
+      }
+      parts->have_volume = true;
+    }
+  }
+  if (const Value* inits = base::Member(spec, "initContainers"); inits && inits->IsArray()) {
+    for (const auto& c : inits->GetArray()) {
+      if (base::StringMember(c, "name") != opt.init_container_name) continue;
+      if (!IsPayloadCopier(c, opt)) {
+        // Taking it for ours would leave /kilt empty in every wrapped container.
+        errors->push_back({pod_id, opt.init_container_name,
+                           "the pod already has an init container named " + opt.init_container_name +
+                               " that is not Kilt's payload copier (command [" + base::Join(opt.init_command, " ") + "]" +
+                               ", volume " + opt.volume_name + " at " + opt.init_mount_path +
+                               "): rename it"});
+        return false;
+      }
+      parts->have_init = true;
+    }
+  }
+  return true;
+}
+
+// One pass over a pod's containers: what it needs to know, and what it found for the pod-level edits.
+struct PodPass {
+  Edit ed;
+  const PatchInput& in;
+  const PodOptions& opt;
+  const PodPlan& plan;
+  bool fargate;  // EKS Fargate refuses to schedule pods that add capabilities (beyond a short allow-list)
+  PatchReport* report;
+  std::vector<std::string> patched_names;
+  bool wrapped = false;  // some container runs through the launcher (now or from before): it needs /kilt
+};
+
+// The argv the container runs today, by Docker's rule (patcher/command.h): command (ENTRYPOINT) set ⇒ the
+// image's CMD is dropped. Looks the image up when the pod does not say; false when it cannot be known (the
+// report says why, as an error or a skip by opt.unknown_image).
+bool OriginalArgv(const PodPass& p, const std::string& name, const std::string& image,
+                  const std::optional<Argv>& command, const std::optional<Argv>& args,
+                  std::vector<std::string>* run) {
+  ImageConfig cfg;
+  const ImageConfig* image_cfg = nullptr;
+  if (NeedsImageConfig(command)) {
+    if (!LookupImage(p.in, {image, p.plan.platform}, &cfg)) {
+      std::string why = "image " + image + " (" + p.plan.platform + "): its ENTRYPOINT" + (args ? "" : "/CMD") +
+                        " is unknown and the pod sets no command: set command/args in the pod, add "
+                        "an image hint to the recipe, or enable registry lookup";
+      if (p.opt.unknown_image == UnknownImagePolicy::kSkip)
+        p.report->skipped.push_back(p.plan.id + "/" + name + ": " + why);
+      else
+        p.report->errors.push_back({p.plan.id, name, why});
+      return false;
+    }
+    for (auto& s : cfg.entrypoint) s = EscapeKubeletExpansion(s);
+    for (auto& s : cfg.cmd) s = EscapeKubeletExpansion(s);
+    image_cfg = &cfg;
+  }
+  std::string compose_err;
+  if (!ComposeArgv(command, args, image_cfg, run, &compose_err)) {
+    p.report->errors.push_back({p.plan.id, name, "image " + image + ": " + compose_err});
+    return false;
+  }
+  return true;
+}
+
+// Wraps container `index` of spec.containers in the launcher, completes an earlier wrapping that lost its
+// payload mount, or says in the report why it leaves the container as it is.
+void PatchContainer(PodPass* p, Value* c, rapidjson::SizeType index) {
+  const Recipe& recipe = p->in.recipe;
+  const std::string& pod_id = p->plan.id;
+  const std::string name = StringAt(*c, "name");
+  const std::string where = pod_id + "/" + name;
+  auto error = [&](const std::string& message) { p->report->errors.push_back({pod_id, name, message}); };
+  auto skip = [&](const std::string& why) { p->report->skipped.push_back(where + ": " + why); };
+  if (name == p->opt.init_container_name)
+    return error("a container is named " + name + ", the name of Kilt's init container: rename it");
+  const Wrapping wrapping = WrappingOf(*c, recipe);
+  const Value* wrapped_args = base::Member(*c, "args");
+  const bool has_wrapped_args = wrapped_args && wrapped_args->IsArray() && !wrapped_args->Empty();
+  // Selected or not, a container that runs the launcher needs the payload.
+  if (wrapping == Wrapping::kWrapped && has_wrapped_args) p->wrapped = true;
+  if (!p->plan.selection.Selected(name))
+    return skip(std::string("not selected by annotations ") + kPodContainersAnnotation + "/" +
+                kPodExcludeContainersAnnotation);
+  if (wrapping == Wrapping::kForeign)
+    return error("its command starts with " + recipe.entrypoint[0] + " but is not [" +
+                 base::Join(recipe.entrypoint, " ") + "]: wrapping it again would run the launcher "
+                 "under itself; give it its original command, or exclude it with annotation " +
+                 kPodExcludeContainersAnnotation);
+  if (wrapping == Wrapping::kWrapped && !has_wrapped_args)
+    return error("its command is Kilt's launcher with no args, so what it ran is lost: "
+                 "give it its original command and args");
+  if (wrapping == Wrapping::kWrapped && MountsVolume(*c, p->opt.volume_name)) return skip("already patched");
+  if (MountsPath(*c, p->opt.mount_path))
+    return error("the container already mounts something at " + p->opt.mount_path +
+                 ", where Kilt mounts its payload: move that mount or exclude the container with annotation " +
+                 kPodExcludeContainersAnnotation);
+  std::vector<std::string> command, args;
+  bool has_command, has_args;
+  if (!ReadCommand(*c, pod_id, &command, &has_command, &args, &has_args, &p->report->errors)) return;
+  const std::string image = StringAt(*c, "image");
+  const std::string path = "/spec/containers/" + std::to_string(index);
+  // A container wrapped before (its args are the original argv) only lacks the payload mount.
+  if (wrapping != Wrapping::kWrapped) {
+    std::vector<std::string> run;
+    if (!OriginalArgv(*p, name, image, has_command ? std::optional<Argv>(command) : std::nullopt,
+                      has_args ? std::optional<Argv>(args) : std::nullopt, &run))
+      return;
+    Set(p->ed, c, path, "command", StringArray(recipe.entrypoint, p->ed.a));
+    Set(p->ed, c, path, "args", StringArray(run, p->ed.a));
+  }
+  AddPayloadMount(p->ed, c, path, p->opt);
+  p->wrapped = true;
+  MergeEnv(p->ed, c, path, recipe, pod_id, image);
+  if (!p->fargate) AddCapabilities(p->ed, c, path, recipe.capabilities);
+  p->report->patched.push_back(where);
+  p->patched_names.push_back(name);
+}
+
+// The pod-level part of the payload: the volume, the init container that fills it (first), and the
+// annotations that say what Kilt did.
+void AddPayloadToPod(PodPass* p, Value* pod, const PayloadParts& parts) {
+  Edit& ed = p->ed;
+  const PodOptions& opt = p->opt;
+  Value& spec = (*pod)["spec"];
+  if (!parts.have_volume) {
+    Value volumes(rapidjson::kArrayType);
+    volumes.PushBack(PayloadVolume(opt, ed.a), ed.a);
+    AppendAll(ed, &spec, "/spec", "volumes", std::move(volumes));
+  }
+  if (!parts.have_init) {
+    // First, so that the payload is in place before any other init container (native sidecars
+    // included) starts.
+    Value rebuilt(rapidjson::kArrayType);
+    rebuilt.PushBack(InitContainer(p->in.recipe, opt, ed.a), ed.a);
+    Value* inits = base::Member(spec, "initContainers");
+    if (!inits || inits->IsNull()) {
+      Set(ed, &spec, "/spec", "initContainers", std::move(rebuilt));
+    } else if (inits->IsArray()) {
+      for (auto& c : inits->GetArray()) rebuilt.PushBack(c, ed.a);
+      *inits = rebuilt;
+      ed.Added("/spec/initContainers", rapidjson::SizeType{0});
+    }
+  }
+  Value& metadata = Ensure(ed, pod, "", "metadata", rapidjson::kObjectType);
+  Value& annotations = Ensure(ed, &metadata, "/metadata", "annotations", rapidjson::kObjectType);
+  const std::string ann = "/metadata/annotations";
+  SetString(ed, &annotations, ann, kPodStatusAnnotation, "injected");
+  MergeAnnotationList(ed, &annotations, ann, kPodInjectedContainersAnnotation, p->patched_names);
+  MergeAnnotationList(ed, &annotations, ann, kSafeToEvictAnnotation, {opt.volume_name});
+  const std::vector<std::string>& caps = p->in.recipe.capabilities;
+  if (p->fargate && !caps.empty()) {
+    SetString(ed, &annotations, ann, kPodCapabilitiesAnnotation,
+              "not added (" + base::Join(caps, ",") +
+                  "): EKS Fargate pods cannot add capabilities; the agent runs with reduced "
+                  "visibility");
+  }
+}
+
 }  // namespace
 
 std::string PodPlatform(const Value& pod) {
@@ -543,203 +740,28 @@ PatchReport PatchPodWithOptions(Value* pod_value, Alloc& a, const PatchInput& in
                                 ChangeLog* changes) {
   PatchReport report;
   Value& pod = *pod_value;
-  Edit ed{a, changes};
   PodPlan plan;
   if (!PlanPod(pod, opt, &plan, &report.errors)) return report;
   if (plan.skip_pod) {
     report.skipped.push_back(plan.id + ": " + plan.skip_reason);
     return report;
   }
-  const Recipe& recipe = in.recipe;
-  std::string recipe_err;
-  if (!ValidateRecipe(recipe, &recipe_err)) {
-    report.errors.push_back({plan.id, "", "bad recipe: " + recipe_err});
-    return report;
-  }
-  if (recipe.kilt_image.empty()) {
-    report.errors.push_back({plan.id, "", "the recipe names no kilt image: set `image` in the recipe"});
-    return report;
-  }
-  if (recipe.opt_in && !plan.opted_in) {
-    report.skipped.push_back(plan.id + ": the recipe is opt-in and the pod has no annotation " +
-                             kPodInjectAnnotation + "=true");
-    return report;
-  }
+  if (!RecipeApplies(in.recipe, plan, &report)) return report;
   Value& spec = pod["spec"];
+  PayloadParts parts;
+  if (!FindPayloadParts(spec, opt, plan.id, &parts, &report.errors)) return report;
+
   const bool fargate = HasLabel(pod, kFargateProfileLabel) ||
                        base::StringMember(spec, "schedulerName") == "fargate-scheduler";
-
-  // Our volume and init container may exist from an earlier pass; anything else by those names is
-  // the user's and we must not take it over.
-  bool have_volume = false, have_init = false;
-  if (const Value* vols = base::Member(spec, "volumes"); vols && vols->IsArray()) {
-    for (const auto& v : vols->GetArray()) {
-      if (base::StringMember(v, "name") != opt.volume_name) continue;
-      if (!base::Member(v, "emptyDir")) {
-        report.errors.push_back({plan.id, "",
-                                 "the pod already has a volume named " + opt.volume_name +
-                                     " that is not Kilt's emptyDir: rename it"});
-        return report;
-      }
-      have_volume = true;
-    }
-  }
-  if (const Value* inits = base::Member(spec, "initContainers"); inits && inits->IsArray()) {
-    for (const auto& c : inits->GetArray()) {
-      if (base::StringMember(c, "name") != opt.init_container_name) continue;
-      if (!IsPayloadCopier(c, opt)) {
-        // Taking it for ours would leave /kilt empty in every wrapped container.
-        report.errors.push_back({plan.id, opt.init_container_name,
-                                 "the pod already has an init container named " + opt.init_container_name +
-                                     " that is not Kilt's payload copier (command [" + base::Join(opt.init_command, " ") + "]" +
-                                     ", volume " + opt.volume_name + " at " + opt.init_mount_path +
-                                     "): rename it"});
-        return report;
-      }
-      have_init = true;
-    }
-  }
-
-  const std::vector<std::string>& caps = recipe.capabilities;
-  std::vector<std::string> patched_names;
-  bool wrapped = false;  // some container runs through the launcher (now or from before): it needs /kilt
+  PodPass pass{Edit{a, changes}, in, opt, plan, fargate, &report, {}, false};
   Value& containers = spec["containers"];
-  for (rapidjson::SizeType index = 0; index < containers.Size(); index++) {
-    Value& c = containers[index];
-    std::string name = StringAt(c, "name");
-    std::string where = plan.id + "/" + name;
-    if (name == opt.init_container_name) {
-      report.errors.push_back({plan.id, name,
-                               "a container is named " + name +
-                                   ", the name of Kilt's init container: rename it"});
-      continue;
-    }
-    const Wrapping wrapping = WrappingOf(c, recipe);
-    const Value* wrapped_args = base::Member(c, "args");
-    const bool has_wrapped_args = wrapped_args && wrapped_args->IsArray() && !wrapped_args->Empty();
-    // Selected or not, a container that runs the launcher needs the payload.
-    if (wrapping == Wrapping::kWrapped && has_wrapped_args) wrapped = true;
-    if (!plan.selection.Selected(name)) {
-      report.skipped.push_back(where + ": not selected by annotations " + kPodContainersAnnotation +
-                               "/" + kPodExcludeContainersAnnotation);
-      continue;
-    }
-    if (wrapping == Wrapping::kForeign) {
-      report.errors.push_back({plan.id, name,
-                               "its command starts with " + recipe.entrypoint[0] + " but is not [" +
-                                   base::Join(recipe.entrypoint, " ") + "]: wrapping it again would run the launcher "
-                                   "under itself; give it its original command, or exclude it with annotation " +
-                                   kPodExcludeContainersAnnotation});
-      continue;
-    }
-    if (wrapping == Wrapping::kWrapped) {
-      if (!has_wrapped_args) {
-        report.errors.push_back({plan.id, name,
-                                 "its command is Kilt's launcher with no args, so what it ran is lost: "
-                                 "give it its original command and args"});
-        continue;
-      }
-      if (MountsVolume(c, opt.volume_name)) {
-        report.skipped.push_back(where + ": already patched");
-        continue;
-      }
-    }
-    if (MountsPath(c, opt.mount_path)) {
-      report.errors.push_back({plan.id, name,
-                               "the container already mounts something at " + opt.mount_path +
-                                   ", where Kilt mounts its payload: move that mount or exclude the "
-                                   "container with annotation " +
-                                   kPodExcludeContainersAnnotation});
-      continue;
-    }
-    std::vector<std::string> command, args;
-    bool has_command, has_args;
-    if (!ReadCommand(c, plan.id, &command, &has_command, &args, &has_args, &report.errors)) continue;
-    std::string image = StringAt(c, "image");
-    const std::string path = "/spec/containers/" + std::to_string(index);
-    if (wrapping == Wrapping::kWrapped) {
-      // Wrapped before (its args are the original argv) but without the payload mount: complete it.
-      AddPayloadMount(ed, &c, path, opt);
-      MergeEnv(ed, &c, path, recipe, plan.id, image);
-      if (!fargate) AddCapabilities(ed, &c, path, caps);
-      report.patched.push_back(where);
-      patched_names.push_back(name);
-      continue;
-    }
-
-    // Docker's rule (patcher/command.h): command (ENTRYPOINT) set ⇒ the image's CMD is dropped.
-    ImageConfig cfg;
-    const ImageConfig* image_cfg = nullptr;
-    if (NeedsImageConfig(has_command ? std::optional<Argv>(command) : std::nullopt)) {
-      if (!LookupImage(in, {image, plan.platform}, &cfg)) {
-        std::string why = "image " + image + " (" + plan.platform + "): its ENTRYPOINT" +
-                          (has_args ? "" : "/CMD") +
-                          " is unknown and the pod sets no command: set command/args in the pod, add "
-                          "an image hint to the recipe, or enable registry lookup";
-        if (opt.unknown_image == UnknownImagePolicy::kSkip)
-          report.skipped.push_back(where + ": " + why);
-        else
-          report.errors.push_back({plan.id, name, why});
-        continue;
-      }
-      for (auto& s : cfg.entrypoint) s = EscapeKubeletExpansion(s);
-      for (auto& s : cfg.cmd) s = EscapeKubeletExpansion(s);
-      image_cfg = &cfg;
-    }
-    std::vector<std::string> run;
-    std::string compose_err;
-    if (!ComposeArgv(has_command ? std::optional<Argv>(command) : std::nullopt,
-                     has_args ? std::optional<Argv>(args) : std::nullopt, image_cfg, &run,
-                     &compose_err)) {
-      report.errors.push_back({plan.id, name, "image " + image + ": " + compose_err});
-      continue;
-    }
-
-    Set(ed, &c, path, "command", StringArray(recipe.entrypoint, a));
-    Set(ed, &c, path, "args", StringArray(run, a));
-    AddPayloadMount(ed, &c, path, opt);
-    wrapped = true;
-    MergeEnv(ed, &c, path, recipe, plan.id, image);
-    // EKS Fargate refuses to schedule pods that add capabilities (beyond a short allow-list).
-    if (!fargate) AddCapabilities(ed, &c, path, caps);
-    report.patched.push_back(where);
-    patched_names.push_back(name);
-  }
+  for (rapidjson::SizeType index = 0; index < containers.Size(); index++)
+    PatchContainer(&pass, &containers[index], index);
   // Containers wrapped before still need the payload: a pod that lost its copier (or its volume) gets
   // them back even when no container is patched now.
-  if (!report.errors.empty() || !wrapped || (patched_names.empty() && have_volume && have_init)) return report;
-
-  if (!have_volume) {
-    Value volumes(rapidjson::kArrayType);
-    volumes.PushBack(PayloadVolume(opt, a), a);
-    AppendAll(ed, &spec, "/spec", "volumes", std::move(volumes));
-  }
-  if (!have_init) {
-    // First, so that the payload is in place before any other init container (native sidecars
-    // included) starts.
-    Value rebuilt(rapidjson::kArrayType);
-    rebuilt.PushBack(InitContainer(recipe, opt, a), a);
-    Value* inits = base::Member(*&spec, "initContainers");
-    if (!inits || inits->IsNull()) {
-      Set(ed, &spec, "/spec", "initContainers", std::move(rebuilt));
-    } else if (inits->IsArray()) {
-      for (auto& c : inits->GetArray()) rebuilt.PushBack(c, a);
-      *inits = rebuilt;
-      ed.Added("/spec/initContainers", rapidjson::SizeType{0});
-    }
-  }
-  Value& metadata = Ensure(ed, &pod, "", "metadata", rapidjson::kObjectType);
-  Value& annotations = Ensure(ed, &metadata, "/metadata", "annotations", rapidjson::kObjectType);
-  const std::string ann = "/metadata/annotations";
-  SetString(ed, &annotations, ann, kPodStatusAnnotation, "injected");
-  MergeAnnotationList(ed, &annotations, ann, kPodInjectedContainersAnnotation, patched_names);
-  MergeAnnotationList(ed, &annotations, ann, kSafeToEvictAnnotation, {opt.volume_name});
-  if (fargate && !caps.empty()) {
-    SetString(ed, &annotations, ann, kPodCapabilitiesAnnotation,
-              "not added (" + base::Join(caps, ",") +
-                  "): EKS Fargate pods cannot add capabilities; the agent runs with reduced "
-                  "visibility");
-  }
+  const bool payload_in_place = parts.have_volume && parts.have_init;
+  if (!report.errors.empty() || !pass.wrapped || (pass.patched_names.empty() && payload_in_place)) return report;
+  AddPayloadToPod(&pass, &pod, parts);
   report.changed = true;
   return report;
 }

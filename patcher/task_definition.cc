@@ -84,16 +84,53 @@ std::string TaskDefinitionPatcher::ContainerLabel(const Value& c) const {
   return Describe(*name);
 }
 
+// The selection marks of one source: the task definition's tags (compatible with the original kilt), or
+// its Metadata.Kilt.
+struct TaskDefinitionPatcher::SelectionMarks {
+  bool ignore = false;                 // kilt-ignore / Ignore
+  bool include = false;                // kilt-include / Include
+  bool has_only = false;               // kilt-include-containers / Containers
+  std::vector<std::string> only;
+  std::vector<std::string> ignore_containers;  // kilt-ignore-containers / IgnoreContainers
+};
+
 bool TaskDefinitionPatcher::Select(const Value& task, Selection* sel) {
   auto skip = [&](std::string why) {
     sel->selected = false;
     sel->skip_reason = std::move(why);
     return true;
   };
+  std::string why;
+  if (!PlatformSkipReason(task, &why)) return false;
+  if (!why.empty()) return skip(why);
+
+  SelectionMarks tags, meta;
+  bool ok = ReadSelectionTags(task, &tags);
+  ok = ReadKiltMetadata(&meta) && ok;
+  if (!ok) return false;
+
+  if (tags.ignore || meta.ignore) return skip(tags.ignore ? "tagged kilt-ignore" : "Metadata.Kilt.Ignore is true");
+  if (r_.opt_in && !(tags.include || tags.has_only || meta.include || meta.has_only))
+    return skip("opt-in mode and not tagged kilt-include / kilt-include-containers (or Metadata.Kilt.Include)");
+  if (tags.has_only || meta.has_only) {
+    sel->has_only = true;
+    sel->only.insert(tags.only.begin(), tags.only.end());
+    sel->only.insert(meta.only.begin(), meta.only.end());
+  }
+  sel->ignore.insert(tags.ignore_containers.begin(), tags.ignore_containers.end());
+  sel->ignore.insert(meta.ignore_containers.begin(), meta.ignore_containers.end());
+  return true;
+}
+
+// Why the recipe leaves this task definition alone (a Windows one, or compatibilities it does not select):
+// *why empty when it does not. False (reported) when RequiresCompatibilities is malformed.
+bool TaskDefinitionPatcher::PlatformSkipReason(const Value& task, std::string* why) {
   if (const Value* rp = Member(task, d_.runtime_platform)) {
     const Value* os = Member(*rp, d_.operating_system_family);
-    if (os != nullptr && os->IsString() && std::string_view(os->GetString()).substr(0, 7) == "WINDOWS")
-      return skip(std::string("a Windows task definition (") + os->GetString() + "): /kilt/run is a Linux program");
+    if (os != nullptr && os->IsString() && std::string_view(os->GetString()).substr(0, 7) == "WINDOWS") {
+      *why = std::string("a Windows task definition (") + os->GetString() + "): /kilt/run is a Linux program";
+      return true;
+    }
   }
 
   // Compatibilities: absent means EC2 (ECS's default). A value kilt cannot resolve (a condition, a
@@ -124,15 +161,16 @@ bool TaskDefinitionPatcher::Select(const Value& task, Selection* sel) {
     for (const std::string& k : known) list += (list.empty() ? "" : ",") + k;
     std::string want;
     for (const std::string& k : r_.compatibilities) want += (want.empty() ? "" : ",") + k;
-    return skip((rc == nullptr ? std::string("no ") + d_.requires_compatibilities + " (EC2 by default)"
-                               : std::string(d_.requires_compatibilities) + " [" + list + "]") +
-                "; the recipe patches " + want + " (selection.compatibilities)");
+    *why = (rc == nullptr ? std::string("no ") + d_.requires_compatibilities + " (EC2 by default)"
+                          : std::string(d_.requires_compatibilities) + " [" + list + "]") +
+           "; the recipe patches " + want + " (selection.compatibilities)";
   }
+  return true;
+}
 
-  // Tags compatible with the original kilt, then Metadata.Kilt.
-  bool tag_ignore = false, tag_include = false;
-  bool has_tag_ignore_containers = false, has_tag_include_containers = false;
-  std::vector<std::string> tag_ignore_containers, tag_include_containers;
+// The selection tags (kilt-ignore, kilt-include, kilt-*-containers). False (reported) when one of them
+// cannot be read at patch time.
+bool TaskDefinitionPatcher::ReadSelectionTags(const Value& task, SelectionMarks* marks) {
   bool ok = true;
   const Value* tags = Member(task, d_.tags);
   auto undecidable = [&](const std::string& what) {
@@ -144,91 +182,79 @@ bool TaskDefinitionPatcher::Select(const Value& task, Selection* sel) {
   if (tags != nullptr && d_.intrinsics && IsIntrinsic(*tags) && !IsNoValue(*tags)) {
     // Tags as a whole computed (Fn::If over two lists, a Ref): kilt cannot tell which tags apply.
     if (MentionsSelectionTag(*tags)) undecidable(std::string(d_.tags) + " is " + Describe(*tags));
-  } else if (tags != nullptr && tags->IsArray()) {
-    for (const Value& t : tags->GetArray()) {
-      if (d_.intrinsics && IsIntrinsic(t)) {
-        if (!IsNoValue(t) && MentionsSelectionTag(t)) undecidable("a tag is " + Describe(t));
-        continue;
-      }
-      const Value* k = Member(t, d_.tag_key);
-      if (k == nullptr) continue;  // not a tag: the template's validator will say so
-      std::string key;
-      if (!ResolveString(*k, &key)) {
-        // A computed key may be a selection tag at deploy time.
-        undecidable("the key of tag " + Describe(t) + " is not a literal");
-        continue;
-      }
-      if (key != "kilt-ignore" && key != "kilt-ignore-containers" && key != "kilt-include" &&
-          key != "kilt-include-containers")
-        continue;  // other tags may be anything
-      const Value* v = Member(t, d_.tag_value);
-      std::string value;
-      if (v != nullptr && !v->IsString()) {
-        Error("", "tag " + key + " has the value " + Describe(*v) +
-                      "; kilt selects at patch time, so selection tags need a literal string value");
-        ok = false;
-        continue;
-      }
-      if (v != nullptr) value = v->GetString();
-      if (key == "kilt-ignore") tag_ignore = true;
-      if (key == "kilt-include") tag_include = true;
-      if (key == "kilt-ignore-containers") {
-        has_tag_ignore_containers = true;
-        tag_ignore_containers = base::Split(value, ':');
-      }
-      if (key == "kilt-include-containers") {
-        has_tag_include_containers = true;
-        tag_include_containers = base::Split(value, ':');
-      }
+    return ok;
+  }
+  if (tags == nullptr || !tags->IsArray()) return ok;
+  for (const Value& t : tags->GetArray()) {
+    if (d_.intrinsics && IsIntrinsic(t)) {
+      if (!IsNoValue(t) && MentionsSelectionTag(t)) undecidable("a tag is " + Describe(t));
+      continue;
+    }
+    const Value* k = Member(t, d_.tag_key);
+    if (k == nullptr) continue;  // not a tag: the template's validator will say so
+    std::string key;
+    if (!ResolveString(*k, &key)) {
+      // A computed key may be a selection tag at deploy time.
+      undecidable("the key of tag " + Describe(t) + " is not a literal");
+      continue;
+    }
+    if (key != "kilt-ignore" && key != "kilt-ignore-containers" && key != "kilt-include" &&
+        key != "kilt-include-containers")
+      continue;  // other tags may be anything
+    const Value* v = Member(t, d_.tag_value);
+    if (v != nullptr && !v->IsString()) {
+      Error("", "tag " + key + " has the value " + Describe(*v) +
+                    "; kilt selects at patch time, so selection tags need a literal string value");
+      ok = false;
+      continue;
+    }
+    std::string value = v != nullptr ? v->GetString() : "";
+    if (key == "kilt-ignore") marks->ignore = true;
+    if (key == "kilt-include") marks->include = true;
+    if (key == "kilt-ignore-containers") marks->ignore_containers = base::Split(value, ':');
+    if (key == "kilt-include-containers") {
+      marks->has_only = true;
+      marks->only = base::Split(value, ':');
     }
   }
-  bool meta_ignore = false, meta_include = false, meta_has_containers = false;
-  std::vector<std::string> meta_containers, meta_ignore_containers;
-  if (const Value* m = o_.kilt_metadata) {
-    if (!m->IsObject()) {
-      Error("", "Metadata.Kilt must be an object such as {\"Ignore\": true}, not " + Describe(*m));
-      return false;
-    }
-    for (auto& member : m->GetObject()) {
-      std::string key = member.name.GetString();
-      const Value& v = member.value;
-      auto strings = [&](std::vector<std::string>* out) {
-        if (!v.IsArray()) return false;
-        for (const Value& e : v.GetArray()) {
-          if (!e.IsString()) return false;
-          out->push_back(e.GetString());
-        }
-        return true;
-      };
-      if (key == "Ignore" && v.IsBool()) {
-        meta_ignore = v.GetBool();
-      } else if (key == "Include" && v.IsBool()) {
-        meta_include = v.GetBool();
-      } else if (key == "Containers" && strings(&meta_containers)) {
-        meta_has_containers = true;
-      } else if (key == "IgnoreContainers" && strings(&meta_ignore_containers)) {
-      } else {
-        Error("", "Metadata.Kilt." + key + " is " + Describe(v) +
-                      "; accepted: Ignore (bool), Include (bool), Containers (list of names), IgnoreContainers "
-                      "(list of names)");
-        ok = false;
-      }
-    }
-  }
-  if (!ok) return false;
+  return ok;
+}
 
-  if (tag_ignore || meta_ignore)
-    return skip(tag_ignore ? "tagged kilt-ignore" : "Metadata.Kilt.Ignore is true");
-  if (r_.opt_in && !(tag_include || has_tag_include_containers || meta_include || meta_has_containers))
-    return skip("opt-in mode and not tagged kilt-include / kilt-include-containers (or Metadata.Kilt.Include)");
-  if (has_tag_include_containers || meta_has_containers) {
-    sel->has_only = true;
-    if (has_tag_include_containers) sel->only.insert(tag_include_containers.begin(), tag_include_containers.end());
-    sel->only.insert(meta_containers.begin(), meta_containers.end());
+// CloudFormation's Metadata.Kilt. False (reported) when it is malformed.
+bool TaskDefinitionPatcher::ReadKiltMetadata(SelectionMarks* marks) {
+  const Value* m = o_.kilt_metadata;
+  if (m == nullptr) return true;
+  if (!m->IsObject()) {
+    Error("", "Metadata.Kilt must be an object such as {\"Ignore\": true}, not " + Describe(*m));
+    return false;
   }
-  if (has_tag_ignore_containers) sel->ignore.insert(tag_ignore_containers.begin(), tag_ignore_containers.end());
-  sel->ignore.insert(meta_ignore_containers.begin(), meta_ignore_containers.end());
-  return true;
+  bool ok = true;
+  for (auto& member : m->GetObject()) {
+    std::string key = member.name.GetString();
+    const Value& v = member.value;
+    auto strings = [&](std::vector<std::string>* out) {
+      if (!v.IsArray()) return false;
+      for (const Value& e : v.GetArray()) {
+        if (!e.IsString()) return false;
+        out->push_back(e.GetString());
+      }
+      return true;
+    };
+    if (key == "Ignore" && v.IsBool()) {
+      marks->ignore = v.GetBool();
+    } else if (key == "Include" && v.IsBool()) {
+      marks->include = v.GetBool();
+    } else if (key == "Containers" && strings(&marks->only)) {
+      marks->has_only = true;
+    } else if (key == "IgnoreContainers" && strings(&marks->ignore_containers)) {
+    } else {
+      Error("", "Metadata.Kilt." + key + " is " + Describe(v) +
+                    "; accepted: Ignore (bool), Include (bool), Containers (list of names), IgnoreContainers "
+                    "(list of names)");
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 // Finds every container list (ContainerDefinitions, or the branches of a Fn::If around it) and every

@@ -38,7 +38,11 @@ class TaskDefinitionPatcher {
 
  private:
   struct Selection;
+  struct SelectionMarks;
   bool Select(const rapidjson::Value& task, Selection* sel);
+  bool PlatformSkipReason(const rapidjson::Value& task, std::string* why);
+  bool ReadSelectionTags(const rapidjson::Value& task, SelectionMarks* marks);
+  bool ReadKiltMetadata(SelectionMarks* marks);
   bool ResolveString(const rapidjson::Value& v, std::string* out, std::string* why = nullptr) const;
   const ImageHint* FindSubHint(const rapidjson::Value* image) const;
   std::string ContainerLabel(const rapidjson::Value& container) const;

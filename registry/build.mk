@@ -2,6 +2,9 @@
 # Programs link $(call kilt_libs,registry net base) $(NET_LDLIBS). See docs/image-lookup.md.
 REGISTRY_SRCS := $(filter-out %_test.cc %_fuzz.cc,$(wildcard registry/*.cc))
 $(eval $(call kilt_library,registry,$(REGISTRY_SRCS)))
+# Public headers: the lookup (an ImageSource), credentials, references, manifests and digests; the client,
+# its cache and SigV4 are internal.
+PUBLIC_HEADERS += registry/lookup.h registry/auth.h registry/reference.h registry/manifest.h registry/digest.h
 REGISTRY_LIBS := $(call kilt_libs,registry net base)
 
 ALL += $(call kilt_libs,registry)

@@ -193,7 +193,8 @@ void KeepFreedMemory() {
 bool MakeAdmissionConfig(const Flags& flags, AdmissionConfig* config, std::string* err) {
   if (!flags.recipe_file.empty()) {
     std::string text;
-    if (!base::ReadFile(flags.recipe_file, &text, err) || !ParseRecipe(text, flags.recipe_file, &config->recipe, err))
+    if (!base::ReadFile(flags.recipe_file, &text, err, kMaxRecipeBytes) ||
+        !ParseRecipe(text, flags.recipe_file, &config->recipe, err))
       return false;
   }
   if (!flags.kilt_image.empty()) config->recipe.kilt_image = flags.kilt_image;

@@ -14,13 +14,7 @@ T_NAME=capture-falco
 . "$HERE/../lib/testlib.sh"
 
 [ -x "$TREE/bin/falco" ] || { echo "capture-falco: $TREE/bin/falco is missing: run 'make falco'"; exit 1; }
-W=$(mktemp -d /tmp/kilt-capture-falco.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  rm -rf "$W"
-}
-trap cleanup EXIT
+use_workdir capture-falco
 
 # bin/falco's ELF interpreter is /kilt/falco/lib/...: on the host, call the tree's loader directly.
 LOADER=$(ls "$TREE"/lib/ld-linux-*.so.* | head -1)
@@ -107,12 +101,12 @@ ADDRESS="@kilt-capture-falco-test-$$"
 config "engine: {kind: nodriver}
 load_plugins: [kiltcap, container]"
 "$TOOL" feed "$ADDRESS" 30000 2> "$W/feed.err" &
-PIDS+=($!)
+track $!
 # Not through the falco function: $! must be Falco itself, not a subshell that would leave it running.
 timeout -k 5 120 "$LOADER" --inhibit-cache --library-path "$TREE/lib" "$TREE/bin/falco" -c "$W/falco.yaml" \
   > "$W/live.out" 2> "$W/live.err" &
 FALCO=$!
-PIDS+=($FALCO)
+track $FALCO
 for _ in $(seq 1 600); do
   [ "$(rules_of "$W/live.out" | grep -cxFf <(printf '%s\n' "${EXPECTED[@]}"))" -ge ${#EXPECTED[@]} ] && break
   kill -0 $FALCO 2>/dev/null || break

@@ -9,8 +9,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 T_NAME=capture-golden
 . "$HERE/../lib/testlib.sh"
 
-W=$(mktemp -d /tmp/kilt-capture-golden.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+use_workdir capture-golden
 gen() { python3 "$ROOT/capture/gen_event_table.py" --archive "$ARCHIVE" --golden "$1" --out "$W/out.h" 2>&1; }
 
 cp "$ROOT/capture/event_params.golden" "$W/same.golden"

@@ -8,8 +8,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 T_NAME=capture-sysdig
 . "$HERE/../lib/testlib.sh"
 
-W=$(mktemp -d /tmp/kilt-capture-sysdig.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+use_workdir capture-sysdig
 
 if ! command -v sysdig >/dev/null; then
   echo "sysdig is missing: run 'make deps'"; exit 1

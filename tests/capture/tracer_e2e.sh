@@ -16,14 +16,7 @@ T_NAME=tracer
 . "$(dirname "$0")/../lib/testlib.sh"
 
 [ "$(id -u)" = 0 ] || { echo "tracer: these tests need root (unshare -p)"; exit 1; }
-W=$(mktemp -d /tmp/kilt-tracer-test.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$W"
-}
-trap cleanup EXIT
+use_workdir tracer-test
 echo > "$W/empty.cfg"
 
 # wait_for COMMAND...: polls COMMAND (a generous 60 s deadline, not a timing assertion).
@@ -122,7 +115,7 @@ start_app() {  # NAME CMD...: kilt-run with the capture on, as PID 1, in the bac
   local name=$1; shift
   rm -f "$W/$name".*
   ns "$KRUN" --config "$W/cap.cfg" -- "$@" > "$W/$name.out" 2> "$W/$name.err" &
-  UNSHARE=$!; PIDS+=("$UNSHARE")
+  UNSHARE=$!; track "$UNSHARE"
 }
 find_comm() {  # ROOT COMM: host pid of the first COMM below ROOT
   local todo=("$1") p c
@@ -171,7 +164,7 @@ wait "$UNSHARE"; expect_eq "a tracee killed in the middle of a traced syscall: 1
 # stuck in a stop nobody will ever resume.
 rm -f "$W/orphan.ready"
 unshare -pf --kill-child --mount-proc sh -c "$KRUN --config $W/cap.cfg -- $IH/sigrec $W/orphan.log $W/orphan.ready; sleep 1000" &
-U=$!; PIDS+=("$U"); disown "$U"  # its SIGKILL below is expected: no "Killed" from bash
+U=$!; track "$U"; disown "$U"  # its SIGKILL below is expected: no "Killed" from bash
 wait_for test -s "$W/orphan.ready"
 APP=$(find_comm "$U" sigrec); KR=$(find_comm "$U" kilt-run)
 kill -KILL "$KR"

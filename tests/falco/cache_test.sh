@@ -7,13 +7,8 @@ cd "$(dirname "$0")/../.."
 T_NAME=falco-cache
 . tests/lib/testlib.sh
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/kilt-test-falco-cache.XXXXXX")
-BG=()
-cleanup() {
-  for p in "${BG[@]}"; do kill -KILL -- -"$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
+use_workdir test-falco-cache
+T=$W
 trap 'exit 1' INT TERM
 # Everything below uses a private cache and the fake recipe, never the machine's cache.
 export KILT_CACHE_DIR=$T/cache KILT_FALCO_RECIPE=$PWD/tests/falco/fake_recipe.sh FAKE_COUNTER=$T/builds
@@ -25,11 +20,11 @@ ENTRY=$T/cache/falco-$KEY
 echo "# two callers at once on a cold cache: one builds, the other waits and reuses it"
 mkfifo "$T/gate"
 FAKE_GATE=$T/gate setsid falco/falco-cache.sh > "$T/a.out" 2> "$T/a.err" &
-BG+=($!)
+track $!
 a=$!
 until [ "$(builds)" = 1 ]; do sleep 0.05; done    # a holds the lock and is building
 FAKE_GATE=$T/gate setsid falco/falco-cache.sh > "$T/b.out" 2> "$T/b.err" &
-BG+=($!)
+track $!
 b=$!
 until grep -q 'waiting for it' "$T/b.err"; do sleep 0.05; done
 check "while a build runs there is no entry yet, only its temporary directory" \
@@ -72,7 +67,7 @@ rm -rf "$T/cache"
 : > "$T/builds"
 FAKE_GATE=$T/gate setsid falco/falco-cache.sh > /dev/null 2>&1 &
 k=$!
-BG+=($k)
+track $k
 until [ "$(builds)" = 1 ]; do sleep 0.05; done
 kill -KILL -- -"$k"; wait "$k" 2>/dev/null
 check "the killed build left its temporary directory" bash -c "ls -d '$T'/cache/.tmp-* 2>/dev/null | grep -q ."

@@ -26,15 +26,10 @@ done
 [ -x "$TREE/bin/falco" ] && [ -x "$TREE/start" ] && [ -f "$TREE/plugins/libkiltcap.so" ] ||
   { echo "tests/falco: $TREE is incomplete; run 'make falco'"; exit 1; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/kilt-test-falco.XXXXXX")
+use_workdir test-falco
+T=$W
 RUNC_ROOT=$T/runc
-BG=()
-cleanup() {
-  for p in "${BG[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do runc --root "$RUNC_ROOT" delete -f "$id" >/dev/null 2>&1; done
-  if [ -n "${KEEP:-}" ]; then echo "tests/falco: kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
+at_exit 'for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do runc --root "$RUNC_ROOT" delete -f "$id" >/dev/null 2>&1; done'
 trap 'exit 1' INT TERM
 
 # ---- rootfs and runc ---------------------------------------------------------------------------------
@@ -140,7 +135,7 @@ cat > "$T/metadata.json" <<EOF
  "DesiredStatus": "RUNNING", "KnownStatus": "RUNNING", "Type": "NORMAL"}
 EOF
 python3 tests/falco/fake_ecs.py "$T/metadata.json" "$T/port" 127.0.0.1:0 &
-BG+=($!)
+track $!
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 PORT=$(cat "$T/port")
 ECS_ENV=$(jq -cn --arg u "http://127.0.0.1:$PORT/v4/$DOCKER_ID" '["ECS_CONTAINER_METADATA_URI_V4=" + $u]')

@@ -18,14 +18,7 @@ T_NAME=$([ "$KIND" = kilt-run ] && echo init-run || echo init)
 
 [ "$(id -u)" = 0 ] || { echo "init: these tests need root (unshare -p)"; exit 1; }
 
-W=$(mktemp -d /tmp/kilt-init-test.XXXXXX)
-BG_PIDS=()
-cleanup() {
-  for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$W"
-}
-trap cleanup EXIT
+use_workdir init-test
 
 # ---- harness ----------------------------------------------------------------------------------------------
 
@@ -115,7 +108,7 @@ start() {
   rm -f "$W/$name".*
   in_ns "$mode" "$@" >"$W/$name.out" 2>"$W/$name.err" &
   UNSHARE=$!
-  BG_PIDS+=("$UNSHARE")
+  track "$UNSHARE"
   wait_for test -s "$W/$name.ready" || { fail "$mode: $name: the program never became ready"; return 1; }
   INIT=$(find_comm "$UNSHARE" "$KIND")
 }

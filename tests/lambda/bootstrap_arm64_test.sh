@@ -13,10 +13,7 @@ BOOTSTRAP=$(realpath "$1")
 ZIP=$(realpath "$2")
 CORPUS=${KILT_CORPUS:-../shared/corpus}
 [ -d "$CORPUS" ] || CORPUS=/work/shared/corpus
-W=$(mktemp -d /tmp/kilt-lambda-arm64-test-XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
+use_workdir lambda-arm64-test
 
 # The arm64 libraries of Debian's cross toolchain (libc6-arm64-cross) are the emulated system's root.
 # An absolute path: the emulator's environment for the function need not have PATH.

@@ -11,10 +11,7 @@ BOOTSTRAP=$(realpath "$1")
 ZIP=$(realpath "$2")
 CORPUS=${KILT_CORPUS:-../shared/corpus}
 [ -d "$CORPUS" ] || CORPUS=/work/shared/corpus
-W=$(mktemp -d /tmp/kilt-lambda-test-XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
+use_workdir lambda-test
 
 
 echo "== binary: runs on provided.al2023 (glibc 2.34)"

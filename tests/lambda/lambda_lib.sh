@@ -44,7 +44,7 @@ elif sys.argv[2] == "cat": sys.stdout.buffer.write(z.read(sys.argv[3]))
 
 # start_test_registry: a real registry (Debian docker-registry) on 127.0.0.1, an ephemeral port, with
 # team/webapp:1.0 whose ENTRYPOINT/CMD (/usr/bin/webapp serve --port=8080) a template may not repeat.
-# Uses $W (scratch dir), appends the server to PIDS (the caller's trap kills it), sets REG=host:port.
+# Uses $W (scratch dir), tracks the server (tests/lib/testlib.sh kills it on exit), sets REG=host:port.
 start_test_registry() {
   (cd "$W" && umoci init --layout img >/dev/null && umoci new --image img:app >/dev/null &&
     umoci config --image img:app --config.entrypoint /usr/bin/webapp --config.cmd serve \
@@ -57,7 +57,7 @@ storage: {filesystem: {rootdirectory: $W/registry-data}}
 http: {addr: 127.0.0.1:0}
 YML
   docker-registry serve "$W/registry.yml" > "$W/registry.log" 2>&1 &
-  PIDS+=($!)
+  track $!
   for _ in $(seq 600); do grep -q "listening on" "$W/registry.log" && break; read -r -t 0.1 <> <(:) || true; done
   REG=127.0.0.1:$(grep -o 'listening on 127.0.0.1:[0-9]*' "$W/registry.log" | head -1 | sed 's/.*://')
   skopeo copy -q --dest-tls-verify=false "oci:$W/img:app" "docker://$REG/team/webapp:1.0" >/dev/null 2>"$W/skopeo.err" ||

@@ -6,10 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/testlib.sh
 FETCH=$(realpath "$1")
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
+use_workdir net-e2e
+TMP=$W
 
 # Certificates: one CA, a leaf for localhost + 127.0.0.1, and a leaf for another name.
 (
@@ -29,7 +27,7 @@ trap cleanup EXIT
 start_server() {
   local name=$1; shift
   python3 tests/lambda/net_server.py "$@" > "$TMP/$name.port" 2> "$TMP/$name.log" &
-  PIDS+=($!)
+  track $!
   local end=$((SECONDS + 30))
   while [ ! -s "$TMP/$name.port" ] && [ $SECONDS -lt $end ]; do read -r -t 0.05 <> <(:) || true; done
   [ -s "$TMP/$name.port" ] || { echo "net_e2e: server $name did not start"; cat "$TMP/$name.log"; exit 1; }

@@ -9,13 +9,7 @@ T_NAME=launcher
 [ "${KILT_TEST_CAPTURE:-0}" = 1 ] && T_NAME=launcher-capture
 . "$HERE/../lib/testlib.sh"
 
-W=$(mktemp -d /tmp/kilt-launcher-test.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$W"
-}
-trap cleanup EXIT
+use_workdir launcher-test
 
 # wait_for DESCRIPTION COMMAND...: polls COMMAND (generous deadline, not a timing assertion).
 wait_for() {
@@ -110,7 +104,7 @@ rm -f "$W/order" "$W/agent.pid" "$W/app.up"
 unshare -pf --mount-proc "$KRUN" --config "$W/term.cfg" -- sh -c "
   trap 'if kill -0 \$(cat $W/agent.pid); then echo app-term-agent-alive >> $W/order; fi; exit 42' TERM
   touch $W/app.up; while :; do sleep 0.05; done" >/dev/null 2>&1 &
-ushare=$!; PIDS+=($ushare)
+ushare=$!; track $ushare
 wait_for "app up" test -f "$W/app.up" -a -s "$W/agent.pid"
 krun_pid=$(ps -o pid= --ppid $ushare | tr -d ' '); echo "  (kilt-run is pid $krun_pid)"
 kill -TERM "$krun_pid"
@@ -121,7 +115,7 @@ expect_eq "app got SIGTERM while the agent ran, then the agent got SIGTERM" \
 
 rm -f "$W/app.up"
 unshare -pf --mount-proc "$KRUN" --config "$W/empty.cfg" -- sh -c "touch $W/app.up; exec sleep 1000" >/dev/null 2>&1 &
-ushare=$!; PIDS+=($ushare)
+ushare=$!; track $ushare
 wait_for "app up" test -f "$W/app.up"
 krun_pid=$(ps -o pid= --ppid $ushare | tr -d ' '); echo "  (kilt-run is pid $krun_pid)"
 kill -TERM "$krun_pid"; wait $ushare; rc=$?
@@ -130,7 +124,7 @@ expect_eq "app killed by the forwarded SIGTERM: 143" 143 "$rc"
 rm -f "$W/app.up" "$W/usr1"
 unshare -pf --mount-proc "$KRUN" --config "$W/empty.cfg" -- sh -c "
   trap 'touch $W/usr1; exit 0' USR1; touch $W/app.up; while :; do sleep 0.05; done" >/dev/null 2>&1 &
-ushare=$!; PIDS+=($ushare)
+ushare=$!; track $ushare
 wait_for "app up" test -f "$W/app.up"
 krun_pid=$(ps -o pid= --ppid $ushare | tr -d ' ')
 kill -USR1 "$krun_pid"; wait $ushare; rc=$?
@@ -145,7 +139,7 @@ ready = { fd = 3, timeout = "1h" }
 C
 rm -f "$W/ran"
 unshare -pf --mount-proc "$KRUN" --config "$W/gated_term.cfg" -- touch "$W/ran" >/dev/null 2>"$W/gated_term.err" &
-ushare=$!; PIDS+=($ushare)
+ushare=$!; track $ushare
 wait_for "agent up" sh -c "ps -o pid= --ppid \$(ps -o pid= --ppid $ushare) | grep -q ."
 krun_pid=$(ps -o pid= --ppid $ushare | tr -d ' ')
 kill -TERM "$krun_pid"; wait $ushare; rc=$?

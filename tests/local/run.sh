@@ -10,17 +10,12 @@ T_NAME=local
 
 B=${B:-build}
 KILT=$B/bin/kilt
-T=$(mktemp -d "${TMPDIR:-/tmp}/kilt-test-local.XXXXXX")
+use_workdir test-local
+T=$W
 RUNC_ROOT=$T/runc
 WORK=$T/work
 mkdir -p "$WORK" "$T/images"
-BG=()
-cleanup() {
-  for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do runc --root "$RUNC_ROOT" delete -f "$id"; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
+at_exit 'for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do runc --root "$RUNC_ROOT" delete -f "$id"; done'
 
 [ "$(id -u)" = 0 ] || { echo "tests/local: needs root (runc)"; exit 1; }
 for f in $KILT $B/image/kilt-image.oci.tar $B/examples/images/kilt-demo-app/index.json \
@@ -62,7 +57,7 @@ start_task() {
   : > "$log"
   $KILT local run "$file" --images "$T/images" --runc-root "$RUNC_ROOT" --work-dir "$WORK" "$@" > "$log" 2>&1 &
   PID=$!
-  BG+=("$PID")
+  track "$PID"
 }
 
 # wait_for LOG PATTERN: polls (generous deadline) until PATTERN appears or the task has ended.
@@ -112,22 +107,22 @@ run_base() { # run_base LABEL IMAGE EXPECTED_ARGS [SIGNAL]
   check "$label: sidecar started before the app (DependsOn START)" \
     test "$(line_no "$log" 'starting container kilt')" -lt "$(line_no "$log" 'starting container app')"
   expect_contains "$label: app runs its image's ENTRYPOINT + CMD through /kilt/run" \
-    "app  | app: started as $args" "$(cat "$log")"
-  expect_contains "$label: task Environment reaches the app" "app  | app: GREETING=hi from the task" "$(cat "$log")"
+    "[app] app: started as $args" "$(cat "$log")"
+  expect_contains "$label: task Environment reaches the app" "[app] app: GREETING=hi from the task" "$(cat "$log")"
   # Every app line arrives whole and in order: ticks 1..N without gaps, nothing garbled.
   local ticks
-  ticks=$(grep -o 'app  | app: tick [0-9]* zombies=[0-9]*$' "$log" | awk '{print $5}' | tr '\n' ' ')
+  ticks=$(grep -o '\[app\] app: tick [0-9]* zombies=[0-9]*$' "$log" | awk '{print $4}' | tr '\n' ' ')
   expect_eq "$label: app ticks intact and in order" "$(seq -s ' ' 1 "$(echo $ticks | wc -w)") " "$ticks"
   local bad
-  bad=$(grep -v -E '^(kilt-local: |app  \| |kilt \| )' "$log" | head -3)
-  expect_eq "$label: every line is prefixed with its container's name" "" "$bad"
-  expect_contains "$label: agent lines are tagged" "app  | [demo-agent] started" "$(cat "$log")"
+  bad=$(grep -v -E '^(kilt-local: |\[app\] |\[kilt\] )' "$log" | head -3)
+  expect_eq "$label: every line is tagged with its container's name" "" "$bad"
+  expect_contains "$label: agent lines are tagged" "[app] [demo-agent] started" "$(cat "$log")"
   expect_contains "$label: the agent is the labelled stand-in for Falco" "DEMO STAND-IN FOR FALCO" "$(cat "$log")"
   expect_contains "$label: the agent sees the app's processes" "[demo-agent] event process-spawned pid=$apid " "$(cat "$log")"
   # The orphan left by the app (its exited grandchild) is reaped: no zombie at the last tick.
   expect_eq "$label: orphans reaped (zombies at the last tick)" "zombies=0" \
     "$(grep -o 'app: tick [0-9]* zombies=[0-9]*' "$log" | tail -1 | grep -o 'zombies=[0-9]*')"
-  expect_contains "$label: SIGTERM handled within StopTimeout" "app  | app: SIGTERM received, exiting with 7" "$(cat "$log")"
+  expect_contains "$label: SIGTERM handled within StopTimeout" "[app] app: SIGTERM received, exiting with 7" "$(cat "$log")"
   check "$label: no SIGKILL was needed" bash -c "! grep -q 'sending SIGKILL' '$log'"
   expect_contains "$label: the sidecar (kilt-pause as PID 1) exits 0 on SIGTERM" "container kilt exited with status 0" "$(cat "$log")"
   expect_contains "$label: agent stopped by SIGTERM" "[demo-agent] received SIGTERM" "$(cat "$log")"
@@ -153,7 +148,7 @@ if $KILT patch -q --recipe examples/recipe.toml --parameter-defaults "$T/cfn/app
   expect_eq "template: exit status of the essential app that exited by itself" 3 "$st"
   expect_contains "template: essential exit stops the task" "stopping the task: essential container app exited" "$(cat "$T/cfn/log")"
   expect_contains "template: the sidecar is stopped with SIGTERM" "sending SIGTERM to container kilt" "$(cat "$T/cfn/log")"
-  expect_contains "template: image ref from the parameter's Default" "app  | app: GREETING=hello from the task definition" "$(cat "$T/cfn/log")"
+  expect_contains "template: image ref from the parameter's Default" "[app] app: GREETING=hello from the task definition" "$(cat "$T/cfn/log")"
   # No KILT_CONFIG here: the payload's own /kilt/run.cfg, the real Falco fed by the capture.
   expect_contains "template: Falco (the payload's run.cfg) reports the app reading /etc/shadow" \
     '"rule":"Read sensitive file untrusted"' "$(grep '"kilt":"falco"' "$T/cfn/log")"
@@ -193,7 +188,7 @@ cat > "$T/sem/task.json" <<'EOF'
    "dependsOn": [{"containerName": "kilt", "condition": "START"}, {"containerName": "init", "condition": "SUCCESS"}]}]}
 EOF
 start_task "$T/sem/task.json" "$T/sem/log"
-wait_for "$T/sem/log" "main | ignoring-term" || fail "semantics: main never started: $(tail -5 "$T/sem/log")"
+wait_for "$T/sem/log" "\[main\] ignoring-term" || fail "semantics: main never started: $(tail -5 "$T/sem/log")"
 kill -TERM "$PID"
 wait "$PID"
 st=$?
@@ -203,8 +198,8 @@ expect_contains "semantics: StopTimeout honoured" "sending SIGTERM to container 
 expect_contains "semantics: SIGKILL after StopTimeout" "sending SIGKILL to container main" "$log"
 check "semantics: DependsOn SUCCESS waits for init to finish" \
   test "$(line_no "$T/sem/log" 'container init exited with status 0')" -lt "$(line_no "$T/sem/log" 'starting container main')"
-expect_contains "semantics: User by name from the image's /etc/passwd" "main | uid=1000 gid=1000 home=/tmp" "$log"
-expect_contains "semantics: VolumesFrom ReadOnly mounts /kilt read-only" "main | kilt-readonly" "$log"
+expect_contains "semantics: User by name from the image's /etc/passwd" "[main] uid=1000 gid=1000 home=/tmp" "$log"
+expect_contains "semantics: VolumesFrom ReadOnly mounts /kilt read-only" "[main] kilt-readonly" "$log"
 expect_contains "semantics: VolumesFrom shows the source's VOLUME content" "demo-agent demo-agent.conf demo-agent.run.cfg falco init pause" "$log"
 no_leftovers "semantics"
 
@@ -236,6 +231,10 @@ printf '{"family": "x", "containerDefinitions": [{"name": "a", "image": "kilt-de
 out=$($KILT local run "$T/cycle.json" --images "$T/images" --runc-root "$RUNC_ROOT" --work-dir "$WORK" 2>&1)
 expect_eq "bad DependsOn target: exit 125" "125" "$?"
 expect_contains "bad DependsOn target: named" "DependsOn names b" "$out"
+head -c $((5 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$T/huge.json"
+out=$($KILT local run "$T/huge.json" --images "$T/images" --runc-root "$RUNC_ROOT" --work-dir "$WORK" 2>&1)
+expect_eq "a 5 MiB template: exit 125" "125" "$?"
+expect_contains "... refused unread: the message names the file and the limit" "huge.json: larger than 4194304 bytes" "$out"
 
 # --- image reproducibility -----------------------------------------------------------------------------
 d1=$(image/build.sh --bin $B/bin --arm64-bin $B/arm64/bin --falco $B/falco/kilt-falco --out "$T/img1.tar" --tag 0.1.0 2>/dev/null | tail -1)
@@ -263,7 +262,7 @@ storage: {filesystem: {rootdirectory: $T/registry-data}}
 http: {addr: 127.0.0.1:$port}
 EOF
 docker-registry serve "$T/registry.yml" > "$T/registry.log" 2>&1 &
-BG+=("$!")
+track "$!"
 deadline=$((SECONDS + 60))
 until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 if skopeo copy -q --all --dest-tls-verify=false "oci-archive:$T/img1.tar:0.1.0" "docker://127.0.0.1:$port/kilt:0.1.0" \

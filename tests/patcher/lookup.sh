@@ -7,13 +7,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T_NAME=patcher-lookup
 . "$ROOT/tests/lib/testlib.sh"
 KILT=$ROOT/build/bin/kilt
-W=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$W"
-}
-trap cleanup EXIT
+use_workdir patcher-lookup
 source "$ROOT/tests/registry/registry_lib.sh"
 
 cd "$W"

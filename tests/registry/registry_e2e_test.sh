@@ -12,14 +12,7 @@ source "$HERE/../lib/testlib.sh"
 IC=$(realpath "$1")
 RESOLVE=$(realpath "$2")
 
-W=$(mktemp -d /tmp/kilt-registry-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$W"
-}
-trap cleanup EXIT
+use_workdir registry-e2e
 
 source "$HERE/registry_lib.sh"
 
@@ -32,7 +25,7 @@ start_registry basic "  htpasswd:
 R=127.0.0.1:$PORT_basic
 
 python3 "$HERE/token_server.py" "$W/token.crt" "$W/token.key" "$W/srv.crt" "$W/srv.key" "$W/token.port" 2>"$W/token.log" &
-PIDS+=($!)
+track $!
 wait_for "$W/token.port" . || exit 1
 start_registry token "  token:
     realm: https://127.0.0.1:$(cat "$W/token.port")/token
@@ -160,9 +153,9 @@ expect_contains "unknown tag: HTTP 404 and the registry's reason" \
 err=$("${IC_AUTH[@]}" "$R/app/missing:v1" 2>&1 >/dev/null); rc=$?
 expect_contains "unknown repository: HTTP 404" "manifest app/missing:v1: HTTP 404 Not Found" "$err"
 
-python3 "$HERE/bad_server.py" hang "$W/hang.port" & PIDS+=($!)
-python3 "$HERE/bad_server.py" garbage "$W/garbage.port" & PIDS+=($!)
-python3 "$HERE/bad_server.py" nonhttp "$W/nonhttp.port" & PIDS+=($!)
+python3 "$HERE/bad_server.py" hang "$W/hang.port" & track $!
+python3 "$HERE/bad_server.py" garbage "$W/garbage.port" & track $!
+python3 "$HERE/bad_server.py" nonhttp "$W/nonhttp.port" & track $!
 wait_for "$W/hang.port" . && wait_for "$W/garbage.port" . && wait_for "$W/nonhttp.port" . || exit 1
 H=127.0.0.1:$(cat "$W/hang.port")
 # `timeout` only keeps a broken build from hanging the suite; the lookup's own timeout is 2 s.
@@ -189,7 +182,7 @@ expect_contains "bad reference: clear error" "invalid image reference" "$err"
 # --- Amazon ECR: GetAuthorizationToken signed with SigV4 (checked by botocore), then Basic ------------
 python3 "$HERE/fake_ecr.py" AKIDKILTTEST 'kiltTEST/secret+key' tokKILT "$W/srv.crt" "$W/srv.key" \
   "$W/ecr.port" 2>"$W/ecr.log" &
-PIDS+=($!)
+track $!
 wait_for "$W/ecr.port" . || exit 1
 # The made-up ECR host resolves to 127.0.0.1 only inside a private mount namespace's /etc/hosts.
 echo "127.0.0.1 $ECR_HOST" > "$W/hosts"
@@ -213,7 +206,7 @@ mkfifo in.fifo
 : > resolve.out   # appended to, so that truncating it between batches leaves no hole
 "$RESOLVE" --ca-file "$W/ca.crt" --docker-config "$W/dockercfg/config.json" --parallel 4 \
   --timeout-ms 20000 < in.fifo >> resolve.out 2> resolve.err &
-RPID=$!; PIDS+=($RPID)
+RPID=$!; track $RPID
 exec 7> in.fifo
 batch="$R/app/both:v1 $R/app/ep:v1 $R/app/cmd:v1 $R/app/none:v1 $R/app/multi:v1 $R/app/multi:v1,linux/arm64 $R/app/both:nope"
 echo "$batch" >&7

@@ -1,6 +1,6 @@
 # Shared by tests/registry/registry_e2e_test.sh and bench/registry_bench.sh: real registries on
-# 127.0.0.1 with ephemeral ports. Source it with W (a scratch directory) and PIDS (an array the
-# caller's EXIT trap kills) set.
+# 127.0.0.1 with ephemeral ports. Source it after tests/lib/testlib.sh, with W (a scratch directory) set:
+# its servers are tracked (testlib's track) and killed on exit.
 
 # wait_for FILE PATTERN: poll (generous deadline) until FILE contains PATTERN.
 wait_for() {
@@ -50,7 +50,7 @@ auth:
 $auth
 YML
   docker-registry serve "$W/$name.yml" > "$W/$name.log" 2>&1 &
-  PIDS+=($!)
+  track $!
   eval "PID_$name=$!"
   wait_for "$W/$name.log" "listening on" || return 1
   local port

@@ -13,15 +13,8 @@ WEBHOOK=$PWD/build/bin/kilt-webhook
 RAW="python3 $PWD/tests/webhook/rawclient.py"
 CORPUS=${KILT_CORPUS:-../shared/corpus}
 export KUBECONFIG=/dev/null
-TMP=$(mktemp -d /tmp/kilt-webhook-e2e.XXXXXX)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+use_workdir webhook-e2e
+TMP=$W
 
 # --- PKI: a CA and serving certificates with the SAN Go requires -------------------------------------
 echo "  [$SECONDS s] PKI"
@@ -44,7 +37,7 @@ start_webhook() {
   rm -f "$TMP/$name.port"
   "$WEBHOOK" --listen 127.0.0.1:0 --port-file "$TMP/$name.port" "$@" 2> "$TMP/$name.log" &
   PID=$!
-  PIDS+=("$PID")
+  track "$PID"
   local deadline=$((SECONDS + 60))
   while [ ! -s "$TMP/$name.port" ]; do
     if ! kill -0 "$PID" 2>/dev/null || [ $SECONDS -gt $deadline ]; then
@@ -233,7 +226,7 @@ ABUSERS="python3 $PWD/tests/webhook/abusers.py"
 abusers() {
   mkfifo "$TMP/$1.in" "$TMP/$1.out"
   $ABUSERS "$2" "$3" "$CA" "$4" < "$TMP/$1.in" > "$TMP/$1.out" &
-  PIDS+=($!)
+  track $!
   exec {fd}>"$TMP/$1.in"; eval "ABUSE_IN_$1=$fd"
   exec {fd}<"$TMP/$1.out"; eval "ABUSE_OUT_$1=$fd"
   local line; read -r -t 120 line <&"$(eval echo \$ABUSE_OUT_$1)"; [ "$line" = ready ] || echo "abusers $1: $line"
@@ -288,7 +281,7 @@ expect_contains "after the cap: the pause is counted" 'kilt_webhook_accept_pause
 rm -f "$TMP/fd.port"
 prlimit --nofile=48:48 "$WEBHOOK" --listen 127.0.0.1:0 --port-file "$TMP/fd.port" --cert "$TMP/serving/tls.crt" \
   --key "$TMP/serving/tls.key" --kilt-image kilt:1 --handshake-timeout-ms 120000 2> "$TMP/fd.log" &
-PID_FD=$!; PIDS+=("$PID_FD")
+PID_FD=$!; track "$PID_FD"
 for _ in $(seq 1200); do [ -s "$TMP/fd.port" ] && break; sleep 0.05; done
 P_FD=$(cat "$TMP/fd.port")
 abusers fdsilent silent "$P_FD" 60
@@ -371,6 +364,12 @@ expect_contains "mismatched key: the message names the files" "does not match ce
 out=$(timeout 30 "$WEBHOOK" --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" --listen 127.0.0.1:0 2>&1); rc=$?
 expect_eq "no kilt image: exit 2" 2 "$rc"
 expect_contains "no kilt image: says what to set" "--kilt-image" "$out"
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' '#' > "$TMP/huge-recipe.toml"
+out=$(timeout 30 "$WEBHOOK" --cert "$TMP/serving/tls.crt" --key "$TMP/serving/tls.key" \
+  --recipe "$TMP/huge-recipe.toml" --kilt-image k --listen 127.0.0.1:0 2>&1); rc=$?
+expect_eq "a 2 MiB --recipe: exit 2" 2 "$rc"
+expect_contains "... refused unread: the message names the file and the limit" \
+  "huge-recipe.toml: larger than 1048576 bytes" "$out"
 
 # --- kilt-copy: the init container's copier ---------------------------------------------------------
 echo "  [$SECONDS s] kilt-copy"

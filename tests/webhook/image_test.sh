@@ -27,17 +27,11 @@ export KUBECONFIG=/dev/null
 [ "$(id -u)" = 0 ] || { fail "needs root (runc)"; summary; exit 1; }
 QEMU=$(command -v qemu-aarch64-static) || { fail "qemu-aarch64-static missing; run 'make deps'"; summary; exit 1; }
 
-T=$(mktemp -d /tmp/kilt-webhook-image.XXXXXX)
+use_workdir webhook-image
+T=$W
 RUNC_ROOT=$T/runc
-CIDS=() PIDS=()
-cleanup() {
-  local c p
-  for c in "${CIDS[@]}"; do runc --root "$RUNC_ROOT" delete -f "$c" >/dev/null 2>&1; done
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
+CIDS=()
+at_exit 'for c in "${CIDS[@]}"; do runc --root "$RUNC_ROOT" delete -f "$c" >/dev/null 2>&1; done'
 
 # --- Reproducible: a second build from the same inputs is the same file ------------------------------
 echo "  [$SECONDS s] build, index, configs, arm64 layer, push"
@@ -162,7 +156,7 @@ start_container() {
   CIDS+=("kilt-webhook-image-$name-$$")
   runc --root "$RUNC_ROOT" run --bundle "$b/bundle" "kilt-webhook-image-$name-$$" > "$b/out.log" 2> "$b/err.log" < /dev/null &
   CPID=$!
-  PIDS+=("$CPID")
+  track "$CPID"
   local deadline=$((SECONDS + 60))
   while [ ! -s "$b/run/port" ] && kill -0 "$CPID" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
     sleep 0.05  # polling for the port file, with a deadline (not a synchronisation sleep)
@@ -221,7 +215,7 @@ cp "$W/ca.crt" "$T/sa/ca.crt"
 chmod 0755 "$T/sa"; chmod 0644 "$T/sa/"*
 python3 tests/webhook/fake_apiserver.py "$W/srv.crt" "$W/srv.key" "$T/api-token" "$T/secrets" "$T/api.log" \
   "$T/api.port" 2> "$T/api.err" &
-PIDS+=($!)
+track $!
 wait_for "$T/api.port" . || fail "fake apiserver: $(cat "$T/api.err")"
 # The registry's CA is the image's whole CA bundle: no --registry-ca, as with a public registry.
 webhook/image.sh --bin "$BIN" --arm64-bin "$ARM64_BIN" --out "$T/ca.oci.tar" --tag "$TAG" --ca-bundle "$W/ca.crt" \

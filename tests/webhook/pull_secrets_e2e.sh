@@ -11,15 +11,7 @@ T_NAME=webhook-pull-secrets
 
 WEBHOOK=$PWD/build/bin/kilt-webhook
 export KUBECONFIG=/dev/null
-W=$(mktemp -d /tmp/kilt-webhook-pull.XXXXXX)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${KEEP:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
+use_workdir webhook-pull
 . tests/registry/registry_lib.sh
 
 # --- PKI, the private registry and its image ----------------------------------------------------------
@@ -57,7 +49,7 @@ echo good-token > "$W/sa/token"
 echo good-token > "$W/api-token"  # what the apiserver accepts
 python3 tests/webhook/fake_apiserver.py "$W/srv.crt" "$W/srv.key" "$W/api-token" "$W/secrets" "$W/api.log" \
   "$W/api.port" 2> "$W/api.err" &
-PIDS+=($!)
+track $!
 wait_for "$W/api.port" . || { fail "fake apiserver did not start: $(cat "$W/api.err")"; summary; exit 1; }
 touch "$W/api.log"
 
@@ -68,7 +60,7 @@ start_webhook() {
     "$WEBHOOK" --cert "$W/srv.crt" --key "$W/srv.key" --kilt-image kilt:1 --listen 127.0.0.1:0 \
     --port-file "$W/$name.port" --lookup --registry-ca "$W/ca.crt" "$@" 2> "$W/$name.log" &
   PID=$!
-  PIDS+=("$PID")
+  track "$PID"
   wait_for "$W/$name.port" . || return 1
   PORT=$(cat "$W/$name.port")
 }
