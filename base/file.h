@@ -1,7 +1,7 @@
 // Files: whole-file reads whose error says why, atomic writes, writes that finish. One helper per job for
 // every module, the static payload included (no exceptions, no iostreams).
 //
-// Errors follow the project's border rule (docs/contributing.md): false, and *err = "PATH: reason", where
+// Errors follow the project's border rule (docs/architecture.md): false, and *err = "PATH: reason", where
 // the reason is strerror's; callers add what they were doing ("recipe: " + err).
 #ifndef KILT_BASE_FILE_H_
 #define KILT_BASE_FILE_H_

@@ -70,6 +70,9 @@ NGINX_ROW="| nginx + wrk (loopback, 1 worker, 10 connections, 5 s) | (not measur
 if command -v nginx >/dev/null && command -v wrk >/dev/null; then
   mkdir -p "$W/nginx/logs"
   echo hello > "$W/nginx/index.html"
+  # nginx's workers run as nobody: the page must be readable to them (mktemp -d is 0700), or every answer
+  # is a 403 that opens nothing (what an earlier version of this bench measured).
+  chmod 755 "$W" "$W/nginx"; chmod 644 "$W/nginx/index.html"
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   cat > "$W/nginx/nginx.conf" <<C
 daemon off;
@@ -88,10 +91,23 @@ C
   # Each round must measure the nginx of its own mode: the previous one (and its tracer) is gone before the
   # next starts, and the pid file, written once nginx has bound the port, says the new one serves. (A
   # previous version let a slow-to-exit nginx answer the next mode's requests.)
+  # (nginx renames its processes: the workers' command lines name no path, so the port tells.)
   nginx_gone() {
     local _
-    for _ in $(seq 200); do pgrep -f "nginx -p $W/nginx" > /dev/null || return 0; sleep 0.05; done
+    for _ in $(seq 200); do
+      pgrep -f "nginx -p $W/nginx" > /dev/null || [ -n "$(ss -Hltn "sport = :$PORT")" ] || return 0
+      sleep 0.05
+    done
     echo "bench: nginx of the previous mode did not exit" >&2; exit 1
+  }
+  # The worker that answers must be traced exactly in the traced modes.
+  nginx_check() {  # MODE
+    local master worker tracer
+    master=$(cat "$W/nginx/nginx.pid"); worker=$(pgrep -P "$master" | head -1)
+    tracer=$(awk '/^TracerPid:/ {print $2}' "/proc/$worker/status" 2>/dev/null)
+    case $1 in direct | krun) [ "$tracer" = 0 ] ;; *) [ -n "$tracer" ] && [ "$tracer" != 0 ] ;; esac ||
+      { echo "bench: nginx worker ${worker:-?} under $1 has TracerPid ${tracer:-?}" >&2; exit 1; }
+    [ "$(curl -s "http://127.0.0.1:$PORT/")" = hello ] || { echo "bench: nginx under $1 does not serve the page" >&2; exit 1; }
   }
   for i in $(seq "$R"); do
     for m in "${MODES[@]}"; do
@@ -101,6 +117,7 @@ C
       NGINX_PID=$!
       for _ in $(seq 500); do [ -s "$W/nginx/nginx.pid" ] && curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.02; done
       [ -s "$W/nginx/nginx.pid" ] || { echo "bench: nginx under $m did not start" >&2; exit 1; }
+      nginx_check "$m"
       wrk -t1 -c10 -d5s "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ {print int($2)}' >> "$W/nginx.$m"
       # $NGINX_PID is run_mode's subshell: signal nginx itself (a tracer forwards or detaches).
       pkill -TERM -f "nginx -p $W/nginx" 2>/dev/null || true

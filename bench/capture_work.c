@@ -1,7 +1,7 @@
 /* capture_work — the workloads of bench/capture.sh (the capture's overhead), each a fixed amount of work:
  *
  *   capture_work open N       N open+close of one file (the read-sensitive-file rules' path)
- *   capture_work files N      N files created (open O_CREAT + close) in a new directory, then all unlinked:
+ *   capture_work files N      N files created (open O_CREAT + close) in a new directory (tmpfs), then all unlinked:
  *                             OSBench's "Create Files", the workload of pdig's published 0.245
  *   capture_work connect N    N loopback TCP connections: socket, connect, accept, close
  *   capture_work cpu N        N rounds of arithmetic, no syscalls (what the filter must leave alone)
@@ -30,8 +30,10 @@ int main(int argc, char** argv) {
       close(fd);
     }
   } else if (!strcmp(argv[1], "files")) {
-    char dir[] = "/tmp/kilt-capture-files.XXXXXX", path[64];
-    if (!mkdtemp(dir)) return 1;
+    /* On tmpfs when there is one: the syscalls' cost, not the disk's writeback of the previous run. */
+    char shm[] = "/dev/shm/kilt-capture-files.XXXXXX", tmp[] = "/tmp/kilt-capture-files.XXXXXX", path[64];
+    const char* dir = mkdtemp(shm) ? shm : mkdtemp(tmp);
+    if (!dir) return 1;
     for (long i = 0; i < n; i++) {
       snprintf(path, sizeof path, "%s/%ld", dir, i);
       int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace kilt::capture {
@@ -74,14 +75,19 @@ bool Append(char* out, size_t cap, size_t* len, std::string_view a, std::string_
 ssize_t ReadProcFile(pid_t pid, const char* name, char* buf, size_t cap) {
   char path[64];
   if (!ProcPath(pid, name, path, sizeof path)) return -1;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  // Every exec and fork reads about eight of these files, so their syscalls count: openat directly (musl's
+  // open() adds an fcntl for O_CLOEXEC), and no read for EOF after a short one: /proc's files hand out
+  // everything that fits in one read (single_open seq files, cmdline, environ), so a short read is the end.
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
   if (fd < 0) return -1;
   size_t len = 0;
   while (len < cap) {
     ssize_t n = read(fd, buf + len, cap - len);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
+    bool short_read = static_cast<size_t>(n) < cap - len;
     len += static_cast<size_t>(n);
+    if (short_read) break;
   }
   close(fd);
   return static_cast<ssize_t>(len);

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "launcher/line_framer.h"  // LogFormat
+
 namespace kilt::launcher {
 
 enum class RestartPolicy { kNever, kOnFailure, kAlways };
@@ -18,7 +20,6 @@ enum class FailurePolicy { kContinue, kStopApp };
 enum class ReadyKind { kNone, kNotifyFd, kFile, kTcp };
 // What happens when a readiness gate has not opened within its timeout.
 enum class ReadyTimeoutPolicy { kStartApp, kFail };
-enum class LogFormat { kPlain, kJson };
 // Where signals kilt-run receives go: the app's whole process group (as dumb-init), or the app alone (tini).
 enum class SignalScope { kGroup, kApp };
 

@@ -15,9 +15,11 @@
 #include <string>
 #include <string_view>
 
-#include "launcher/config.h"
-
 namespace kilt::launcher {
+
+// How framed lines look (run.cfg's log.format). Declared here, not in config.h, so that this public header
+// needs none of the launcher's internal ones (kilt local frames its app's output with it).
+enum class LogFormat { kPlain, kJson };
 
 constexpr size_t kMaxFramedLine = 4096;  // PIPE_BUF on Linux: writes up to this size are atomic
 
