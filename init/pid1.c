@@ -379,15 +379,19 @@ int kilt_pid1_exit_code(int st) {
 /* ---- signals and reaping
  * ----------------------------------------------------------------------------- */
 
-int kilt_pid1_read_signal(const kilt_pid1* p, struct signalfd_siginfo* si, kilt_pid1_error* e) {
+int kilt_pid1_read_signals(const kilt_pid1* p, struct signalfd_siginfo* si, int max, kilt_pid1_error* e) {
   for (;;) {
-    ssize_t n = read(p->sigfd, si, sizeof *si);
-    if (n == (ssize_t)sizeof *si) return 1;
+    ssize_t n = read(p->sigfd, si, (size_t)max * sizeof *si);
+    if (n > 0 && n % (ssize_t)sizeof *si == 0) return (int)(n / (ssize_t)sizeof *si);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
     if (n >= 0) errno = EIO;
     return fail(e, "read (signalfd)");
   }
+}
+
+int kilt_pid1_read_signal(const kilt_pid1* p, struct signalfd_siginfo* si, kilt_pid1_error* e) {
+  return kilt_pid1_read_signals(p, si, 1, e);
 }
 
 static int64_t now_ms(void) {

@@ -137,6 +137,10 @@ int kilt_pid1_exit_code(int wait_status);
 /* Reads one signal from sigfd into *si. Returns 1 when one was read, 0 when none is pending (sigfd
  * is non-blocking), -1 with *e set on error. */
 int kilt_pid1_read_signal(const kilt_pid1* p, struct signalfd_siginfo* si, kilt_pid1_error* e);
+/* Reads up to max pending signals into si[] in one read(2). Returns how many (fewer than max: that was all
+ * that was pending), 0 when none is, -1 with *e set on error. A traced app makes a SIGCHLD per ptrace
+ * stop, so the supervisor's loop spares the read that would only say EAGAIN. */
+int kilt_pid1_read_signals(const kilt_pid1* p, struct signalfd_siginfo* si, int max, kilt_pid1_error* e);
 
 /* Waits up to timeout_ms (-1: forever) for a signal to be readable on sigfd. Returns 1 when
  * readable, 0 on timeout, -1 with *e set on error. EINTR is retried with the remaining time. */

@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -166,6 +167,17 @@ TEST_CASE(
     REQUIRE(kilt_pid1_read_signal(&t.p, &si, &t.e) == 1);
     CHECK(si.ssi_signo == static_cast<unsigned>(SIGSEGV));
     CHECK(kilt_pid1_is_own_fault(&si) == 0);
+
+    // Several pending signals in one read; fewer than asked for means that was all.
+    kill(getpid(), SIGUSR1);
+    kill(getpid(), SIGUSR2);
+    kill(getpid(), SIGHUP);
+    struct signalfd_siginfo many[8];
+    REQUIRE(kilt_pid1_read_signals(&t.p, many, 2, &t.e) == 2);
+    REQUIRE(kilt_pid1_read_signals(&t.p, many + 2, 8, &t.e) == 1);
+    std::set<unsigned> seen = {many[0].ssi_signo, many[1].ssi_signo, many[2].ssi_signo};
+    CHECK(seen == std::set<unsigned>{SIGHUP, SIGUSR1, SIGUSR2});
+    CHECK(kilt_pid1_read_signals(&t.p, many, 8, &t.e) == 0);
   }
   sigset_t after;
   sigprocmask(SIG_SETMASK, nullptr, &after);

@@ -977,12 +977,16 @@ int Launcher::Run() {
       }
     }
     // Signals last: a SIGCHLD reaps after the pipes of this round were read.
-    struct signalfd_siginfo si;
+    struct signalfd_siginfo si[16];
     bool chld = reap_more_;
-    while (kilt_pid1_read_signal(&p1_, &si, &e) == 1) {
-      if (si.ssi_signo == SIGCHLD) chld = true;
-      else OnSignal(si);
-    }
+    int got;
+    do {
+      got = kilt_pid1_read_signals(&p1_, si, 16, &e);
+      for (int i = 0; i < got; ++i) {
+        if (si[i].ssi_signo == SIGCHLD) chld = true;
+        else OnSignal(si[i]);
+      }
+    } while (got == 16);
     if (chld) {
       int reaped = kilt_pid1_reap_max(&Launcher::OnReaped, this, kReapBatch, nullptr, &e);
       if (reaped < 0) Say("waitpid: %s", strerror(e.err));
