@@ -11,11 +11,13 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "capture/ptrace_arch.h"
@@ -42,6 +44,23 @@ bool IsStopSignal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == S
 
 // ERESTARTSYS and friends: the syscall is restarted after a signal handler and stops again then.
 bool IsRestart(int64_t rval) { return rval <= -512 && rval >= -516; }
+
+// The traced syscalls after which a process's cached /proc state (Tracer::ProcCache) is stale.
+bool ChangesProcessState(int64_t nr) {
+  switch (nr) {
+    case SYS_chdir:
+    case SYS_fchdir:
+    case SYS_setuid:
+    case SYS_setgid:
+    case SYS_setreuid:
+    case SYS_setregid:
+    case SYS_setresuid:
+    case SYS_setresgid:
+      return true;
+    default:
+      return false;
+  }
+}
 
 uint64_t TimespecNs(const struct timespec& ts) { return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + ts.tv_nsec; }
 
@@ -126,7 +145,10 @@ class Tracer::TaskTable {
 // ---- set-up and the spawn hooks -----------------------------------------------------------------------
 
 Tracer::Tracer() = default;
-Tracer::~Tracer() = default;
+Tracer::~Tracer() {
+  for (auto& [tgid, cache] : procs_)
+    if (cache.stat_fd >= 0) close(cache.stat_fd);
+}
 
 bool Tracer::Init(const Options& options, EventOutput* output, std::string* err) {
   options_ = options;
@@ -297,7 +319,10 @@ void Tracer::OnSeccompStop(Task* t) {
 void Tracer::OnSyscallExit(Task* t) {
   SyscallStop s;
   if (t->in_syscall && GetSyscallStop(t->tid, &s) && s.op == SyscallStop::kExit && !IsRestart(s.rval))
+  {
     EmitSyscall(t->tid, t->tgid ? t->tgid : t->tid, t->nr, t->args, s.rval);
+    if (s.rval == 0 && ChangesProcessState(t->nr)) ++epoch_;
+  }
   t->in_syscall = false;
   t->nr = -1;
   Resume(t, 0);
@@ -365,6 +390,13 @@ void Tracer::OnClone(Task* parent, int event) {
     ++stats_.untracked;
   }
   EmitCloneCaller(parent, child, event, flags);
+  // A new process starts with its parent's state: its exec event needs only what exec changes.
+  if (c && !(flags & CLONE_THREAD)) {
+    ProcCache& inherited = procs_[child];
+    inherited = *CacheOf(parent->tgid ? parent->tgid : parent->tid);
+    inherited.stat_fd = -1;  // the parent's
+    inherited.forks = 0;
+  }
   if (c && c->held) {
     c->held = false;
     Resume(c, 0);
@@ -389,6 +421,7 @@ void Tracer::OnDeath(Task* t, int status) {
   tasks_->Erase(t);
   stats_.tasks = tasks_->size();
   if (!leader) return;
+  DropCache(dead);
   // Its children are ours now (as PID 1 or child subreaper); and a child held for its parent's clone
   // event would wait forever if the parent died between the fork and the event.
   tasks_->ForEach([&](Task* c) {
@@ -431,12 +464,13 @@ void Tracer::Flush() {
 
 namespace {
 
-// What the execve and clone events say about a process, read from /proc into the scratch slots.
-struct ProcRead {
-  scap::ProcessInfo info;
-  ProcStatus status;
-  ProcStat stat;
-};
+constexpr uint64_t kCacheTtlNs = 1000000000;  // 1 s
+
+uint64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return TimespecNs(ts);
+}
 
 std::string_view Slot(char* scratch, ScratchSlot s, ssize_t n) {
   return n > 0 ? std::string_view(scratch + s * kStr, static_cast<size_t>(n)) : std::string_view();
@@ -454,58 +488,149 @@ void SplitCmdline(std::string_view cmdline, scap::ProcessInfo* info) {
   info->args = cmdline.substr(nul + 1);
 }
 
-void ReadProcess(pid_t tid, char* scratch, bool for_exec, uint64_t container_start_ns, ProcRead* r) {
+// What /proc/PID/cmdline (and, with env, /proc/PID/environ) say, read from the process's memory where its
+// stat shows where argv and envp are (one syscall instead of three a file), else from the files.
+void ReadArgs(pid_t tid, const ProcStat& st, char* args, ssize_t* nargs, char* env, ssize_t* nenv) {
+  size_t want_args = CmdlineReadSize(st, scap::kMaxArgsEnvSize);
+  size_t want_env = env && st.env_start != 0 && st.env_end > st.env_start
+                        ? static_cast<size_t>(std::min<uint64_t>(st.env_end - st.env_start, scap::kMaxArgsEnvSize))
+                        : 0;
+  struct iovec local[2] = {{args, want_args}, {env, want_env}};
+  struct iovec remote[2] = {{reinterpret_cast<void*>(st.arg_start), want_args},
+                            {reinterpret_cast<void*>(st.env_start), want_env}};
+  unsigned long parts = want_env > 0 ? 2 : 1;
+  ssize_t got = want_args > 0 ? process_vm_readv(tid, local, parts, remote, parts, 0) : -1;
+  *nargs = got > 0 ? CmdlineLength(args, std::min(static_cast<size_t>(got), want_args), st) : -1;
+  if (*nargs < 0) *nargs = ReadProcFile(tid, "cmdline", args, scap::kMaxArgsEnvSize);
+  if (!env) return;
+  bool env_read = want_env > 0 && got == static_cast<ssize_t>(want_args + want_env);
+  *nenv = env_read ? static_cast<ssize_t>(want_env) : ReadProcFile(tid, "environ", env, scap::kMaxArgsEnvSize);
+}
+
+uint64_t ReadFdLimit(pid_t tid, char* scratch) {
+  struct rlimit rl;
+  if (syscall(SYS_prlimit64, tid, RLIMIT_NOFILE, nullptr, &rl) == 0) return rl.rlim_cur;
+  // Refused for a tracee that changed its uid (without CAP_SYS_RESOURCE): its limits file is readable.
+  ssize_t n = ReadProcFile(tid, "limits", scratch + kS0 * kStr, kStr - 1);
+  uint64_t soft = 0;
+  if (n > 0 && ParseProcLimitsNofile(Slot(scratch, kS0, n), &soft)) return soft;
+  return 0;
+}
+
+}  // namespace
+
+// What the execve and clone events say about a process, read from /proc into the scratch slots.
+struct Tracer::ProcRead {
+  scap::ProcessInfo info;
+  ProcStatus status;
+  ProcStat stat;
+};
+
+// /proc/PID/stat of tid. A process that forks again and again (a shell, a server's master) keeps its stat
+// open: one pread instead of open, read and close at every fork.
+ssize_t Tracer::ReadStat(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache, char* buf, size_t cap) {
+  if (cache && tid == tgid) {
+    if (cache->stat_fd < 0 && !for_exec && ++cache->forks >= 2 && kept_stat_fds_ < kMaxKeptStatFds) {
+      cache->stat_fd = OpenProcFile(tid, "stat");
+      if (cache->stat_fd >= 0) ++kept_stat_fds_;
+    }
+    if (cache->stat_fd >= 0) {
+      ssize_t n = PreadProcFile(cache->stat_fd, buf, cap);
+      if (n > 0) return n;
+    }
+  }
+  return ReadProcFile(tid, "stat", buf, cap);
+}
+
+void Tracer::DropCache(pid_t tgid) {
+  auto it = procs_.find(tgid);
+  if (it == procs_.end()) return;
+  if (it->second.stat_fd >= 0) {
+    close(it->second.stat_fd);
+    --kept_stat_fds_;
+  }
+  procs_.erase(it);
+}
+
+// Fills r for an execve (for_exec) or clone event of tid (of process tgid). With a valid cache, only what
+// can have changed since it was read: comm, memory, argv (setproctitle), the fd limit, and at exec the
+// executable, credentials, capabilities, environment, tty and process group. Without, everything, and the
+// cache is refilled.
+void Tracer::ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache, ProcRead* r) {
+  char* scratch = scratch_.get();
+  uint64_t now = MonotonicNs();
+  bool cached = cache && cache->epoch == epoch_ && now - cache->read_ns < kCacheTtlNs;
   scap::ProcessInfo& info = r->info;
   info.tid = tid;
-  ssize_t n = ReadProcFile(tid, "stat", scratch + kSStat * kStr, kStr - 1);
+  ssize_t n = ReadStat(tid, tgid, for_exec, cache, scratch + kSStat * kStr, kStr - 1);
   if (n > 0) ParseProcStat(Slot(scratch, kSStat, n), &r->stat);
-  n = ReadProcFile(tid, "status", scratch + kSStatus * kStr, kStr - 1);
-  if (n > 0) ParseProcStatus(Slot(scratch, kSStatus, n), &r->status);
-  info.pid = r->status.tgid ? r->status.tgid : tid;
+  if (!cached || for_exec) {
+    n = ReadProcFile(tid, "status", scratch + kSStatus * kStr, kStr - 1);
+    if (n > 0) ParseProcStatus(Slot(scratch, kSStatus, n), &r->status);
+    info.vm_size_kb = r->status.vm_size_kb;
+    info.vm_rss_kb = r->status.vm_rss_kb;
+    info.vm_swap_kb = r->status.vm_swap_kb;
+    info.uid = r->status.euid;
+    info.gid = r->status.egid;
+  } else {
+    static const uint64_t page_kb = static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
+    info.vm_size_kb = static_cast<uint32_t>(r->stat.vsize_bytes / 1024);
+    info.vm_rss_kb = static_cast<uint32_t>(r->stat.rss_pages * page_kb);
+    info.vm_swap_kb = cache->vm_swap_kb;
+    info.uid = cache->uid;
+    info.gid = cache->gid;
+  }
+  info.pid = r->status.tgid ? r->status.tgid : tgid;
   info.ptid = r->status.ppid ? r->status.ppid : r->stat.ppid;
   info.comm = std::string_view(r->stat.comm);
   info.pgft_maj = r->stat.majflt;
   info.pgft_min = r->stat.minflt;
-  info.vm_size_kb = r->status.vm_size_kb;
-  info.vm_rss_kb = r->status.vm_rss_kb;
-  info.vm_swap_kb = r->status.vm_swap_kb;
-  info.uid = r->status.euid;
-  info.gid = r->status.egid;
-  n = ReadProcFile(tid, "cmdline", scratch + kSCmdline * kStr, scap::kMaxArgsEnvSize);
+  ssize_t nenv = -1;
+  ReadArgs(tid, r->stat, scratch + kSCmdline * kStr, &n, for_exec ? scratch + kSEnv * kStr : nullptr, &nenv);
   SplitCmdline(Slot(scratch, kSCmdline, n), &info);
-  n = ReadProcLink(tid, "cwd", scratch + kSCwd * kStr, kStr);
-  if (n > 0) {
-    // libsinsp keeps cwd with a trailing slash.
-    char* cwd = scratch + kSCwd * kStr;
-    if (cwd[n - 1] != '/' && static_cast<size_t>(n) + 1 < kStr) cwd[n++] = '/';
-    info.cwd = std::string_view(cwd, static_cast<size_t>(n));
-  }
-  n = ReadProcFile(tid, "cgroup", scratch + kS0 * kStr, kStr - 1);
-  size_t cg = n > 0 ? ConvertCgroups(Slot(scratch, kS0, n), scratch + kSCgroup * kStr, kStr) : 0;
-  info.cgroups = std::string_view(scratch + kSCgroup * kStr, cg);
-  struct rlimit rl;
-  if (syscall(SYS_prlimit64, tid, RLIMIT_NOFILE, nullptr, &rl) == 0) {
-    info.fdlimit = rl.rlim_cur;
+  info.fdlimit = ReadFdLimit(tid, scratch);
+  if (cached) {
+    info.cwd = cache->cwd;
+    info.cgroups = cache->cgroups;
   } else {
-    n = ReadProcFile(tid, "limits", scratch + kS0 * kStr, kStr - 1);
-    uint64_t soft = 0;
-    if (n > 0 && ParseProcLimitsNofile(Slot(scratch, kS0, n), &soft)) info.fdlimit = soft;
+    n = ReadProcLink(tid, "cwd", scratch + kSCwd * kStr, kStr);
+    if (n > 0) {
+      // libsinsp keeps cwd with a trailing slash.
+      char* cwd = scratch + kSCwd * kStr;
+      if (cwd[n - 1] != '/' && static_cast<size_t>(n) + 1 < kStr) cwd[n++] = '/';
+      info.cwd = std::string_view(cwd, static_cast<size_t>(n));
+    }
+    n = ReadProcFile(tid, "cgroup", scratch + kS0 * kStr, kStr - 1);
+    size_t cg = n > 0 ? ConvertCgroups(Slot(scratch, kS0, n), scratch + kSCgroup * kStr, kStr) : 0;
+    info.cgroups = std::string_view(scratch + kSCgroup * kStr, cg);
+    char num[24];
+    n = ReadProcFile(tid, "loginuid", num, sizeof num - 1);
+    if (n > 0) {
+      num[n] = '\0';
+      info.loginuid = static_cast<uint32_t>(strtoul(num, nullptr, 10));
+    }
+  }
+  if (cache && (!cached || for_exec)) {
+    if (!cached) {
+      cache->epoch = epoch_;
+      cache->read_ns = now;
+      cache->cwd.assign(info.cwd);
+      cache->cgroups.assign(info.cgroups);
+      cache->loginuid = info.loginuid;
+    }
+    cache->uid = info.uid;  // exec may change them (a setuid binary without NO_NEW_PRIVS)
+    cache->gid = info.gid;
+    cache->vm_swap_kb = info.vm_swap_kb;
   }
   if (!for_exec) {
     info.vtid = tid;
     info.vpid = info.pid;
     return;
   }
-  n = ReadProcFile(tid, "environ", scratch + kSEnv * kStr, scap::kMaxArgsEnvSize);
-  info.env = Slot(scratch, kSEnv, n);
+  if (cached) info.loginuid = cache->loginuid;
+  info.env = Slot(scratch, kSEnv, nenv);
   info.tty = r->stat.tty_nr;
   info.pgid = info.vpgid = r->stat.pgrp;
-  char num[24];
-  n = ReadProcFile(tid, "loginuid", num, sizeof num - 1);
-  if (n > 0) {
-    num[n] = '\0';
-    info.loginuid = static_cast<uint32_t>(strtoul(num, nullptr, 10));
-  }
   info.cap_inheritable = r->status.cap_inh;  // Linux bits: the encoder converts
   info.cap_permitted = r->status.cap_prm;
   info.cap_effective = r->status.cap_eff;
@@ -514,17 +639,23 @@ void ReadProcess(pid_t tid, char* scratch, bool for_exec, uint64_t container_sta
   info.trusted_exepath = exepath;
   if (exepath.substr(0, 7) == "/memfd:") info.exe_flags |= kExeFromMemfd;
   char path[64];
-  struct stat exe_st, root_st;
+  struct stat exe_st;
   snprintf(path, sizeof path, "/proc/%d/exe", static_cast<int>(tid));
   if (stat(path, &exe_st) == 0) {
     info.exe_ino = exe_st.st_ino;
     info.exe_ino_ctime = TimespecNs(exe_st.st_ctim);
     info.exe_ino_mtime = TimespecNs(exe_st.st_mtim);
     // The overlay heuristic (no user-space API tells the layer): an executable on the container's root
-    // filesystem that changed after the container started was written in it (the upper layer).
-    snprintf(path, sizeof path, "/proc/%d/root/", static_cast<int>(tid));
-    if (!(info.exe_flags & kExeFromMemfd) && stat(path, &root_st) == 0 && root_st.st_dev == exe_st.st_dev)
-      info.exe_flags |= info.exe_ino_ctime >= container_start_ns ? kExeUpperLayer : kExeLowerLayer;
+    // filesystem (the first traced process's root) that changed after the container started was
+    // written in it (the upper layer).
+    if (!root_dev_known_) {
+      struct stat root_st;
+      snprintf(path, sizeof path, "/proc/%d/root/", static_cast<int>(tid));
+      root_dev_known_ = stat(path, &root_st) == 0;
+      root_dev_ = root_st.st_dev;
+    }
+    if (!(info.exe_flags & kExeFromMemfd) && root_dev_known_ && root_dev_ == exe_st.st_dev)
+      info.exe_flags |= info.exe_ino_ctime >= options_.container_start_ns ? kExeUpperLayer : kExeLowerLayer;
     bool writable = r->status.euid == 0 ||
                     (exe_st.st_uid == r->status.euid ? (exe_st.st_mode & S_IWUSR)
                      : exe_st.st_gid == r->status.egid ? (exe_st.st_mode & S_IWGRP)
@@ -533,11 +664,13 @@ void ReadProcess(pid_t tid, char* scratch, bool for_exec, uint64_t container_sta
   }
 }
 
-}  // namespace
+Tracer::ProcCache* Tracer::CacheOf(pid_t tgid) { return &procs_[tgid]; }
 
 void Tracer::EmitExecve(pid_t tid, bool execveat, int64_t res) {
   ProcRead r;
-  ReadProcess(tid, scratch_.get(), true, options_.container_start_ns, &r);
+  Task* t = tasks_->Find(tid);
+  pid_t tgid = t && t->tgid ? t->tgid : tid;
+  ReadProcess(tid, tgid, true, CacheOf(tgid), &r);
   if (execveat) {
     scap::ExecveatExit e;
     e.res = res;
@@ -553,7 +686,8 @@ void Tracer::EmitExecve(pid_t tid, bool execveat, int64_t res) {
 
 void Tracer::EmitCloneCaller(Task* parent, pid_t child, int event, uint64_t flags) {
   ProcRead r;
-  ReadProcess(parent->tid, scratch_.get(), false, options_.container_start_ns, &r);
+  pid_t tgid = parent->tgid ? parent->tgid : parent->tid;
+  ReadProcess(parent->tid, tgid, false, CacheOf(tgid), &r);
   scap::CloneExit e;
   e.kind = event == PTRACE_EVENT_VFORK ? scap::CloneKind::kVfork
            : event == PTRACE_EVENT_FORK && (flags & CLONE_THREAD) == 0 && flags == 0 ? scap::CloneKind::kFork
@@ -566,7 +700,7 @@ void Tracer::EmitCloneCaller(Task* parent, pid_t child, int event, uint64_t flag
 
 void Tracer::EmitCloneChild(pid_t tid, pid_t ptid, uint64_t flags) {
   ProcRead r;
-  ReadProcess(tid, scratch_.get(), false, options_.container_start_ns, &r);
+  ReadProcess(tid, tid, false, nullptr, &r);
   scap::CloneExit e;
   e.kind = scap::CloneKind::kClone;
   e.res = 0;

@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "capture/ptrace_seccomp.h"
 #include "capture/scap_buffer.h"
@@ -93,6 +94,23 @@ class Tracer {
  private:
   struct Task;
   class TaskTable;
+  // What a process's last full read of /proc said of the state that only syscalls the filter stops change
+  // (cwd: chdir, fchdir; credentials: the set*id family) or that hardly ever changes (the cgroups, the
+  // loginuid). The events of a fork/exec-heavy app read those once per process per kCacheTtlNs, not once per
+  // event: half of what an exec event costs is the kernel instantiating /proc/PID/* of the new process.
+  // Inherited at fork. A traced chdir, fchdir or set*id anywhere in the tree bumps the tracer's epoch and
+  // so invalidates every entry (a CLONE_FS sibling shares the cwd); a change the filter does not see (a
+  // cgroup move, a write to /proc/PID/loginuid, chroot) shows within kCacheTtlNs.
+  struct ProcCache {
+    uint64_t epoch = 0;    // the tracer's epoch_ when read
+    uint64_t read_ns = 0;  // CLOCK_MONOTONIC when read
+    uint32_t uid = 0, gid = 0, loginuid = UINT32_MAX, vm_swap_kb = 0;
+    std::string cwd, cgroups;
+    int stat_fd = -1;    // /proc/TGID/stat kept open once it forked twice (ReadStat)
+    uint32_t forks = 0;
+  };
+  static constexpr size_t kMaxKeptStatFds = 64;
+  struct ProcRead;
 
   static int AttachHook(void* ctx, pid_t child);
   static int BeforeExecHook(void* ctx);
@@ -107,6 +125,10 @@ class Tracer {
   void OnDeath(Task* t, int status);
   void ReleaseHeldChild(Task* child, bool emit_child_event);
   void Resume(Task* t, int sig);
+  void ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache, ProcRead* r);
+  ProcCache* CacheOf(pid_t tgid);
+  void DropCache(pid_t tgid);
+  ssize_t ReadStat(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache, char* buf, size_t cap);
   void EmitExecve(pid_t tid, bool execveat, int64_t res);
   void EmitCloneCaller(Task* parent, pid_t child, int event, uint64_t flags);
   void EmitCloneChild(pid_t tid, pid_t ptid, uint64_t flags);
@@ -135,6 +157,11 @@ class Tracer {
   std::unique_ptr<TaskTable> tasks_;
   std::unique_ptr<scap::OwnedEventBuffer> buf_;
   std::unique_ptr<char[]> scratch_;  // /proc reads and tracee strings for one event
+  std::unordered_map<pid_t, ProcCache> procs_;  // by tgid
+  uint64_t epoch_ = 1;  // bumped by every traced syscall that changes cached process state
+  dev_t root_dev_ = 0;  // the first traced process's root filesystem
+  bool root_dev_known_ = false;
+  size_t kept_stat_fds_ = 0;
   TracerStats stats_;
 };
 

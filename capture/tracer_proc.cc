@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace kilt::capture {
 namespace {
 
@@ -72,25 +74,34 @@ bool Append(char* out, size_t cap, size_t* len, std::string_view a, std::string_
 
 }  // namespace
 
-ssize_t ReadProcFile(pid_t pid, const char* name, char* buf, size_t cap) {
+int OpenProcFile(pid_t pid, const char* name) {
   char path[64];
   if (!ProcPath(pid, name, path, sizeof path)) return -1;
-  // Every exec and fork reads about eight of these files, so their syscalls count: openat directly (musl's
-  // open() adds an fcntl for O_CLOEXEC), and no read for EOF after a short one: /proc's files hand out
-  // everything that fits in one read (single_open seq files, cmdline, environ), so a short read is the end.
-  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
-  if (fd < 0) return -1;
+  // openat directly: musl's open() adds an fcntl for O_CLOEXEC, and every exec and fork opens a few.
+  return static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+}
+
+ssize_t PreadProcFile(int fd, char* buf, size_t cap) {
+  // No read for EOF after a short one: /proc's files hand out everything that fits in one read
+  // (single_open seq files, cmdline, environ), so a short read is the end.
   size_t len = 0;
   while (len < cap) {
-    ssize_t n = read(fd, buf + len, cap - len);
+    ssize_t n = pread(fd, buf + len, cap - len, static_cast<off_t>(len));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     bool short_read = static_cast<size_t>(n) < cap - len;
     len += static_cast<size_t>(n);
     if (short_read) break;
   }
+  return len > 0 || cap == 0 ? static_cast<ssize_t>(len) : -1;
+}
+
+ssize_t ReadProcFile(pid_t pid, const char* name, char* buf, size_t cap) {
+  int fd = OpenProcFile(pid, name);
+  if (fd < 0) return -1;
+  ssize_t len = PreadProcFile(fd, buf, cap);
   close(fd);
-  return static_cast<ssize_t>(len);
+  return len < 0 ? 0 : len;
 }
 
 ssize_t ReadProcLink(pid_t pid, const char* name, char* buf, size_t cap) {
@@ -117,8 +128,8 @@ bool ParseProcStat(std::string_view text, ProcStat* out) {
   size_t pos = close + 2;  // past ") "
   if (pos >= text.size()) return false;
   ++pos;  // state
-  uint64_t f[20];
-  for (int i = 0; i < 20; ++i) {
+  uint64_t f[48];  // fields 4..51 (a shorter line, from an older kernel, leaves the rest 0)
+  for (int i = 0; i < 48; ++i) {
     // Fields 4.. are numbers; tpgid (field 8) may be -1.
     while (pos < text.size() && text[pos] == ' ') ++pos;
     bool neg = pos < text.size() && text[pos] == '-';
@@ -134,9 +145,30 @@ bool ParseProcStat(std::string_view text, ProcStat* out) {
   out->minflt = f[6];
   out->majflt = f[8];
   out->starttime_ticks = f[18];  // field 22
+  out->vsize_bytes = f[19];
+  out->rss_pages = f[20];
+  out->arg_start = f[44];  // fields 48-51
+  out->arg_end = f[45];
+  out->env_start = f[46];
+  out->env_end = f[47];
   return true;
 }
 
+size_t CmdlineReadSize(const ProcStat& st, size_t cap) {
+  if (st.arg_start == 0 || st.arg_end <= st.arg_start) return 0;
+  uint64_t end = st.env_start == st.arg_end && st.env_end >= st.env_start ? st.env_end : st.arg_end;
+  return static_cast<size_t>(std::min<uint64_t>(end - st.arg_start, cap));
+}
+
+ssize_t CmdlineLength(const char* buf, size_t got, const ProcStat& st) {
+  if (st.arg_start == 0 || st.arg_end <= st.arg_start) return -1;
+  size_t args = static_cast<size_t>(st.arg_end - st.arg_start);
+  if (got < args) return -1;  // the last byte of argv, which decides, was not read
+  if (buf[args - 1] == '\0') return static_cast<ssize_t>(args);
+  // setproctitle: the title runs on into the environment, up to its NUL (got is at most a page).
+  const void* nul = memchr(buf, '\0', got);
+  return nul ? static_cast<const char*>(nul) - buf + 1 : static_cast<ssize_t>(got);
+}
 bool ParseProcStatus(std::string_view text, ProcStatus* out) {
   uint64_t v = 0;
   bool ok = FieldU64(text, "Tgid:", 10, &v);

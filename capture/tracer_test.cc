@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -36,6 +37,64 @@ TEST_CASE("/proc/PID/stat: comm with spaces and parentheses, and the numbers aft
   CHECK(st.majflt == 3);
   CHECK(st.starttime_ticks == 987654);
   CHECK_FALSE(ParseProcStat("garbage", &st));
+}
+
+TEST_CASE("/proc/PID/stat: memory and where argv and envp are (fields 23, 24, 48-51)") {
+  ProcStat st;
+  REQUIRE(ParseProcStat("7820 (cat) R 7816 7816 32749 0 -1 4194304 96 0 0 0 0 0 0 0 20 0 1 0 3808147 3133440 360 "
+                        "18446744073709551615 94004598239232 94004598259113 140732202119520 0 0 0 0 0 0 0 0 0 17 1 0 "
+                        "0 0 0 0 94004598275120 94004598276736 94005514899456 140732202121659 140732202121679 "
+                        "140732202121679 140732202123243 0",
+                        &st));
+  CHECK(st.vsize_bytes == 3133440);
+  CHECK(st.rss_pages == 360);
+  CHECK(st.arg_start == 140732202121659u);
+  CHECK(st.arg_end == 140732202121679u);
+  CHECK(st.env_start == 140732202121679u);
+  CHECK(st.env_end == 140732202123243u);
+  // An older kernel's shorter line: the addresses stay 0, and the readers use the files.
+  REQUIRE(ParseProcStat("1 (init) S 0 1 1 0 -1 4194560 1 2 3 4", &st));
+  CHECK(st.arg_start == 0);
+}
+
+TEST_CASE("argv read from memory: what /proc/PID/cmdline would show") {
+  ProcStat st;
+  st.arg_start = 1000;
+  st.arg_end = 1009;  // "sh\0-c\0ls\0"
+  st.env_start = 1009;
+  st.env_end = 1020;  // "HOME=/root\0"
+  CHECK(CmdlineReadSize(st, 4096) == 20);  // the environment follows: setproctitle may spill into it
+  CHECK(CmdlineReadSize(st, 10) == 10);
+  const char plain[] = "sh\0-c\0ls\0HOME=/root\0";
+  CHECK(CmdlineLength(plain, 20, st) == 9);  // argv's own end, the NUL at arg_end - 1
+  // setproctitle: argv's last byte overwritten; the title ends at its NUL, wherever that is.
+  const char title[] = "nginx: master process\0\0";
+  CHECK(CmdlineLength(title, 20, st) == 20);  // no NUL within what was read: all of it
+  const char shorter[] = "nginx: master\0\0\0\0\0\0\0";
+  CHECK(CmdlineLength(shorter, 20, st) == 14);  // "nginx: master" and its NUL
+  ProcStat far = st;
+  far.env_start = 5000;  // an environment elsewhere: only argv's area counts
+  CHECK(CmdlineReadSize(far, 4096) == 9);
+  CHECK(CmdlineLength(plain, 7, st) == -1);  // argv's last byte not read: read the file instead
+  ProcStat hidden;  // stat hid the addresses (no ptrace read access)
+  CHECK(CmdlineReadSize(hidden, 4096) == 0);
+  CHECK(CmdlineLength(plain, 20, hidden) == -1);
+}
+
+TEST_CASE("a /proc file kept open shows the present at every pread") {
+  int fd = OpenProcFile(getpid(), "comm");
+  REQUIRE(fd >= 0);
+  char buf[64];
+  char before[17] = "";
+  prctl(PR_GET_NAME, before);
+  prctl(PR_SET_NAME, "kilt-pread-1");
+  ssize_t n = PreadProcFile(fd, buf, sizeof buf);
+  CHECK(std::string(buf, n > 0 ? n : 0) == "kilt-pread-1\n");
+  prctl(PR_SET_NAME, "kilt-pread-2");
+  n = PreadProcFile(fd, buf, sizeof buf);
+  CHECK(std::string(buf, n > 0 ? n : 0) == "kilt-pread-2\n");
+  prctl(PR_SET_NAME, before);
+  close(fd);
 }
 
 TEST_CASE("/proc/PID/status: effective ids, capabilities, memory") {

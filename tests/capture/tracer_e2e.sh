@@ -105,6 +105,33 @@ expect_eq "every child is introduced by its parent's fork/vfork/clone first" 301
 check "the children's parent in their execve is the shell" \
   test "$(jq -r 'select(.type=="execve" and .params.exe=="/bin/true") | .params.ptid' "$W/storm.json" | sort -u | wc -l)" = 1
 
+echo "# process state kept between events (Tracer::ProcCache) is never stale where the tree changed it"
+mkdir -p "$W/tproc-dir"
+ns "$KILT" capture -o json -- "$H/tproc" "$W/tproc-dir" > "$W/tproc.json"
+expect_eq "tproc: exit 0" 0 $?
+# The seven fork events of tproc, in order: [comm, exe, cwd, fdlimit, uid, gid].
+jq -c 'select(.type=="clone" and .params.res > 0) | [.params.comm, .params.exe, .params.cwd, .params.fdlimit, .params.uid, .params.gid]' \
+  "$W/tproc.json" > "$W/tproc.forks"
+fork_n() { sed -n "$1p" "$W/tproc.forks"; }
+TPROC_CWD=$(jq -r 'select(.type=="execve") | .params.cwd' "$W/tproc.json" | head -1)
+TPROC_LIMIT=$(jq -r 'select(.type=="execve") | .params.fdlimit' "$W/tproc.json" | head -1)
+TITLE="tproc: a title longer than the arguments it overwrites, as nginx and postgres write theirs"
+expect_eq "seven fork events" 7 "$(wc -l < "$W/tproc.forks")"
+expect_eq "the second fork (stat kept open from then on) says what the first says" "$(fork_n 1)" "$(fork_n 2)"
+expect_eq "prctl(PR_SET_NAME) before a fork: its comm" '"tproc-renamed"' "$(fork_n 3 | jq '.[0]')"
+expect_eq "a title over argv and on into the environment (setproctitle): its exe, as /proc/PID/cmdline says" \
+  "\"$TITLE\"" "$(fork_n 4 | jq '.[1]')"
+expect_eq "chdir before a fork: its cwd" "\"$W/tproc-dir/\"" "$(fork_n 5 | jq '.[2]')"
+expect_eq "... the forks before it had the old one" "\"$TPROC_CWD\"" "$(fork_n 4 | jq '.[2]')"
+expect_eq "setrlimit(RLIMIT_NOFILE) before a fork: its fdlimit" 77 "$(fork_n 6 | jq '.[3]')"
+expect_eq "... the forks before it had the old one" "$TPROC_LIMIT" "$(fork_n 5 | jq '.[3]')"
+expect_eq "setresuid/setresgid before a fork: its uid and gid" "[65534,65534]" "$(fork_n 7 | jq -c '.[4:6]')"
+check "the exec after all of it: comm, cwd, fdlimit and uid of now" \
+  has "$W/tproc.json" '.type=="execve" and .params.comm=="true" and .params.cwd=="'"$W/tproc-dir/"'" and .params.fdlimit==77 and .params.uid==65534'
+ns "$KILT" capture -o json -- sh -c "cd $W/tproc-dir && /bin/true; cd / && /bin/true" > "$W/cdexec.json"
+expect_eq "a shell's cd, then a command: each command's execve has the cwd of its moment" \
+  "$W/tproc-dir/ /" "$(jq -r 'select(.type=="execve" and .params.exe=="/bin/true") | .params.cwd' "$W/cdexec.json" | xargs)"
+
 # ---- 3. signals, job control, exit codes, a syscall that never returns, EXITKILL ---------------------------
 echo "# signals and job control under the tracer"
 cat > "$W/cap.cfg" <<C
