@@ -591,7 +591,7 @@ void Tracer::ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache,
   info.fdlimit = ReadFdLimit(tid, scratch);
   if (cached) {
     info.cwd = cache->cwd;
-    info.cgroups = cache->cgroups;
+    info.cgroups = *cache->cgroups;
   } else {
     n = ReadProcLink(tid, "cwd", scratch + kSCwd * kStr, kStr);
     if (n > 0) {
@@ -615,7 +615,9 @@ void Tracer::ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache,
       cache->epoch = epoch_;
       cache->read_ns = now;
       cache->cwd.assign(info.cwd);
-      cache->cgroups.assign(info.cgroups);
+      // One copy for the processes that share it (all of a container's, usually: ~1 KiB under ECS's v1).
+      if (!cache->cgroups || *cache->cgroups != info.cgroups)
+        cache->cgroups = std::make_shared<const std::string>(info.cgroups);
       cache->loginuid = info.loginuid;
     }
     cache->uid = info.uid;  // exec may change them (a setuid binary without NO_NEW_PRIVS)

@@ -105,7 +105,8 @@ class Tracer {
     uint64_t epoch = 0;    // the tracer's epoch_ when read
     uint64_t read_ns = 0;  // CLOCK_MONOTONIC when read
     uint32_t uid = 0, gid = 0, loginuid = UINT32_MAX, vm_swap_kb = 0;
-    std::string cwd, cgroups;
+    std::string cwd;
+    std::shared_ptr<const std::string> cgroups;  // shared with the processes it was inherited by
     int stat_fd = -1;    // /proc/TGID/stat kept open once it forked twice (ReadStat)
     uint32_t forks = 0;
   };
