@@ -29,6 +29,10 @@ run_mode() {  # MODE CMD...
 }
 now() { date +%s%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# paired A B: the median over rounds of A's value / B's in the same round (files of one value
+# per round, in round order). Rounds are interleaved, so a round's modes ran under the same load: the median of
+# the per-round ratios drifts less than the ratio of the two medians.
+paired() { paste "$1" "$2" | awk '{ printf "%.6f\n", $1 / $2 }' | median; }
 
 # workload NAME DESCRIPTION CMD...: R interleaved rounds of every mode; one table row. With REPS=N each
 # round runs the command N times and records the time of one run.
@@ -49,7 +53,7 @@ workload() {
   done
   local d k s c
   d=$(median < "$W/$name.direct"); k=$(median < "$W/$name.krun"); s=$(median < "$W/$name.strace"); c=$(median < "$W/$name.capture")
-  ROWS+=("| $desc | $(awk -v x="$d" 'BEGIN{printf "%.1f", x/1000}') | $(awk -v a="$d" -v b="$k" 'BEGIN{printf "%.2f", a/b}') | $(awk -v a="$d" -v b="$s" 'BEGIN{printf "%.2f", a/b}') | **$(awk -v a="$d" -v b="$c" 'BEGIN{printf "%.2f", a/b}')** | $(awk -v a="$s" -v b="$c" 'BEGIN{printf "%.2f", a/b}') |")
+  ROWS+=("| $desc | $(awk -v x="$d" 'BEGIN{printf "%.1f", x/1000}') | $(awk -v a="$d" -v b="$k" 'BEGIN{printf "%.2f", a/b}') | $(awk -v a="$d" -v b="$s" 'BEGIN{printf "%.2f", a/b}') | **$(awk -v a="$d" -v b="$c" 'BEGIN{printf "%.2f", a/b}')** | $(paired "$W/$name.strace" "$W/$name.capture" | awk '{printf "%.2f", $1}') |")
   echo "bench: $name: direct ${d} µs, kilt-run ${k}, strace ${s}, capture ${c}" >&2
 }
 
@@ -127,7 +131,7 @@ C
   done
   nginx_gone
   d=$(median < "$W/nginx.direct"); k=$(median < "$W/nginx.krun"); s=$(median < "$W/nginx.strace"); c=$(median < "$W/nginx.capture")
-  NGINX_ROW="| nginx + wrk (loopback, 1 worker, 10 connections, 5 s): requests/s | $d req/s | $(awk -v a="$k" -v b="$d" 'BEGIN{printf "%.2f", a/b}') | $(awk -v a="$s" -v b="$d" 'BEGIN{printf "%.2f", a/b}') | **$(awk -v a="$c" -v b="$d" 'BEGIN{printf "%.2f", a/b}')** | $(awk -v a="$c" -v b="$s" 'BEGIN{printf "%.2f", a/b}') |"
+  NGINX_ROW="| nginx + wrk (loopback, 1 worker, 10 connections, 5 s): requests/s | $d req/s | $(awk -v a="$k" -v b="$d" 'BEGIN{printf "%.2f", a/b}') | $(awk -v a="$s" -v b="$d" 'BEGIN{printf "%.2f", a/b}') | **$(awk -v a="$c" -v b="$d" 'BEGIN{printf "%.2f", a/b}')** | $(paired "$W/nginx.capture" "$W/nginx.strace" | awk '{printf "%.2f", $1}') |"
   echo "bench: nginx: direct $d req/s, kilt-run $k, strace $s, capture $c" >&2
 fi
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
@@ -140,7 +144,8 @@ LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
   echo "kilt-run with the capture on (events encoded, written as a scap file to /dev/null). $R rounds, interleaved;"
   echo "medians. Columns 3-5: **relative speed** = untraced time / time in that mode (1.00 = no overhead; pdig"
   echo "published 0.245 create-files, 0.255 launch-programs, 0.495 create-threads, with OSBench on its own machine)."
-  echo "Last column: capture vs strace (> 1: the capture is faster). Load average $LOAD_START at the start, $LOAD_END at the end."
+  echo "Last column: capture vs strace, the median over rounds of strace's time / the capture's in the same round"
+  echo "(> 1: the capture is faster). Load average $LOAD_START at the start, $LOAD_END at the end."
   echo
   echo "| workload | untraced (ms) | kilt-run, capture off | strace --seccomp-bpf | kilt capture | capture / strace |"
   echo "|---|---|---|---|---|---|"

@@ -389,6 +389,8 @@ void Tracer::OnClone(Task* parent, int event) {
   } else {
     ++stats_.untracked;
   }
+  if (c) ReleaseNewChild(c);
+  parent = tasks_->Find(caller);
   EmitCloneCaller(parent, child, event, flags);
   // A new process starts with its parent's state: its exec event needs only what exec changes.
   if (c && !(flags & CLONE_THREAD)) {
@@ -397,11 +399,27 @@ void Tracer::OnClone(Task* parent, int event) {
     inherited.stat_fd = -1;  // the parent's
     inherited.forks = 0;
   }
-  if (c && c->held) {
-    c->held = false;
-    Resume(c, 0);
-  }
   Resume(parent, 0);
+}
+
+// A new task's first stop often comes before its parent's clone event is handled: resume it before the
+// parent's /proc state is read, not after (the parent stays stopped meanwhile, and any event of the child is
+// handled, and emitted, only after the clone event). A first stop not reported yet is resumed when it is.
+void Tracer::ReleaseNewChild(Task* c) {
+  if (c->held) {
+    c->held = false;
+    return Resume(c, 0);
+  }
+  if (c->started) return;
+  siginfo_t si;
+  si.si_pid = 0;
+  if (waitid(P_PID, static_cast<id_t>(c->tid), &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) != 0 ||
+      si.si_pid != c->tid || si.si_code != CLD_TRAPPED)
+    return;
+  int st = 0;
+  if (waitpid(c->tid, &st, WNOHANG | __WALL) != c->tid) return;
+  ++stats_.stops;
+  OnStop(c, st);
 }
 
 void Tracer::OnNewTaskStop(Task* t) {
@@ -507,6 +525,22 @@ void ReadArgs(pid_t tid, const ProcStat& st, char* args, ssize_t* nargs, char* e
   *nenv = env_read ? static_cast<ssize_t>(want_env) : ReadProcFile(tid, "environ", env, scap::kMaxArgsEnvSize);
 }
 
+// The three capability sets /proc/PID/status shows, through capget(2); left 0 if it fails (gone).
+void ReadCaps(pid_t tid, ProcStatus* st) {
+  struct {
+    uint32_t version;
+    int pid;
+  } hdr = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, static_cast<int>(tid)};
+  struct {
+    uint32_t effective, permitted, inheritable;
+  } data[2] = {};
+  if (syscall(SYS_capget, &hdr, data) != 0) return;
+  auto both = [](uint32_t lo, uint32_t hi) { return static_cast<uint64_t>(hi) << 32 | lo; };
+  st->cap_eff = both(data[0].effective, data[1].effective);
+  st->cap_prm = both(data[0].permitted, data[1].permitted);
+  st->cap_inh = both(data[0].inheritable, data[1].inheritable);
+}
+
 uint64_t ReadFdLimit(pid_t tid, char* scratch) {
   struct rlimit rl;
   if (syscall(SYS_prlimit64, tid, RLIMIT_NOFILE, nullptr, &rl) == 0) return rl.rlim_cur;
@@ -564,7 +598,19 @@ void Tracer::ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache,
   info.tid = tid;
   ssize_t n = ReadStat(tid, tgid, for_exec, cache, scratch + kSStat * kStr, kStr - 1);
   if (n > 0) ParseProcStat(Slot(scratch, kSStat, n), &r->stat);
-  if (!cached || for_exec) {
+  struct stat exe_st;
+  bool exe_known = false;
+  if (for_exec) {
+    n = ReadProcLink(tid, "exe", scratch + kSExe * kStr, kStr);
+    info.trusted_exepath = Slot(scratch, kSExe, n);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/exe", static_cast<int>(tid));
+    exe_known = stat(path, &exe_st) == 0;
+  }
+  // Exec changes the effective ids only through a setuid or setgid executable, and not under NO_NEW_PRIVS
+  // (every Fargate task); the capabilities it may change come from capget(2), one syscall.
+  bool ids_kept = cached && (!for_exec || (exe_known && (no_new_privs_ || !(exe_st.st_mode & (S_ISUID | S_ISGID)))));
+  if (!ids_kept) {
     n = ReadProcFile(tid, "status", scratch + kSStatus * kStr, kStr - 1);
     if (n > 0) ParseProcStatus(Slot(scratch, kSStatus, n), &r->status);
     info.vm_size_kb = r->status.vm_size_kb;
@@ -573,6 +619,7 @@ void Tracer::ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache,
     info.uid = r->status.euid;
     info.gid = r->status.egid;
   } else {
+    if (for_exec) ReadCaps(tid, &r->status);
     static const uint64_t page_kb = static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
     info.vm_size_kb = static_cast<uint32_t>(r->stat.vsize_bytes / 1024);
     info.vm_rss_kb = static_cast<uint32_t>(r->stat.rss_pages * page_kb);
@@ -610,7 +657,7 @@ void Tracer::ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache,
       info.loginuid = static_cast<uint32_t>(strtoul(num, nullptr, 10));
     }
   }
-  if (cache && (!cached || for_exec)) {
+  if (cache && (!cached || !ids_kept)) {
     if (!cached) {
       cache->epoch = epoch_;
       cache->read_ns = now;
@@ -636,14 +683,8 @@ void Tracer::ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache,
   info.cap_inheritable = r->status.cap_inh;  // Linux bits: the encoder converts
   info.cap_permitted = r->status.cap_prm;
   info.cap_effective = r->status.cap_eff;
-  n = ReadProcLink(tid, "exe", scratch + kSExe * kStr, kStr);
-  std::string_view exepath = Slot(scratch, kSExe, n);
-  info.trusted_exepath = exepath;
-  if (exepath.substr(0, 7) == "/memfd:") info.exe_flags |= kExeFromMemfd;
-  char path[64];
-  struct stat exe_st;
-  snprintf(path, sizeof path, "/proc/%d/exe", static_cast<int>(tid));
-  if (stat(path, &exe_st) == 0) {
+  if (info.trusted_exepath.substr(0, 7) == "/memfd:") info.exe_flags |= kExeFromMemfd;
+  if (exe_known) {
     info.exe_ino = exe_st.st_ino;
     info.exe_ino_ctime = TimespecNs(exe_st.st_ctim);
     info.exe_ino_mtime = TimespecNs(exe_st.st_mtim);
@@ -651,6 +692,7 @@ void Tracer::ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache,
     // filesystem (the first traced process's root) that changed after the container started was
     // written in it (the upper layer).
     if (!root_dev_known_) {
+      char path[64];
       struct stat root_st;
       snprintf(path, sizeof path, "/proc/%d/root/", static_cast<int>(tid));
       root_dev_known_ = stat(path, &root_st) == 0;
@@ -658,10 +700,9 @@ void Tracer::ReadProcess(pid_t tid, pid_t tgid, bool for_exec, ProcCache* cache,
     }
     if (!(info.exe_flags & kExeFromMemfd) && root_dev_known_ && root_dev_ == exe_st.st_dev)
       info.exe_flags |= info.exe_ino_ctime >= options_.container_start_ns ? kExeUpperLayer : kExeLowerLayer;
-    bool writable = r->status.euid == 0 ||
-                    (exe_st.st_uid == r->status.euid ? (exe_st.st_mode & S_IWUSR)
-                     : exe_st.st_gid == r->status.egid ? (exe_st.st_mode & S_IWGRP)
-                                                        : (exe_st.st_mode & S_IWOTH));
+    bool writable = info.uid == 0 || (exe_st.st_uid == info.uid   ? (exe_st.st_mode & S_IWUSR)
+                                      : exe_st.st_gid == info.gid ? (exe_st.st_mode & S_IWGRP)
+                                                                  : (exe_st.st_mode & S_IWOTH));
     if (writable) info.exe_flags |= kExeWritable;
   }
 }

@@ -123,6 +123,7 @@ class Tracer {
   void OnExec(Task* t);
   void OnClone(Task* t, int event);
   void OnNewTaskStop(Task* t);
+  void ReleaseNewChild(Task* c);
   void OnDeath(Task* t, int status);
   void ReleaseHeldChild(Task* child, bool emit_child_event);
   void Resume(Task* t, int sig);

@@ -128,6 +128,18 @@ expect_eq "... the forks before it had the old one" "$TPROC_LIMIT" "$(fork_n 5 |
 expect_eq "setresuid/setresgid before a fork: its uid and gid" "[65534,65534]" "$(fork_n 7 | jq -c '.[4:6]')"
 check "the exec after all of it: comm, cwd, fdlimit and uid of now" \
   has "$W/tproc.json" '.type=="execve" and .params.comm=="true" and .params.cwd=="'"$W/tproc-dir/"'" and .params.fdlimit==77 and .params.uid==65534'
+# Capabilities at exec come from capget(2) where the ids are kept: a bounding set dropped (an untraced
+# prctl) before an exec shows in the exec's sets.
+ns "$KILT" capture -o json -- sh -c 'setpriv --bounding-set -net_raw /bin/true' > "$W/bset.json"
+FULL=$(jq -r 'select(.type=="execve" and .params.exe=="sh") | .params.cap_effective' "$W/bset.json")
+expect_eq "CAP_NET_RAW (bit 13) dropped from the bounding set: gone from the exec's effective and permitted sets" \
+  "$((FULL - 8192)) $((FULL - 8192))" \
+  "$(jq -r 'select(.type=="execve" and .params.exe=="/bin/true") | "\(.params.cap_effective) \(.params.cap_permitted)"' "$W/bset.json")"
+# A setuid executable changes the effective uid at exec (here, without NO_NEW_PRIVS): read, not kept.
+cp /bin/true "$W/suid-true" && chown 65534:65534 "$W/suid-true" && chmod 4755 "$W/suid-true"
+ns "$KILT" capture -o json -- sh -c "/bin/true; $W/suid-true" > "$W/suid.json"
+expect_eq "a setuid executable's exec event has the owner's uid" 65534 \
+  "$(jq -r 'select(.type=="execve" and .params.exe=="'"$W/suid-true"'") | .params.uid' "$W/suid.json")"
 ns "$KILT" capture -o json -- sh -c "cd $W/tproc-dir && /bin/true; cd / && /bin/true" > "$W/cdexec.json"
 expect_eq "a shell's cd, then a command: each command's execve has the cwd of its moment" \
   "$W/tproc-dir/ /" "$(jq -r 'select(.type=="execve" and .params.exe=="/bin/true") | .params.cwd' "$W/cdexec.json" | xargs)"
