@@ -3,7 +3,9 @@
 // poll, futex, mmap... never stop. Where the kernel lets a filter look (registers, not memory), it looks:
 // dup2/dup3 stop only for a target fd 0-2 (the "Redirect STDOUT/STDIN to Network Connection" rule), and
 // socket() only for AF_INET, AF_INET6 and AF_PACKET. Paths are behind pointers, so every open stops
-// (the read-sensitive-file rules need read-only opens too).
+// (the read-sensitive-file rules need read-only opens too). Every syscall of the app runs the filter, so
+// it finds a number by binary search: an untraced syscall costs about 9 BPF instructions, not one test per
+// traced syscall (~50).
 //
 // fork/clone/exec are not in the filter: the PTRACE_EVENT_FORK/CLONE/VFORK/EXEC stops report them.
 #ifndef KILT_CAPTURE_PTRACE_SECCOMP_H_
