@@ -318,8 +318,7 @@ void Tracer::OnSeccompStop(Task* t) {
 
 void Tracer::OnSyscallExit(Task* t) {
   SyscallStop s;
-  if (t->in_syscall && GetSyscallStop(t->tid, &s) && s.op == SyscallStop::kExit && !IsRestart(s.rval))
-  {
+  if (t->in_syscall && GetSyscallStop(t->tid, &s) && s.op == SyscallStop::kExit && !IsRestart(s.rval)) {
     EmitSyscall(t->tid, t->tgid ? t->tgid : t->tid, t->nr, t->args, s.rval);
     if (s.rval == 0 && ChangesProcessState(t->nr)) ++epoch_;
   }
